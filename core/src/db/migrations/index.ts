@@ -1,0 +1,7 @@
+import type { MigrationObject } from '@mikro-orm/core'
+import { Migration20261128134045 } from './Migration20261128134045.js'
+
+/** Committed migrations in order; `npm run migration:create -w core` appends new ones. */
+export const migrations: MigrationObject[] = [
+  { name: 'Migration20261128134045', class: Migration20261128134045 }
+]

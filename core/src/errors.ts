@@ -1,0 +1,22 @@
+import createError from '@fastify/error'
+
+/** Every error the API answers with has a stable `SZ_…` code; clients switch on the code, not the text. */
+export const errors = {
+  validation: createError('SZ_VALIDATION', '%s', 400),
+  unauthorized: createError('SZ_UNAUTHORIZED', 'Authentication required', 401),
+  invalidCredentials: createError('SZ_INVALID_CREDENTIALS', 'E-mail or password is wrong', 401),
+  csrf: createError('SZ_CSRF_TOKEN_INVALID', 'The x-csrf-token header is missing or wrong', 403),
+  forbidden: createError('SZ_FORBIDDEN', '%s', 403),
+  notFound: createError('SZ_NOT_FOUND', '%s not found', 404),
+  emailTaken: createError('SZ_EMAIL_TAKEN', 'An account with this e-mail address exists already', 409),
+  invalidTransition: createError('SZ_INVALID_STATE', 'The consultation is %s; this is not possible now', 409),
+  alreadyAdmitted: createError('SZ_PARTICIPANT_NOT_WAITING', 'The participant is %s, not waiting', 409),
+  joinLinkInvalid: createError('SZ_JOIN_LINK_INVALID', 'This join link is not valid', 404),
+  joinLinkExpired: createError('SZ_JOIN_LINK_EXPIRED', 'This join link has expired', 410),
+  consultationCancelled: createError('SZ_CONSULTATION_CANCELLED', 'This consultation was cancelled', 410),
+  waitingRoomNotOpen: createError('SZ_WAITING_ROOM_NOT_OPEN', 'The waiting room opens at %s', 425),
+  databaseUnavailable: createError('SZ_DATABASE_UNAVAILABLE', 'The database does not answer', 503),
+  rateLimited: createError('SZ_RATE_LIMITED', 'Too many requests; try again in %s', 429)
+} as const
+
+export type CodedError = Error & { code: string, statusCode: number }

@@ -1,0 +1,34 @@
+import type { FastifyError, FastifyInstance } from 'fastify'
+
+/** Fastify's own errors for bad requests, mapped to the API's SZ_ codes. */
+const FRAMEWORK_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'SZ_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'SZ_BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'SZ_VALIDATION',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'SZ_PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'SZ_INVALID_JSON',
+  FST_ERR_VALIDATION: 'SZ_VALIDATION',
+  FST_ERR_RATE_LIMIT: 'SZ_RATE_LIMITED',
+  FST_JWT_NO_AUTHORIZATION_IN_HEADER: 'SZ_UNAUTHORIZED'
+}
+
+/**
+ * One error handler: a 4xx answers `{statusCode, code, message}` with a stable SZ_ code; a 5xx answers
+ * a generic body and is logged with its details (never the request body).
+ */
+export function installErrorHandler (app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed')
+      const known = error.code?.startsWith('SZ_')
+      return reply.code(status).send({ statusCode: status, code: known ? error.code : 'SZ_INTERNAL', message: known ? error.message : 'Something went wrong on our side' })
+    }
+    const code = error.validation ? 'SZ_VALIDATION' : (error.code?.startsWith('SZ_') ? error.code : FRAMEWORK_CODES[error.code] ?? (/proto/i.test(error.message) ? 'SZ_FORBIDDEN_PROPERTY' : 'SZ_BAD_REQUEST'))
+    const extra = (error as { details?: Record<string, unknown> }).details
+    return reply.code(status).send({ statusCode: status, code, message: error.message, ...extra })
+  })
+  app.setNotFoundHandler((request, reply) => {
+    return reply.code(404).send({ statusCode: 404, code: 'SZ_ROUTE_NOT_FOUND', message: `No route ${request.method} ${request.routeOptions.url ?? 'here'}` })
+  })
+}

@@ -1,0 +1,87 @@
+import PgBoss from 'pg-boss'
+import type { EntityManager } from '@mikro-orm/postgresql'
+
+export type JobOptions = PgBoss.SendOptions & {
+  /** Enqueue inside this EntityManager's open transaction: the job exists only if the transaction commits. */
+  em?: EntityManager
+}
+
+export interface QueueOptions {
+  /** pg-boss policy; `short` keeps at most one queued job per singletonKey. */
+  policy?: 'standard' | 'short' | 'singleton' | 'stately'
+  retryLimit?: number
+  retryDelay?: number
+  retryBackoff?: boolean
+}
+
+export interface WorkOptions {
+  batchSize?: number
+  pollingIntervalSeconds?: number
+  /** How many workers of this queue run in this process. */
+  concurrency?: number
+}
+
+/** Durable jobs on the same PostgreSQL (pg-boss 10): the plugin contract's `app.jobs`. */
+export interface Jobs {
+  createQueue (name: string, options?: QueueOptions): Promise<void>
+  send<T extends object> (name: string, data: T, options?: JobOptions): Promise<string | null>
+  work<T extends object> (name: string, options: WorkOptions, handler: (job: PgBoss.Job<T>) => Promise<void>): Promise<void>
+  schedule (name: string, cron: string): Promise<void>
+  stop (): Promise<void>
+  readonly boss: PgBoss
+}
+
+/**
+ * pg-boss writes `$1` placeholders; MikroORM's raw execute takes `?`. Rewriting lets a job insert run
+ * on the request's transaction, which is what makes mails, webhooks and deadlines an outbox.
+ */
+function inTransaction (em: EntityManager): PgBoss.Db {
+  return {
+    async executeSql (text: string, values: unknown[] = []) {
+      const bindings: unknown[] = []
+      const sql = text.replace(/\$(\d+)/g, (_, n: string) => { bindings.push(values[Number(n) - 1] ?? null); return '?' })
+      const rows = await em.getConnection().execute(sql, bindings as any[], 'all', em.getTransactionContext())
+      return { rows }
+    }
+  }
+}
+
+export async function startJobs (connectionString: string, onError: (err: Error) => void): Promise<Jobs> {
+  const boss = new PgBoss({ connectionString, max: 10, schema: 'pgboss', application_name: 'sprechzimmer-jobs' })
+  boss.on('error', onError)
+  await boss.start()
+  const workers: string[] = []
+  return {
+    boss,
+    async createQueue (name, options = {}) {
+      const existing = await boss.getQueue(name)
+      if (!existing) await boss.createQueue(name, { name, policy: options.policy ?? 'standard', ...options })
+    },
+    async send (name, data, options = {}) {
+      const { em, ...rest } = options
+      return await boss.send(name, data, em ? { ...rest, db: inTransaction(em) } : rest)
+    },
+    async work (name, options, handler) {
+      const { concurrency = 1, ...workOptions } = options
+      for (let i = 0; i < concurrency; i++) {
+        workers.push(await boss.work(name, { batchSize: 1, pollingIntervalSeconds: 0.5, ...workOptions }, async (jobs: PgBoss.Job<any>[]) => {
+          // In order, and each job of a batch succeeds or fails on its own; pg-boss completes the rest.
+          for (const job of jobs) {
+            try {
+              await handler(job)
+            } catch (err: any) {
+              onError(err)
+              await boss.fail(name, job.id, { message: String(err?.message ?? err) })
+            }
+          }
+        }))
+      }
+    },
+    async schedule (name, cron) {
+      await boss.schedule(name, cron)
+    },
+    async stop () {
+      await boss.stop({ graceful: true, wait: true, timeout: 5000 })
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto'
+import type { EntityManager } from '@mikro-orm/postgresql'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Jobs } from '../jobs.js'
+
+export const LIFECYCLE_EVENTS = [
+  'consultation.scheduled', 'consultation.updated', 'consultation.cancelled', 'consultation.waiting',
+  'consultation.live', 'consultation.ended', 'consultation.no_show', 'consultation.purged',
+  'invitation.created', 'participant.joined', 'participant.admitted', 'participant.left'
+] as const
+export type LifecycleEventType = typeof LIFECYCLE_EVENTS[number]
+
+/**
+ * What a lifecycle handler receives. It carries ids, states and times only — never names, e-mail
+ * addresses or tokens — because the job queue keeps it for a while; handlers load what they need.
+ */
+export interface LifecycleNotice {
+  id: string
+  type: LifecycleEventType
+  at: string
+  practiceId: string
+  consultationId: string
+  data: Record<string, unknown>
+}
+
+export type LifecycleHandler = (notice: LifecycleNotice) => Promise<void>
+
+/**
+ * The one moment a join link exists in clear text is the transaction that creates it (only its hash
+ * is stored). A plugin that must deliver the link (mail) gets it here and writes its own durable
+ * outbox entry on the same transaction.
+ */
+export interface InvitationIssued {
+  consultation: { id: string, practice: string, provider: string, title: string, startAt: Date, endAt: Date }
+  invitation: { id: string, email: string, name?: string | null, locale?: string | null }
+  joinUrl: string
+}
+export type InvitationHandler = (em: EntityManager, issued: InvitationIssued) => Promise<void>
+
+export const LIFECYCLE_QUEUE = 'lifecycle.event'
+
+/**
+ * The plugin contract's `app.lifecycle`. `emit` enqueues the notice on the caller's transaction, so
+ * handlers run only after the change commits, and at least once even across a crash or restart.
+ * Handlers must therefore be idempotent (the notice id helps).
+ */
+export class Lifecycle {
+  private readonly handlers = new Map<LifecycleEventType, LifecycleHandler[]>()
+  private readonly invitationHandlers: InvitationHandler[] = []
+
+  constructor (private readonly jobs: Jobs, private readonly log: FastifyBaseLogger) {}
+
+  on (type: LifecycleEventType, handler: LifecycleHandler): void {
+    if (!LIFECYCLE_EVENTS.includes(type)) throw new Error(`lifecycle.on: unknown event "${type}"`)
+    this.handlers.set(type, [...(this.handlers.get(type) ?? []), handler])
+  }
+
+  /** Runs inside the transaction that issues a join link; see InvitationIssued. */
+  onInvitationIssued (handler: InvitationHandler): void {
+    this.invitationHandlers.push(handler)
+  }
+
+  async invitationIssued (em: EntityManager, issued: InvitationIssued): Promise<void> {
+    for (const handler of this.invitationHandlers) await handler(em, issued)
+    await this.emit(em, 'invitation.created', issued.consultation, { invitationId: issued.invitation.id })
+  }
+
+  async emit (em: EntityManager, type: LifecycleEventType, consultation: { id: string, practice: string }, data: Record<string, unknown> = {}): Promise<void> {
+    const notice: LifecycleNotice = { id: randomUUID(), type, at: new Date().toISOString(), practiceId: consultation.practice, consultationId: consultation.id, data }
+    await this.jobs.send(LIFECYCLE_QUEUE, notice, { em, retryLimit: 10, retryDelay: 5, retryBackoff: true })
+  }
+
+  async dispatch (notice: LifecycleNotice): Promise<void> {
+    const handlers = this.handlers.get(notice.type) ?? []
+    for (const handler of handlers) await handler(notice)
+    this.log.debug({ event: notice.type, consultationId: notice.consultationId, handlers: handlers.length }, 'lifecycle event dispatched')
+  }
+}

@@ -1,0 +1,141 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import type { EntityManager } from '@mikro-orm/postgresql'
+import { errors } from '../../errors.js'
+import { errorResponses } from '../../http/schemas.js'
+import { Consultation } from './consultation.entity.js'
+import { Invitation } from '../join/invitation.entity.js'
+import { Participant } from '../join/participant.entity.js'
+import { checkTimes, invite, lockOwned } from './service.js'
+import { consultationView, participantView } from './views.js'
+import {
+  ConsultationInput, ConsultationPatch, ConsultationView, ScheduledConsultation, CreatedInvitation, InvitationInput,
+  ParticipantView, IdParams, ParticipantParams, RangeQuery
+} from './schemas.js'
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  const opensBefore = app.config.waitingRoomOpensBefore
+  const tags = ['consultations']
+  app.addHook('preHandler', app.requireProvider)
+  const practiceOf = (request: { account: { practice?: string | null } | null }) => request.account!.practice!
+
+  app.post('/api/consultations', {
+    schema: { tags, summary: 'Schedule a consultation and invite clients; one join URL per invitation', body: ConsultationInput, response: { 201: ScheduledConsultation, ...errorResponses(400, 401, 403) } }
+  }, async (request, reply) => {
+    const { title, start, end, participants } = request.body
+    const { startAt, endAt } = checkTimes(start, end)
+    const result = await request.em.transactional(async (em: EntityManager) => {
+      const consultation = em.create(Consultation, {
+        practice: practiceOf(request), provider: request.account!.id, title, startAt, endAt, ...app.consultationLifecycle.initialSnapshot()
+      })
+      await app.lifecycle.emit(em, 'consultation.scheduled', consultation)
+      const invitations = []
+      for (const p of participants) invitations.push(await invite(app, em, consultation, p))
+      await em.flush()
+      await app.consultationLifecycle.apply(em, consultation)
+      return { consultation, invitations }
+    })
+    const c = result.consultation
+    return reply.code(201).send({ id: c.id, title: c.title, start: c.startAt.toISOString(), end: c.endAt.toISOString(), state: c.state, invitations: result.invitations })
+  })
+
+  app.get('/api/consultations', {
+    schema: { tags, summary: "The practice's consultations overlapping a time range", querystring: RangeQuery, response: { 200: Type.Array(ConsultationView), ...errorResponses(400, 401, 403) } }
+  }, async (request) => {
+    const { from, to } = request.query
+    const where: Record<string, unknown> = { practice: practiceOf(request) }
+    if (from) where.endAt = { $gte: new Date(from) }
+    if (to) where.startAt = { $lt: new Date(to) }
+    const list = await request.em.find(Consultation, where, { orderBy: { startAt: 'asc' }, limit: 1000 })
+    return list.map(c => consultationView(c, opensBefore))
+  })
+
+  app.get('/api/consultations/:id', {
+    schema: { tags, summary: 'One consultation with its invitations', params: IdParams, response: { 200: ConsultationView, ...errorResponses(401, 403, 404) } }
+  }, async (request) => {
+    const c = await request.em.findOne(Consultation, { id: request.params.id, practice: practiceOf(request) })
+    if (!c) throw new errors.notFound('Consultation')
+    const invitations = await request.em.find(Invitation, { consultation: c.id }, { orderBy: { createdAt: 'asc' } })
+    return consultationView(c, opensBefore, invitations)
+  })
+
+  app.patch('/api/consultations/:id', {
+    schema: { tags, summary: 'Rename or reschedule', params: IdParams, body: ConsultationPatch, response: { 200: ConsultationView, ...errorResponses(400, 401, 403, 404, 409) } }
+  }, async (request) => {
+    const c = await request.em.transactional(async (em: EntityManager) => {
+      const c = await lockOwned(app, em, request.params.id, practiceOf(request))
+      if (c.state === 'purged') throw new errors.invalidTransition(c.state)
+      const { title, start, end } = request.body
+      if (title !== undefined) c.title = title
+      if (start !== undefined || end !== undefined) {
+        const times = checkTimes(start ?? c.startAt, end ?? c.endAt)
+        if (!app.consultationLifecycle.can(c, { type: 'RESCHEDULE' })) throw new errors.invalidTransition(c.state)
+        Object.assign(c, times)
+        await app.consultationLifecycle.apply(em, c, { type: 'RESCHEDULE' })
+      }
+      await app.lifecycle.emit(em, 'consultation.updated', c, { rescheduled: start !== undefined || end !== undefined })
+      return c
+    })
+    return consultationView(c, opensBefore)
+  })
+
+  for (const [action, event] of [['cancel', 'CANCEL'], ['end', 'END']] as const) {
+    app.post(`/api/consultations/:id/${action}`, {
+      schema: { tags, summary: action === 'cancel' ? 'Cancel a consultation that has not started' : 'End the call', params: IdParams, response: { 200: ConsultationView, ...errorResponses(401, 403, 404, 409) } }
+    }, async (request) => {
+      const c = await request.em.transactional(async (em: EntityManager) => {
+        const c = await lockOwned(app, em, request.params.id, practiceOf(request))
+        await app.consultationLifecycle.apply(em, c)
+        await app.consultationLifecycle.apply(em, c, { type: event })
+        return c
+      })
+      return consultationView(c, opensBefore)
+    })
+  }
+
+  app.post('/api/consultations/:id/invitations', {
+    schema: { tags, summary: 'Invite one more client', params: IdParams, body: InvitationInput, response: { 201: CreatedInvitation, ...errorResponses(400, 401, 403, 404, 409) } }
+  }, async (request, reply) => {
+    const created = await request.em.transactional(async (em: EntityManager) => {
+      const c = await lockOwned(app, em, request.params.id, practiceOf(request))
+      await app.consultationLifecycle.apply(em, c)
+      if (!['scheduled', 'waiting', 'live'].includes(c.state)) throw new errors.invalidTransition(c.state)
+      return await invite(app, em, c, request.body)
+    })
+    return reply.code(201).send(created)
+  })
+
+  app.get('/api/consultations/:id/participants', {
+    schema: { tags, summary: 'Who is waiting, admitted or has left', params: IdParams, response: { 200: Type.Array(ParticipantView), ...errorResponses(401, 403, 404) } }
+  }, async (request) => {
+    const c = await request.em.findOne(Consultation, { id: request.params.id, practice: practiceOf(request) }, { fields: ['id'] })
+    if (!c) throw new errors.notFound('Consultation')
+    const list = await request.em.find(Participant, { consultation: c.id }, { orderBy: { waitingSince: 'asc' } })
+    return list.map(participantView)
+  })
+
+  app.post('/api/consultations/:id/participants/:pid/admit', {
+    schema: { tags, summary: 'Admit a waiting participant into the call (exactly once)', params: ParticipantParams, response: { 200: ParticipantView, ...errorResponses(401, 403, 404, 409) } }
+  }, async (request) => {
+    const participant = await request.em.transactional(async (em: EntityManager) => {
+      // The row lock serialises racing admits: the second sees the participant admitted already.
+      const c = await lockOwned(app, em, request.params.id, practiceOf(request))
+      const participant = await em.findOne(Participant, { id: request.params.pid, consultation: c.id })
+      if (!participant) throw new errors.notFound('Participant')
+      await app.consultationLifecycle.apply(em, c)
+      if (participant.status !== 'waiting') throw new errors.alreadyAdmitted(participant.status)
+      if (c.state !== 'waiting' && c.state !== 'live') throw new errors.invalidTransition(c.state)
+      participant.status = 'admitted'
+      participant.admittedAt = new Date()
+      c.emptySince = null
+      if (c.state === 'waiting') await app.consultationLifecycle.apply(em, c, { type: 'ADMIT' })
+      else await app.consultationLifecycle.apply(em, c)
+      await app.lifecycle.emit(em, 'participant.admitted', c, { participantId: participant.id })
+      await app.realtime.publish(em, { practice: c.practice, participant: participant.id }, { type: 'participant.admitted', consultationId: c.id, participant: participantView(participant) })
+      return participant
+    })
+    return participantView(participant)
+  })
+}
+
+export default routes

@@ -1,0 +1,36 @@
+import type { EntityManager } from '@mikro-orm/postgresql'
+import type { FastifyInstance } from 'fastify'
+import { Participant } from './participant.entity.js'
+import { participantView } from '../consultation/views.js'
+
+/** A participant came back (reconnect, reload): back to where they were before they left. */
+export async function markPresent (app: FastifyInstance, em: EntityManager, participantId: string): Promise<void> {
+  await em.transactional(async (tx: EntityManager) => {
+    const p = await tx.findOne(Participant, { id: participantId })
+    if (!p || p.status !== 'left' || !p.displayName) return
+    const c = await app.consultationLifecycle.lock(tx, { id: p.consultation })
+    if (!c || !['waiting', 'live'].includes(c.state)) return
+    p.status = p.admittedAt ? 'admitted' : 'waiting'
+    p.leftAt = null
+    if (p.status === 'admitted' && c.emptySince) { c.emptySince = null; await app.consultationLifecycle.apply(tx, c) }
+    await app.realtime.publish(tx, { practice: c.practice }, { type: 'participant.returned', consultationId: c.id, participant: participantView(p) })
+  })
+}
+
+/** A participant left (button, closed tab): the provider sees it, and an empty live room starts its timer. */
+export async function markLeft (app: FastifyInstance, em: EntityManager, participantId: string): Promise<void> {
+  await em.transactional(async (tx: EntityManager) => {
+    const p = await tx.findOne(Participant, { id: participantId })
+    if (!p || p.status === 'left') return
+    const c = await app.consultationLifecycle.lock(tx, { id: p.consultation })
+    if (!c) return
+    p.status = 'left'
+    p.leftAt = new Date()
+    if (c.state === 'live') {
+      const present = await tx.count(Participant, { consultation: c.id, status: 'admitted', id: { $ne: p.id } })
+      if (present === 0) { c.emptySince = new Date(); await app.consultationLifecycle.apply(tx, c) }
+    }
+    await app.lifecycle.emit(tx, 'participant.left', c, { participantId: p.id })
+    await app.realtime.publish(tx, { practice: c.practice }, { type: 'participant.left', consultationId: c.id, participant: participantView(p) })
+  })
+}

@@ -1,0 +1,16 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
+import { baseProperties } from '../../db/base.js'
+import { User } from '../account/user.entity.js'
+
+/** Server side of the APPSESSION cookie: the cookie holds a random token, the row only its hash. */
+export const ServerSession = defineEntity({
+  name: 'ServerSession',
+  tableName: 'server_session',
+  properties: {
+    ...baseProperties,
+    tokenHash: p.string().length(64).unique(),
+    user: p.manyToOne(User).mapToPk().deleteRule('cascade').index(),
+    expiresAt: p.datetime()
+  }
+})
+export type ServerSession = InferEntity<typeof ServerSession>

@@ -1,0 +1,127 @@
+import fp from 'fastify-plugin'
+import cookie from '@fastify/cookie'
+import jwt from '@fastify/jwt'
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { EntityManager } from '@mikro-orm/postgresql'
+import type { Config } from '../config.js'
+import { errors } from '../errors.js'
+import { hashToken, hmac, newToken, safeEqual } from '../secrets.js'
+import { ServerSession } from '../modules/session/session.entity.js'
+import { User } from '../modules/account/user.entity.js'
+import { Participant } from '../modules/join/participant.entity.js'
+
+export const SESSION_COOKIE = 'APPSESSION'
+export const PARTICIPANT_COOKIE = 'SZ_PARTICIPANT'
+
+/** What a participant credential (a JWT) says: this participant, in this one consultation. */
+export interface ParticipantClaims {
+  typ: 'participant'
+  sub: string
+  cid: string
+}
+
+export interface Sessions {
+  /** Starts a server session and sets the APPSESSION cookie; returns the CSRF token for it. */
+  start (em: EntityManager, user: User, reply: FastifyReply): Promise<string>
+  csrfTokenFor (session: ServerSession): string
+  revoke (em: EntityManager, session: ServerSession, reply: FastifyReply): Promise<void>
+  issueParticipantCredential (participant: Participant, expiresAt: Date, reply: FastifyReply): string
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sessions: Sessions
+    /** A signed-in user of any kind; writes need the x-csrf-token header. */
+    requireUser: preHandlerAsyncHookHandler
+    /** A signed-in provider of a practice. */
+    requireProvider: preHandlerAsyncHookHandler
+    /** A participant credential from the join flow (cookie or Bearer). */
+    requireParticipant: preHandlerAsyncHookHandler
+  }
+  interface FastifyRequest {
+    account: User | null
+    session: ServerSession | null
+    participant: Participant | null
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+export default fp<{ config: Config }>(async (app, { config }) => {
+  const secure = config.publicUrl.startsWith('https:')
+  await app.register(cookie)
+  await app.register(jwt, { secret: hmac(config.sessionSecret, 'jwt', 'participant') })
+
+  app.decorateRequest('account', null)
+  app.decorateRequest('session', null)
+  app.decorateRequest('participant', null)
+
+  const sessions: Sessions = {
+    async start (em, user, reply) {
+      const token = newToken()
+      const session = em.create(ServerSession, { tokenHash: hashToken(token), user: user.id, expiresAt: new Date(Date.now() + config.sessionTtl) })
+      await em.flush()
+      // No Max-Age: the cookie lives for the browser session, as the privacy policy says.
+      reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure })
+      return sessions.csrfTokenFor(session)
+    },
+    csrfTokenFor (session) {
+      return hmac(config.sessionSecret, 'csrf', session.id)
+    },
+    async revoke (em, session, reply) {
+      await em.nativeDelete(ServerSession, { id: session.id })
+      reply.clearCookie(SESSION_COOKIE, { path: '/' })
+    },
+    issueParticipantCredential (participant, expiresAt, reply) {
+      const claims: ParticipantClaims = { typ: 'participant', sub: participant.id, cid: participant.consultation }
+      const credential = app.jwt.sign(claims, { expiresIn: Math.max(60, Math.ceil((expiresAt.getTime() - Date.now()) / 1000)) })
+      reply.setCookie(PARTICIPANT_COOKIE, credential, { path: '/api', httpOnly: true, sameSite: 'strict', secure, expires: expiresAt })
+      return credential
+    }
+  }
+  app.decorate('sessions', sessions)
+
+  async function loadSession (request: FastifyRequest): Promise<void> {
+    const token = request.cookies[SESSION_COOKIE]
+    if (!token) throw new errors.unauthorized()
+    const session = await request.em.findOne(ServerSession, { tokenHash: hashToken(token), expiresAt: { $gt: new Date() } })
+    if (!session) throw new errors.unauthorized()
+    const user = await request.em.findOne(User, { id: session.user })
+    if (!user) throw new errors.unauthorized()
+    if (!SAFE_METHODS.has(request.method)) {
+      const header = request.headers['x-csrf-token']
+      if (typeof header !== 'string' || !safeEqual(header, sessions.csrfTokenFor(session))) throw new errors.csrf()
+    }
+    request.session = session
+    request.account = user
+  }
+
+  app.decorate('requireUser', loadSession)
+  app.decorate('requireProvider', async function (request: FastifyRequest) {
+    await loadSession(request)
+    if (request.account!.kind !== 'provider' || !request.account!.practice) throw new errors.forbidden('Only providers of a practice may do this')
+  })
+  app.decorate('requireParticipant', async function (request: FastifyRequest) {
+    const participant = await participantFrom(request)
+    if (!participant) throw new errors.unauthorized()
+    request.participant = participant
+  })
+
+  /** Resolves a participant credential; null when absent, invalid, expired or purged. */
+  async function participantFrom (request: FastifyRequest): Promise<Participant | null> {
+    const header = request.headers.authorization
+    const credential = header?.startsWith('Bearer ') ? header.slice(7) : request.cookies[PARTICIPANT_COOKIE]
+    if (!credential) return null
+    let claims: ParticipantClaims
+    try { claims = app.jwt.verify<ParticipantClaims>(credential) } catch { return null }
+    if (claims.typ !== 'participant') return null
+    return await request.em.findOne(Participant, { id: claims.sub, consultation: claims.cid })
+  }
+  app.decorate('participantFrom', participantFrom)
+}, { fastify: '5.x', name: '@sprechzimmer/auth', dependencies: ['@sprechzimmer/database'] })
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    participantFrom (request: FastifyRequest): Promise<Participant | null>
+  }
+}

@@ -1,0 +1,43 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
+import type { FastifyRequest } from 'fastify'
+import type { Jobs } from '../jobs.js'
+import { AccessRecord, type AccessKind } from '../modules/access/access-record.entity.js'
+
+export const IP_QUEUE = 'privacy.cut-ips'
+
+/** Fastify reports IPv4 clients of a dual-stack socket as `::ffff:a.b.c.d`; store them as IPv4. */
+export function normalizeIp (ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip
+}
+
+/**
+ * Keeps the access records of the deletion table: time, user agent and IP, with the IP cut to its
+ * first two octets (IPv6: /32) after SZ_IP_ANONYMIZE_AFTER. One queued job at a time (pg-boss
+ * `short` policy) stands for all records due; when it runs it re-arms itself for the oldest left.
+ */
+export class IpAnonymizer {
+  constructor (private readonly orm: MikroORM, private readonly jobs: Jobs, private readonly after: number) {}
+
+  async record (em: EntityManager, kind: AccessKind, request: FastifyRequest): Promise<void> {
+    const userAgent = request.headers['user-agent']?.slice(0, 300) ?? null
+    em.create(AccessRecord, { kind, ip: normalizeIp(request.ip), userAgent, at: new Date() })
+    await this.arm(em, new Date(Date.now() + this.after))
+  }
+
+  private async arm (em: EntityManager | undefined, at: Date): Promise<void> {
+    await this.jobs.send(IP_QUEUE, {}, { em, singletonKey: 'cut-ips', startAfter: at, retryLimit: 5, retryDelay: 5, retryBackoff: true })
+  }
+
+  /** Cuts every IP that is due, then arms the job for the next record that will be. Idempotent. */
+  async run (): Promise<number> {
+    const em = this.orm.em.fork()
+    const cutoff = new Date(Date.now() - this.after)
+    const cut = await em.getConnection().execute(
+      `UPDATE access_record
+          SET ip = host(network(set_masklen(ip::inet, CASE WHEN family(ip::inet) = 4 THEN 16 ELSE 32 END))), anonymized = true
+        WHERE NOT anonymized AND at <= ?`, [cutoff], 'run')
+    const next = await em.findOne(AccessRecord, { anonymized: false }, { orderBy: { at: 'asc' }, fields: ['at'] })
+    if (next) await this.arm(undefined, new Date(next.at.getTime() + this.after))
+    return (cut as { affectedRows?: number }).affectedRows ?? 0
+  }
+}

@@ -1,0 +1,106 @@
+import pg from 'pg'
+import type { EntityManager } from '@mikro-orm/postgresql'
+import type { FastifyBaseLogger } from 'fastify'
+
+const CHANNEL = 'sz_realtime'
+
+/** Who receives a realtime event: a practice's providers, a consultation's participants, or one participant. */
+export interface Audience {
+  practice?: string
+  consultation?: string
+  participant?: string
+}
+
+export interface RealtimeEvent {
+  type: string
+  [key: string]: unknown
+}
+
+export type Subscriber =
+  | { kind: 'provider', practice: string }
+  | { kind: 'participant', participant: string, consultation: string }
+
+export interface RealtimeSocket {
+  send (text: string): void
+}
+
+/**
+ * Fans realtime events out to the WebSockets of every instance through PostgreSQL LISTEN/NOTIFY.
+ * NOTIFY is transactional, so an event is delivered only if the change that caused it commits.
+ * Events live only in memory on the way: nothing of them is stored.
+ */
+export class RealtimeHub {
+  private listener?: pg.Client
+  private stopped = false
+  private readonly byPractice = new Map<string, Set<RealtimeSocket>>()
+  private readonly byConsultation = new Map<string, Set<RealtimeSocket>>()
+  private readonly byParticipant = new Map<string, Set<RealtimeSocket>>()
+
+  constructor (private readonly connectionString: string, private readonly log: FastifyBaseLogger) {}
+
+  async start (): Promise<void> {
+    const client = new pg.Client({ connectionString: this.connectionString, application_name: 'sprechzimmer-realtime' })
+    client.on('notification', message => { if (message.payload) this.deliver(message.payload) })
+    client.on('error', err => {
+      this.log.warn({ err }, 'realtime listener lost its connection; reconnecting')
+      void client.end().catch(() => {})
+      this.reconnect()
+    })
+    await client.connect()
+    await client.query(`LISTEN ${CHANNEL}`)
+    this.listener = client
+  }
+
+  private reconnect (delay = 500): void {
+    if (this.stopped) return
+    setTimeout(() => {
+      this.start().catch(() => this.reconnect(Math.min(delay * 2, 10_000)))
+    }, delay).unref()
+  }
+
+  /** Queues the event on the transaction of `em` (or sends it at once outside a transaction). */
+  async publish (em: EntityManager, to: Audience, event: RealtimeEvent): Promise<void> {
+    await em.getConnection().execute('SELECT pg_notify(?, ?)', [CHANNEL, JSON.stringify({ to, event })], 'all', em.getTransactionContext())
+  }
+
+  subscribe (socket: RealtimeSocket, who: Subscriber): () => void {
+    const entries: Array<[Map<string, Set<RealtimeSocket>>, string]> = who.kind === 'provider'
+      ? [[this.byPractice, who.practice]]
+      : [[this.byConsultation, who.consultation], [this.byParticipant, who.participant]]
+    for (const [map, key] of entries) {
+      if (!map.has(key)) map.set(key, new Set())
+      map.get(key)!.add(socket)
+    }
+    return () => {
+      for (const [map, key] of entries) {
+        const set = map.get(key)
+        set?.delete(socket)
+        if (set?.size === 0) map.delete(key)
+      }
+    }
+  }
+
+  /** Sockets of this participant on this instance (a participant may have several tabs open). */
+  connectionsOf (participant: string): number {
+    return this.byParticipant.get(participant)?.size ?? 0
+  }
+
+  private deliver (payload: string): void {
+    let message: { to: Audience, event: RealtimeEvent }
+    try { message = JSON.parse(payload) } catch { return }
+    const { to, event } = message
+    const text = JSON.stringify(event)
+    const targets = new Set<RealtimeSocket>()
+    if (to.practice) this.byPractice.get(to.practice)?.forEach(s => targets.add(s))
+    if (to.consultation) this.byConsultation.get(to.consultation)?.forEach(s => targets.add(s))
+    if (to.participant) this.byParticipant.get(to.participant)?.forEach(s => targets.add(s))
+    for (const socket of targets) {
+      try { socket.send(text) } catch (err) { this.log.debug({ err }, 'realtime send failed') }
+    }
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    await this.listener?.end().catch(() => {})
+  }
+}
