@@ -9,7 +9,7 @@ import { Type } from 'typebox'
 import type { Config } from './config.js'
 import { openDatabase } from './db/orm.js'
 import { errors } from './errors.js'
-import { installErrorHandler } from './http/error-handler.js'
+import { installErrorHandler, refuseNulCharacters } from './http/error-handler.js'
 import { loggerOptions } from './http/logging.js'
 import { ErrorResponse, errorResponses } from './http/schemas.js'
 import database from './plugins/database.js'
@@ -37,7 +37,12 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     onConstructorPoisoning: 'error',
     bodyLimit: 1024 * 1024,
     // Unknown properties are an error, not silently dropped: a typo must not pass as "saved".
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } }
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } },
+    // Router errors (over-long or badly encoded URLs) get the same coded body as everything else.
+    frameworkErrors: (error, _request, reply: any) => {
+      const statusCode = error.statusCode ?? 400
+      reply.code(statusCode).send({ statusCode, code: statusCode === 414 ? 'SZ_URI_TOO_LONG' : 'SZ_BAD_REQUEST', message: error.message })
+    }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorate('config', config)
@@ -45,6 +50,7 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
   // JSON only: any other body type is answered 415.
   app.removeContentTypeParser('text/plain')
   installErrorHandler(app)
+  app.addHook('preValidation', refuseNulCharacters)
 
   await app.register(helmet, { global: true })
   await app.register(rateLimit, {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import pg from 'pg'
+import WebSocket from 'ws'
 import tap from 'tap'
 import { buildApp, type App } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
@@ -25,23 +26,32 @@ async function serverUrl (): Promise<string> {
   return await embeddedServer
 }
 
-/** A fresh, empty database for one test; dropped afterwards. */
-export async function testDatabase (t: Test): Promise<string> {
+/** A fresh, empty database; `drop` removes it (after everything using it has closed). */
+export async function createDatabase (): Promise<{ url: string, drop: () => Promise<void> }> {
   const base = await serverUrl()
   const name = `sz_test_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`
   const admin = new pg.Client({ connectionString: base })
   await admin.connect()
   await admin.query(`CREATE DATABASE ${name}`)
   await admin.end()
-  t.teardown(async () => {
-    const c = new pg.Client({ connectionString: base })
-    await c.connect()
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    await c.end()
-  })
   const url = new URL(base)
   url.pathname = '/' + name
-  return url.toString()
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base })
+      await c.connect()
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await c.end()
+    }
+  }
+}
+
+/** A fresh database for one test, dropped at teardown; register it before anything that uses it. */
+export async function testDatabase (t: Test): Promise<string> {
+  const db = await createDatabase()
+  t.teardown(db.drop)
+  return db.url
 }
 
 export function testConfig (overrides: Partial<Config> = {}): Config {
@@ -62,11 +72,13 @@ export interface Built {
 
 /** Builds the real app on a real database, ready to answer inject() calls; closed at teardown. */
 export async function build (t: Test, overrides: Partial<Config> = {}, databaseUrl?: string): Promise<Built> {
-  const url = databaseUrl ?? await testDatabase(t)
+  const db = databaseUrl ? { url: databaseUrl, drop: async () => {} } : await createDatabase()
+  const url = db.url
   const logs: string[] = []
   const stream = new Writable({ write (chunk, _enc, done) { logs.push(chunk.toString()); done() } })
   const app = await buildApp({ config: testConfig(overrides), databaseUrl: url, logger: { level: 'info', stream, ...loggerRedaction() } })
-  t.teardown(async () => { await app.close() })
+  // tap runs teardowns in the order they were added: close the app before its database goes.
+  t.teardown(async () => { await app.close(); await db.drop() })
   await app.ready()
   return { app, databaseUrl: url, logs }
 }
@@ -149,5 +161,40 @@ export async function eventually<T> (check: () => Promise<T | undefined | null |
     if (value) return value
     if (Date.now() > until) throw new Error('condition not met in time')
     await new Promise(resolve => setTimeout(resolve, stepMs))
+  }
+}
+
+export interface RealtimeClient {
+  /** Waits for the next message of this type (or returns one that arrived already). */
+  next (type: string, timeoutMs?: number): Promise<Record<string, any>>
+  messages: Array<Record<string, any>>
+  close (): void
+  closed: Promise<{ code: number }>
+}
+
+/** Opens WS /api/realtime over a real loopback socket with the given headers (cookie, Bearer, Origin). */
+export async function realtime (app: App, headers: Record<string, string>): Promise<RealtimeClient> {
+  if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  const messages: Array<Record<string, any>> = []
+  const waiters: Array<() => void> = []
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/api/realtime`, { headers })
+  const closed = new Promise<{ code: number }>(resolve => ws.on('close', code => resolve({ code })))
+  ws.on('message', data => { messages.push(JSON.parse(data.toString())); waiters.splice(0).forEach(w => w()) })
+  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject) })
+  const consumed = new Set<number>()
+  return {
+    messages,
+    closed,
+    close: () => ws.close(),
+    async next (type, timeoutMs = 10_000) {
+      const until = Date.now() + timeoutMs
+      for (;;) {
+        const index = messages.findIndex((m, i) => !consumed.has(i) && m.type === type)
+        if (index >= 0) { consumed.add(index); return messages[index] }
+        if (Date.now() > until) throw new Error(`no realtime message "${type}" within ${timeoutMs} ms; got ${messages.map(m => m.type).join(', ')}`)
+        await new Promise<void>(resolve => { waiters.push(resolve); setTimeout(resolve, 200) })
+      }
+    }
   }
 }

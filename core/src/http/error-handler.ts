@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
+import { errors } from '../errors.js'
 
 /** Fastify's own errors for bad requests, mapped to the API's SZ_ codes. */
 const FRAMEWORK_CODES: Record<string, string> = {
@@ -31,4 +32,16 @@ export function installErrorHandler (app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     return reply.code(404).send({ statusCode: 404, code: 'SZ_ROUTE_NOT_FOUND', message: `No route ${request.method} ${request.routeOptions.url ?? 'here'}` })
   })
+}
+
+function containsNul (value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000')
+  if (Array.isArray(value)) return value.some(containsNul)
+  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => k.includes('\u0000') || containsNul(v))
+  return false
+}
+
+/** PostgreSQL cannot store NUL in text; refuse it up front instead of failing in the driver. */
+export async function refuseNulCharacters (request: FastifyRequest): Promise<void> {
+  if (containsNul(request.body) || containsNul(request.query) || containsNul(request.params)) throw new errors.validation('text must not contain NUL characters')
 }

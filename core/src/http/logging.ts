@@ -1,4 +1,15 @@
 import type { FastifyServerOptions } from 'fastify'
+import { stdSerializers } from 'pino'
+
+/**
+ * Database errors carry the SQL and its parameters (names, addresses, hashes) in their message:
+ * log only what identifies the failure, and the stack frames without the message line.
+ */
+export function serializeError (err: any): { type: string, message: string, stack: string, [key: string]: unknown } {
+  const isDatabaseError = err && (err.sqlState !== undefined || err.query !== undefined || /Exception$/.test(err.name ?? '') || err.code?.length === 5)
+  if (!isDatabaseError) return stdSerializers.err(err)
+  return { type: err.name, message: `database error ${err.code ?? ''}`.trim(), code: err.code, sqlState: err.sqlState, stack: String(err.stack ?? '').split('\n').slice(1).join('\n') }
+}
 
 /**
  * Logs never contain names, e-mail addresses, tokens or message text. Requests are logged by route
@@ -14,6 +25,7 @@ export function loggerOptions (level: string): FastifyServerOptions['logger'] {
       censor: '[redacted]'
     },
     serializers: {
+      err: serializeError,
       req (request: any) {
         return { method: request.method, route: request.routeOptions?.url ?? '(no route)', id: request.id }
       }

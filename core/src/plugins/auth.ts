@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import cookie from '@fastify/cookie'
 import jwt from '@fastify/jwt'
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { Config } from '../config.js'
 import { errors } from '../errors.js'
@@ -32,11 +32,11 @@ declare module 'fastify' {
   interface FastifyInstance {
     sessions: Sessions
     /** A signed-in user of any kind; writes need the x-csrf-token header. */
-    requireUser: preHandlerAsyncHookHandler
+    requireUser: onRequestAsyncHookHandler
     /** A signed-in provider of a practice. */
-    requireProvider: preHandlerAsyncHookHandler
+    requireProvider: onRequestAsyncHookHandler
     /** A participant credential from the join flow (cookie or Bearer). */
-    requireParticipant: preHandlerAsyncHookHandler
+    requireParticipant: onRequestAsyncHookHandler
   }
   interface FastifyRequest {
     account: User | null

@@ -14,6 +14,17 @@ const CLOSE_UNAUTHORIZED = 4401
  */
 const routes: FastifyPluginAsync = async (app) => {
   const allowedOrigin = new URL(app.config.publicUrl).origin
+  // A server shutdown is not the participant leaving; and presence updates in flight finish first.
+  let closing = false
+  const pending = new Set<Promise<void>>()
+  const track = (work: Promise<void>) => {
+    const p = work.catch(err => app.log.warn({ err }, 'presence update failed')).finally(() => pending.delete(p))
+    pending.add(p)
+  }
+  app.addHook('preClose', async () => {
+    closing = true
+    await Promise.allSettled([...pending])
+  })
 
   async function identify (request: FastifyRequest): Promise<Subscriber | null> {
     const token = request.cookies[SESSION_COOKIE]
@@ -39,8 +50,8 @@ const routes: FastifyPluginAsync = async (app) => {
     socket.on('message', () => {}) // the channel is server → client; client messages are ignored
     socket.on('close', () => {
       unsubscribe()
-      if (who.kind === 'participant' && app.realtime.connectionsOf(who.participant) === 0) {
-        markLeft(app, app.orm.em.fork(), who.participant).catch(err => app.log.warn({ err }, 'could not mark participant as left'))
+      if (!closing && who.kind === 'participant' && app.realtime.connectionsOf(who.participant) === 0) {
+        track(markLeft(app, app.orm.em.fork(), who.participant))
       }
     })
     if (who.kind === 'participant') await markPresent(app, app.orm.em.fork(), who.participant)

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type Static } from 'typebox'
 import { UniqueConstraintViolationException } from '@mikro-orm/core'
@@ -47,7 +48,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { conf
       const timeZone = input.timeZone ?? 'Europe/Berlin'
       if (!isTimeZone(timeZone)) throw new errors.validation('practice.timeZone is not an IANA time zone')
       practice = em.create(Practice, {
-        ...input, iban: normalizeIban(input.iban), bic: input.bic ?? null, timeZone, locale: input.locale ?? 'de', contactEmail: input.contactEmail.toLowerCase()
+        id: randomUUID(), ...input, iban: normalizeIban(input.iban), bic: input.bic ?? null, timeZone, locale: input.locale ?? 'de', contactEmail: input.contactEmail.toLowerCase()
       })
     }
     const user = em.create(User, {
@@ -84,7 +85,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { conf
   })
 
   app.post('/api/auth/logout', {
-    preHandler: app.requireUser,
+    onRequest: app.requireUser,
     schema: { tags: ['accounts'], summary: 'Sign out; the server session is revoked', response: { 204: Type.Null(), ...errorResponses(401, 403) } }
   }, async (request, reply) => {
     await app.sessions.revoke(request.em, request.session!, reply)
@@ -92,7 +93,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { conf
   })
 
   app.get('/api/me', {
-    preHandler: app.requireUser,
+    onRequest: app.requireUser,
     schema: { tags: ['accounts'], summary: 'The signed-in user, their practice and the CSRF token', response: { 200: MeView, ...errorResponses(401) } }
   }, async (request) => {
     const user = request.account!

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { EntityManager } from '@mikro-orm/postgresql'
@@ -16,7 +17,7 @@ import {
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const opensBefore = app.config.waitingRoomOpensBefore
   const tags = ['consultations']
-  app.addHook('preHandler', app.requireProvider)
+  app.addHook('onRequest', app.requireProvider)
   const practiceOf = (request: { account: { practice?: string | null } | null }) => request.account!.practice!
 
   app.post('/api/consultations', {
@@ -26,7 +27,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const { startAt, endAt } = checkTimes(start, end)
     const result = await request.em.transactional(async (em: EntityManager) => {
       const consultation = em.create(Consultation, {
-        practice: practiceOf(request), provider: request.account!.id, title, startAt, endAt, ...app.consultationLifecycle.initialSnapshot()
+        id: randomUUID(), practice: practiceOf(request), provider: request.account!.id, title, startAt, endAt, ...app.consultationLifecycle.initialSnapshot()
       })
       await app.lifecycle.emit(em, 'consultation.scheduled', consultation)
       const invitations = []

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { FastifyInstance } from 'fastify'
 import { Consultation } from './consultation.entity.js'
@@ -24,7 +25,7 @@ export interface InvitationInput { email: string, name?: string, locale?: string
 export async function invite (app: FastifyInstance, em: EntityManager, consultation: Consultation, input: InvitationInput) {
   const token = newToken()
   const invitation = em.create(Invitation, {
-    consultation: consultation.id, email: input.email.toLowerCase(), name: input.name ?? null, locale: input.locale ?? null, tokenHash: hashToken(token)
+    id: randomUUID(), consultation: consultation.id, email: input.email.toLowerCase(), name: input.name ?? null, locale: input.locale ?? null, tokenHash: hashToken(token)
   })
   const joinUrl = `${app.config.publicUrl}/join/${token}`
   await app.lifecycle.invitationIssued(em, { consultation, invitation, joinUrl })

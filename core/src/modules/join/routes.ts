@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { EntityManager } from '@mikro-orm/postgresql'
@@ -97,7 +98,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         participant.displayName = displayName
         if (participant.status === 'left') participant.status = participant.admittedAt ? 'admitted' : 'waiting'
       } else {
-        participant = em.create(Participant, { consultation: consultation.id, invitation: invitation.id, displayName, status: 'waiting', waitingSince: new Date() })
+        participant = em.create(Participant, { id: randomUUID(), consultation: consultation.id, invitation: invitation.id, displayName, status: 'waiting', waitingSince: new Date() })
       }
       await app.ipAnonymizer.record(em, 'join', request)
       await em.flush()
@@ -112,7 +113,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/api/participant', {
-    preHandler: app.requireParticipant,
+    onRequest: app.requireParticipant,
     schema: {
       tags, summary: "The participant's own status (after a reconnect)",
       response: { 200: Type.Object({ participantId: Uuid, consultationId: Uuid, status: Entered.properties.status, consultationState: State }), ...errorResponses(401) }
@@ -124,7 +125,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/api/participant/leave', {
-    preHandler: app.requireParticipant,
+    onRequest: app.requireParticipant,
     schema: { tags, summary: 'Leave the waiting room or the call', response: { 204: Type.Null(), ...errorResponses(401) } }
   }, async (request, reply) => {
     await markLeft(app, request.em, request.participant!.id)

@@ -1,0 +1,98 @@
+import t from 'tap'
+import { build, login, practiceInput, uniqueEmail, as } from './helpers.js'
+
+t.test('a provider registers with practice data, signs in, and out', async t => {
+  const { app } = await build(t)
+  const email = uniqueEmail('Dr.Sommer')
+  const register = await app.inject({
+    method: 'POST', url: '/api/auth/register',
+    payload: { kind: 'provider', email, password: 'a long enough password', salutation: 'Frau', title: 'Dr.', firstName: 'Anna', lastName: 'Sommer', practice: { ...practiceInput(), bic: 'COBADEFFXXX', timeZone: 'Europe/Vienna', locale: 'en' } }
+  })
+  t.equal(register.statusCode, 201)
+  const created = register.json()
+  t.equal(created.user.kind, 'provider')
+  t.equal(created.user.email, email.toLowerCase(), 'e-mail is stored in lower case')
+  t.equal(created.user.isPracticeAdmin, true, 'the registering provider administers the practice')
+  t.equal(created.practice.iban, 'DE89370400440532013000', 'IBAN is normalised')
+  t.equal(created.practice.timeZone, 'Europe/Vienna')
+  t.notOk('passwordHash' in created.user, 'no password hash in answers')
+
+  const session = await login(app, email.toUpperCase(), 'a long enough password')
+  const cookieLine = (await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: 'a long enough password' } })).headers['set-cookie'] as string
+  t.match(cookieLine, /APPSESSION=/)
+  t.match(cookieLine, /HttpOnly/)
+  t.match(cookieLine, /SameSite=Lax/)
+  t.notMatch(cookieLine, /Max-Age|Expires/, 'a browser-session cookie')
+
+  const me = await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: session.cookie } })
+  t.equal(me.statusCode, 200)
+  t.equal(me.json().practice.name, practiceInput().name)
+  t.equal(me.json().csrfToken, session.csrf)
+
+  const logout = await as(app, session)('POST', '/api/auth/logout')
+  t.equal(logout.statusCode, 204)
+  const after = await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: session.cookie } })
+  t.equal(after.statusCode, 401, 'the server session is revoked, not just the cookie')
+  t.equal(after.json().code, 'SZ_UNAUTHORIZED')
+})
+
+t.test('a client registers voluntarily without a practice', async t => {
+  const { app } = await build(t)
+  const email = uniqueEmail('client')
+  const res = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'client', email, password: 'client password 1', firstName: 'Ben', lastName: 'Kunde' } })
+  t.equal(res.statusCode, 201)
+  t.equal(res.json().user.kind, 'client')
+  t.equal(res.json().user.practiceId, null)
+  t.notOk(res.json().practice)
+  const session = await login(app, email, 'client password 1')
+  const schedule = await as(app, session)('POST', '/api/consultations', { title: 'x', start: new Date(Date.now() + 60_000).toISOString(), end: new Date(Date.now() + 120_000).toISOString(), participants: [] })
+  t.equal(schedule.statusCode, 403, 'clients cannot schedule')
+})
+
+t.test('registration refuses a taken e-mail, a bad IBAN and a client with practice data', async t => {
+  const { app } = await build(t)
+  const email = uniqueEmail('taken')
+  const body = { kind: 'client', email, password: 'client password 1', firstName: 'A', lastName: 'B' }
+  t.equal((await app.inject({ method: 'POST', url: '/api/auth/register', payload: body })).statusCode, 201)
+  const again = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { ...body, email: email.toUpperCase() } })
+  t.equal(again.statusCode, 409)
+  t.equal(again.json().code, 'SZ_EMAIL_TAKEN')
+  const badIban = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'provider', email: uniqueEmail('p'), password: 'a long enough password', firstName: 'A', lastName: 'B', practice: { ...practiceInput(), iban: 'DE00 1234 5678 9012 3456 78' } } })
+  t.equal(badIban.statusCode, 400)
+  t.match(badIban.json().message, /IBAN/)
+  const badZone = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'provider', email: uniqueEmail('p'), password: 'a long enough password', firstName: 'A', lastName: 'B', practice: { ...practiceInput(), timeZone: 'Mars/Olympus' } } })
+  t.equal(badZone.statusCode, 400)
+  const short = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { ...body, email: uniqueEmail('s'), password: 'short' } })
+  t.equal(short.statusCode, 400)
+  t.equal(short.json().code, 'SZ_VALIDATION')
+})
+
+t.test('wrong passwords get one answer for unknown and known accounts, and logins are rate limited', async t => {
+  const { app } = await build(t, { loginRateLimit: 5 })
+  const email = uniqueEmail('limited')
+  await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'client', email, password: 'client password 1', firstName: 'A', lastName: 'B' } })
+  const wrong = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: 'wrong password' } })
+  const unknown = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'nobody@example.org', password: 'wrong password' } })
+  t.equal(wrong.statusCode, 401)
+  t.same(wrong.json(), unknown.json(), 'no hint whether the account exists')
+  const codes = []
+  for (let i = 0; i < 4; i++) codes.push((await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: 'wrong password' } })).statusCode)
+  t.same(codes.slice(0, 2), [401, 401])
+  t.equal(codes.at(-1), 429)
+  const limited = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: 'client password 1' } })
+  t.equal(limited.json().code, 'SZ_RATE_LIMITED')
+})
+
+t.test('writes with the session cookie need the CSRF token', async t => {
+  const { app } = await build(t)
+  const email = uniqueEmail('csrf')
+  await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'client', email, password: 'client password 1', firstName: 'A', lastName: 'B' } })
+  const session = await login(app, email, 'client password 1')
+  const without = await app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie: session.cookie } })
+  t.equal(without.statusCode, 403)
+  t.equal(without.json().code, 'SZ_CSRF_TOKEN_INVALID')
+  const wrong = await app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie: session.cookie, 'x-csrf-token': 'x'.repeat(43) } })
+  t.equal(wrong.statusCode, 403)
+  const right = await as(app, session)('POST', '/api/auth/logout')
+  t.equal(right.statusCode, 204)
+})
