@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Jobs } from '../jobs.js'
 
 export const LIFECYCLE_EVENTS = [
   'consultation.scheduled', 'consultation.updated', 'consultation.cancelled', 'consultation.waiting',
-  'consultation.live', 'consultation.ended', 'consultation.no_show', 'consultation.purged',
+  'consultation.live', 'consultation.ended', 'consultation.purged',
   'invitation.created', 'participant.joined', 'participant.admitted', 'participant.left'
 ] as const
 export type LifecycleEventType = typeof LIFECYCLE_EVENTS[number]
@@ -39,6 +39,24 @@ export type InvitationHandler = (em: EntityManager, issued: InvitationIssued) =>
 
 export const LIFECYCLE_QUEUE = 'lifecycle.event'
 
+let lastMs = 0
+let sequence = 0
+/**
+ * A UUIDv7 that increases within this process. pg-boss hands out jobs by (created_on, id), and
+ * created_on is the transaction's start time, so notices of one transaction keep their order by id.
+ */
+export function orderedId (): string {
+  const now = Date.now()
+  sequence = now === lastMs ? sequence + 1 : 0
+  lastMs = now
+  const bytes = randomBytes(16)
+  bytes.writeUIntBE(now, 0, 6)
+  bytes.writeUInt16BE(0x7000 | (sequence & 0x0fff), 6)
+  bytes[8] = (bytes[8] & 0x3f) | 0x80
+  const hex = bytes.toString('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
 /**
  * The plugin contract's `app.lifecycle`. `emit` enqueues the notice on the caller's transaction, so
  * handlers run only after the change commits, and at least once even across a crash or restart.
@@ -66,8 +84,8 @@ export class Lifecycle {
   }
 
   async emit (em: EntityManager, type: LifecycleEventType, consultation: { id: string, practice: string }, data: Record<string, unknown> = {}): Promise<void> {
-    const notice: LifecycleNotice = { id: randomUUID(), type, at: new Date().toISOString(), practiceId: consultation.practice, consultationId: consultation.id, data }
-    await this.jobs.send(LIFECYCLE_QUEUE, notice, { em, retryLimit: 10, retryDelay: 5, retryBackoff: true })
+    const notice: LifecycleNotice = { id: orderedId(), type, at: new Date().toISOString(), practiceId: consultation.practice, consultationId: consultation.id, data }
+    await this.jobs.send(LIFECYCLE_QUEUE, notice, { em, id: notice.id, retryLimit: 10, retryDelay: 5, retryBackoff: true })
   }
 
   async dispatch (notice: LifecycleNotice): Promise<void> {

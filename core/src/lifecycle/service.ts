@@ -101,7 +101,6 @@ export class LifecycleService {
     if (c.state !== before || event.type === 'RESCHEDULE') {
       const type = ENTERED[c.state]
       if (type) await this.deps.lifecycle.emit(em, type, c, { state: c.state, previousState: before, ...record })
-      if (c.noShow && c.state === 'ended') await this.deps.lifecycle.emit(em, 'consultation.no_show', c, record)
       await this.deps.realtime.publish(em, { practice: c.practice, consultation: c.id }, { type: 'consultation.state', consultationId: c.id, state: c.state })
     }
     return true
