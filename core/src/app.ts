@@ -45,46 +45,52 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  app.decorate('config', config)
-  app.addSchema(ErrorResponse)
-  // JSON only: any other body type is answered 415.
-  app.removeContentTypeParser('text/plain')
-  installErrorHandler(app)
-  app.addHook('preValidation', refuseNulCharacters)
+  try {
+    app.decorate('config', config)
+    app.addSchema(ErrorResponse)
+    // JSON only: any other body type is answered 415.
+    app.removeContentTypeParser('text/plain')
+    installErrorHandler(app)
+    app.addHook('preValidation', refuseNulCharacters)
 
-  await app.register(helmet, { global: true })
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_request, context) => new errors.rateLimited(context.after)
-  })
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'Sprechzimmer API', version: '0.1.0', description: 'Video consultations for practices. Errors are `{statusCode, code, message}` with a stable SZ_ code.' },
-      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'APPSESSION' } } }
-    }
-  })
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
+    await app.register(helmet, { global: true })
+    await app.register(rateLimit, {
+      global: false,
+      errorResponseBuilder: (_request, context) => new errors.rateLimited(context.after)
+    })
+    await app.register(swagger, {
+      openapi: {
+        info: { title: 'Sprechzimmer API', version: '0.1.0', description: 'Video consultations for practices. Errors are `{statusCode, code, message}` with a stable SZ_ code.' },
+        components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'APPSESSION' } } }
+      }
+    })
+    await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+    await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
 
-  await app.register(database, { orm })
-  await app.register(auth, { config })
-  await app.register(runtime, { config, databaseUrl })
+    await app.register(database, { orm })
+    await app.register(auth, { config })
+    await app.register(runtime, { config, databaseUrl })
 
-  app.get('/health', {
-    schema: { tags: ['operations'], summary: 'Liveness with a database round trip', response: { 200: Type.Object({ status: Type.Literal('ok') }), ...errorResponses(503) } }
-  }, async (request) => {
-    try {
-      await request.em.getConnection().execute('SELECT 1')
-    } catch {
-      throw new errors.databaseUnavailable()
-    }
-    return { status: 'ok' as const }
-  })
-  await app.register(accountRoutes, { config })
-  await app.register(consultationRoutes)
-  await app.register(joinRoutes)
-  await app.register(realtimeRoutes)
-  await app.register(host, { config })
+    app.get('/health', {
+      schema: { tags: ['operations'], summary: 'Liveness with a database round trip', response: { 200: Type.Object({ status: Type.Literal('ok') }), ...errorResponses(503) } }
+    }, async (request) => {
+      try {
+        await request.em.getConnection().execute('SELECT 1')
+      } catch {
+        throw new errors.databaseUnavailable()
+      }
+      return { status: 'ok' as const }
+    })
+    await app.register(accountRoutes, { config })
+    await app.register(consultationRoutes)
+    await app.register(joinRoutes)
+    await app.register(realtimeRoutes)
+    await app.register(host, { config })
+  } catch (err) {
+    // A plugin that fails to load must not leave the database pool or job workers running.
+    await app.close().catch(() => {})
+    throw err
+  }
   return app
 }
 
