@@ -15,7 +15,7 @@ import { ErrorResponse, errorResponses } from './http/schemas.js'
 import database from './plugins/database.js'
 import auth from './plugins/auth.js'
 import runtime from './plugins/runtime.js'
-import host from './plugins/host.js'
+import host, { importPlugins } from './plugins/host.js'
 import accountRoutes from './modules/account/routes.js'
 import consultationRoutes from './modules/consultation/routes.js'
 import joinRoutes from './modules/join/routes.js'
@@ -30,7 +30,11 @@ export interface BuildOptions {
 
 /** Builds the whole platform (core, then the plugins named in the config) without listening. */
 export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
-  const orm = await openDatabase(databaseUrl)
+  const plugins = await importPlugins(config.plugins)
+  const orm = await openDatabase(databaseUrl, {
+    entities: plugins.flatMap(p => p.entities ?? []),
+    migrations: plugins.flatMap(p => p.migrations ?? [])
+  })
   const app = Fastify({
     logger: logger ?? loggerOptions(config.logLevel),
     onProtoPoisoning: 'error',
@@ -85,7 +89,7 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     await app.register(consultationRoutes)
     await app.register(joinRoutes)
     await app.register(realtimeRoutes)
-    await app.register(host, { config })
+    await app.register(host, { config, plugins })
   } catch (err) {
     // A plugin that fails to load must not leave the database pool or job workers running.
     await app.close().catch(() => {})

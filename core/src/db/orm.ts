@@ -1,16 +1,23 @@
 import { MikroORM, PostgreSqlDriver, type Options } from '@mikro-orm/postgresql'
 import { Migrator } from '@mikro-orm/migrations'
+import type { EntitySchema, MigrationObject } from '@mikro-orm/core'
 import { entities } from './entities.js'
 import { migrations } from './migrations/index.js'
 
-export function ormOptions (clientUrl: string, extra: Partial<Options> = {}): Options {
+/** Tables that plugins bring along: their entities and migrations run with core's. */
+export interface SchemaExtension {
+  entities?: EntitySchema<any, any>[]
+  migrations?: MigrationObject[]
+}
+
+export function ormOptions (clientUrl: string, extra: Partial<Options> = {}, extension: SchemaExtension = {}): Options {
   return {
     driver: PostgreSqlDriver,
     clientUrl,
-    entities,
+    entities: [...entities, ...(extension.entities ?? [])],
     extensions: [Migrator],
     migrations: {
-      migrationsList: migrations,
+      migrationsList: [...migrations, ...(extension.migrations ?? [])],
       tableName: 'mikro_orm_migrations',
       transactional: true,
       allOrNothing: true,
@@ -27,8 +34,8 @@ export function ormOptions (clientUrl: string, extra: Partial<Options> = {}): Op
 }
 
 /** Connects and applies the committed migrations; the schema is never synced from entities. */
-export async function openDatabase (clientUrl: string): Promise<MikroORM> {
-  const orm = await MikroORM.init(ormOptions(clientUrl))
+export async function openDatabase (clientUrl: string, extension: SchemaExtension = {}): Promise<MikroORM> {
+  const orm = await MikroORM.init(ormOptions(clientUrl, {}, extension))
   await orm.getMigrator().up()
   return orm
 }

@@ -28,8 +28,19 @@ export interface Sessions {
   issueParticipantCredential (participant: Participant, expiresAt: Date, reply: FastifyReply): string
 }
 
+/**
+ * Join tokens are derived: HMAC(SESSION_SECRET, invitation id). The database keeps only the token's
+ * hash, so a database leak reveals no link, yet the server can write the link again into a reminder
+ * or an update mail. Rotating SESSION_SECRET therefore invalidates every open join link.
+ */
+export interface JoinLinks {
+  tokenFor (invitationId: string): string
+  urlFor (invitationId: string): string
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
+    joinLinks: JoinLinks
     sessions: Sessions
     /** A signed-in user of any kind; writes need the x-csrf-token header. */
     requireUser: onRequestAsyncHookHandler
@@ -80,6 +91,11 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     }
   }
   app.decorate('sessions', sessions)
+  const joinLinks: JoinLinks = {
+    tokenFor: invitationId => hmac(config.sessionSecret, 'join', invitationId),
+    urlFor: invitationId => `${config.publicUrl}/join/${joinLinks.tokenFor(invitationId)}`
+  }
+  app.decorate('joinLinks', joinLinks)
 
   async function loadSession (request: FastifyRequest): Promise<void> {
     const token = request.cookies[SESSION_COOKIE]

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import { isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { FastifyPluginAsync } from 'fastify'
+import type { EntitySchema, MigrationObject } from '@mikro-orm/core'
 import type { Config } from '../config.js'
 
 /** What a media provider offers core and the portal; `p2p` is built in, media-janus replaces it. */
@@ -39,19 +40,38 @@ declare module 'fastify' {
   }
 }
 
-/** The plugin host: the contract's media and mail slots, and the plugins named in SPRECHZIMMER_PLUGINS. */
-export default fp<{ config: Config }>(async (app, { config }) => {
-  app.decorate('media', p2pMedia)
-  app.decorate('mailer', null)
-  for (const name of config.plugins) {
+/**
+ * What a plugin module exports: the Fastify plugin as default, and optionally the entities and
+ * migrations of its own tables (named `<Plugin>Migration<timestamp>` so that names never collide).
+ */
+export interface PluginModule {
+  default: FastifyPluginAsync<{ config: Config }>
+  entities?: EntitySchema<any, any>[]
+  migrations?: MigrationObject[]
+}
+
+export interface LoadedPlugin extends PluginModule { name: string }
+
+/** Imports the plugins named in SPRECHZIMMER_PLUGINS (before the ORM starts, so their tables exist). */
+export async function importPlugins (names: string[]): Promise<LoadedPlugin[]> {
+  const loaded: LoadedPlugin[] = []
+  for (const name of names) {
     const specifier = name.startsWith('.') || isAbsolute(name) ? pathToFileURL(resolve(name)).href : name
-    let plugin: FastifyPluginAsync<{ config: Config }>
+    let module: PluginModule
     try {
-      plugin = (await import(specifier)).default
+      module = await import(specifier)
     } catch (err) {
       throw new Error(`SPRECHZIMMER_PLUGINS: cannot load "${name}": ${(err as Error).message}`)
     }
-    if (typeof plugin !== 'function') throw new Error(`SPRECHZIMMER_PLUGINS: "${name}" has no default export that is a Fastify plugin`)
-    await app.register(plugin, { config })
+    if (typeof module.default !== 'function') throw new Error(`SPRECHZIMMER_PLUGINS: "${name}" has no default export that is a Fastify plugin`)
+    loaded.push({ ...module, name })
   }
+  return loaded
+}
+
+/** The plugin host: the contract's media and mail slots, and the plugins named in SPRECHZIMMER_PLUGINS. */
+export default fp<{ config: Config, plugins: LoadedPlugin[] }>(async (app, { config, plugins }) => {
+  app.decorate('media', p2pMedia)
+  app.decorate('mailer', null)
+  for (const plugin of plugins) await app.register(plugin.default, { config })
 }, { fastify: '5.x', name: '@sprechzimmer/plugin-host', dependencies: ['@sprechzimmer/runtime'] })

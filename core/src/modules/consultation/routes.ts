@@ -57,7 +57,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const c = await request.em.findOne(Consultation, { id: request.params.id, practice: practiceOf(request) })
     if (!c) throw new errors.notFound('Consultation')
     const invitations = await request.em.find(Invitation, { consultation: c.id }, { orderBy: { createdAt: 'asc' } })
-    return consultationView(c, opensBefore, invitations)
+    return consultationView(c, opensBefore, invitations, app.joinLinks.urlFor)
   })
 
   app.patch('/api/consultations/:id', {

@@ -25,7 +25,7 @@ export const State = Type.Union([Type.Literal('scheduled'), Type.Literal('waitin
 export const CreatedInvitation = Type.Object({ id: Uuid, email: Type.String(), joinUrl: Type.String({ format: 'uri' }) })
 
 export const InvitationView = Type.Object({
-  id: Uuid, email: Type.String(), name: Type.Union([Type.String(), Type.Null()]), locale: Type.Union([Type.String(), Type.Null()]), createdAt: DateTime
+  id: Uuid, email: Type.String(), joinUrl: Type.String({ format: 'uri' }), name: Type.Union([Type.String(), Type.Null()]), locale: Type.Union([Type.String(), Type.Null()]), createdAt: DateTime
 })
 
 const NullableTime = Type.Union([DateTime, Type.Null()])

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { Consultation } from './consultation.entity.js'
 import { Invitation } from '../join/invitation.entity.js'
 import { errors } from '../../errors.js'
-import { hashToken, newToken } from '../../secrets.js'
+import { hashToken } from '../../secrets.js'
 
 const MAX_DURATION = 24 * 3_600_000
 
@@ -21,13 +21,14 @@ export function checkTimes (start: string | Date, end: string | Date): { startAt
 
 export interface InvitationInput { email: string, name?: string, locale?: string }
 
-/** Creates an invitation with a fresh 256-bit join token, of which only the hash is kept. */
+/** Creates an invitation with a 256-bit join token (see JoinLinks), of which only the hash is kept. */
 export async function invite (app: FastifyInstance, em: EntityManager, consultation: Consultation, input: InvitationInput) {
-  const token = newToken()
+  const id = randomUUID()
+  const token = app.joinLinks.tokenFor(id)
   const invitation = em.create(Invitation, {
-    id: randomUUID(), consultation: consultation.id, email: input.email.toLowerCase(), name: input.name ?? null, locale: input.locale ?? null, tokenHash: hashToken(token)
+    id, consultation: consultation.id, email: input.email.toLowerCase(), name: input.name ?? null, locale: input.locale ?? null, tokenHash: hashToken(token)
   })
-  const joinUrl = `${app.config.publicUrl}/join/${token}`
+  const joinUrl = app.joinLinks.urlFor(id)
   await app.lifecycle.invitationIssued(em, { consultation, invitation, joinUrl })
   return { id: invitation.id, email: invitation.email, joinUrl }
 }

@@ -5,7 +5,7 @@ import type { Participant } from '../join/participant.entity.js'
 import { waitingRoomOpensAt } from '../../lifecycle/deadlines.js'
 import type { ConsultationView, ParticipantView } from './schemas.js'
 
-export function consultationView (c: Consultation, opensBefore: number, invitations?: Invitation[]): Static<typeof ConsultationView> {
+export function consultationView (c: Consultation, opensBefore: number, invitations?: Invitation[], urlFor?: (invitationId: string) => string): Static<typeof ConsultationView> {
   const base = { id: c.id, title: c.title, start: c.startAt.toISOString(), end: c.endAt.toISOString(), state: c.state }
   // The appointment stays the practice's record after purge; everything about participants and the call is gone.
   if (c.state === 'purged') return base
@@ -17,7 +17,7 @@ export function consultationView (c: Consultation, opensBefore: number, invitati
     liveAt: c.liveAt?.toISOString() ?? null,
     endedAt: c.endedAt?.toISOString() ?? null,
     cancelledAt: c.cancelledAt?.toISOString() ?? null,
-    ...(invitations ? { invitations: invitations.map(i => ({ id: i.id, email: i.email, name: i.name ?? null, locale: i.locale ?? null, createdAt: i.createdAt.toISOString() })) } : {})
+    ...(invitations ? { invitations: invitations.map(i => ({ id: i.id, email: i.email, joinUrl: urlFor!(i.id), name: i.name ?? null, locale: i.locale ?? null, createdAt: i.createdAt.toISOString() })) } : {})
   }
 }
 
