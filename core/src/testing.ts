@@ -1,0 +1,211 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import pg from 'pg'
+import WebSocket from 'ws'
+import { buildApp, type App } from './app.js'
+import { loadConfig, type Config } from './config.js'
+import { startEmbeddedDatabase } from './db/embedded.js'
+import { loggerOptions } from './http/logging.js'
+
+/**
+ * Helpers for tests of core and of plugins: a real app on a real, fresh PostgreSQL database, and the
+ * HTTP steps every test needs (register, sign in, schedule, realtime). Imported as
+ * `@sprechzimmer/core/testing`; never loaded by the server.
+ */
+type Test = { teardown (fn: () => unknown): void }
+
+let embeddedServer: Promise<string> | undefined
+let registerFinalTeardown: ((fn: () => Promise<void>) => void) | undefined
+
+/** Tells the helpers how to clean up after the last test of a file (pass `tap.teardown`). */
+export function setFinalTeardown (register: (fn: () => Promise<void>) => void): void {
+  registerFinalTeardown = register
+}
+
+/** The server tests run against: DATABASE_URL, or one embedded PostgreSQL per test file. */
+async function serverUrl (): Promise<string> {
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL
+  embeddedServer ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sz-test-'))
+    const db = await startEmbeddedDatabase(dir, 'postgres')
+    if (!registerFinalTeardown) throw new Error('testing: call setFinalTeardown(tap.teardown) before using the embedded database')
+    registerFinalTeardown(async () => { await db.stop(); rmSync(dir, { recursive: true, force: true }) })
+    return db.url
+  })()
+  return await embeddedServer
+}
+
+/** A fresh, empty database; `drop` removes it (after everything using it has closed). */
+export async function createDatabase (): Promise<{ url: string, drop: () => Promise<void> }> {
+  const base = await serverUrl()
+  const name = `sz_test_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`
+  const admin = new pg.Client({ connectionString: base })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  const url = new URL(base)
+  url.pathname = '/' + name
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base })
+      await c.connect()
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await c.end()
+    }
+  }
+}
+
+/** A fresh database for one test, dropped at teardown; register it before anything that uses it. */
+export async function testDatabase (t: Test): Promise<string> {
+  const db = await createDatabase()
+  t.teardown(db.drop)
+  return db.url
+}
+
+export function testConfig (overrides: Partial<Config> = {}): Config {
+  return loadConfig({ LOG_LEVEL: 'silent' }, {
+    sessionSecret: 'test-secret-that-is-long-enough-for-hmac-use',
+    dataDir: mkdtempSync(join(tmpdir(), 'sz-data-')),
+    publicUrl: 'http://localhost:3000',
+    ...overrides
+  })
+}
+
+export interface Built {
+  app: App
+  databaseUrl: string
+  /** Every log line the app wrote (to check that nothing personal is logged). */
+  logs: string[]
+}
+
+/** Builds the real app on a real database, ready to answer inject() calls; closed at teardown. */
+export async function build (t: Test, overrides: Partial<Config> = {}, databaseUrl?: string): Promise<Built> {
+  const db = databaseUrl ? { url: databaseUrl, drop: async () => {} } : await createDatabase()
+  const url = db.url
+  const logs: string[] = []
+  const stream = new Writable({ write (chunk, _enc, done) { logs.push(chunk.toString()); done() } })
+  const app = await buildApp({ config: testConfig(overrides), databaseUrl: url, logger: { level: 'info', stream, ...loggerRedaction() } })
+  // tap runs teardowns in the order they were added: close the app before its database goes.
+  t.teardown(async () => { await app.close(); await db.drop() })
+  await app.ready()
+  return { app, databaseUrl: url, logs }
+}
+
+/** The same redaction and serializers as production, so that log assertions mean something. */
+function loggerRedaction () {
+  const { level, ...rest } = loggerOptions('info') as Record<string, unknown>
+  return rest
+}
+
+let counter = 0
+export const uniqueEmail = (prefix: string) => `${prefix}.${process.pid}.${Date.now()}.${counter++}@example.org`
+
+export const practiceInput = (name = 'Praxis Dr. Sommer') => ({
+  name,
+  type: 'Psychotherapie',
+  street: 'Hauptstraße 1',
+  postalCode: '10115',
+  city: 'Berlin',
+  country: 'DE',
+  contactName: 'Anna Sommer',
+  contactEmail: 'praxis@example.org',
+  iban: 'DE89 3704 0044 0532 0130 00',
+  accountHolder: 'Anna Sommer'
+})
+
+export interface Session { cookie: string, csrf: string, userId: string, practiceId: string | null, email: string }
+
+function cookieFrom (setCookie: string | string[] | undefined, name: string): string {
+  const all = Array.isArray(setCookie) ? setCookie : [setCookie ?? '']
+  const line = all.find(c => c.startsWith(name + '='))
+  if (!line) throw new Error(`no ${name} cookie set`)
+  return line.split(';')[0]
+}
+
+export async function login (app: App, email: string, password: string): Promise<Session> {
+  const res = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password } })
+  if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`)
+  const body = res.json()
+  return { cookie: cookieFrom(res.headers['set-cookie'], 'APPSESSION'), csrf: body.csrfToken, userId: body.user.id, practiceId: body.user.practiceId, email }
+}
+
+/** Registers a provider with a practice and signs them in. */
+export async function provider (app: App, practiceName?: string): Promise<Session> {
+  const email = uniqueEmail('provider')
+  const password = 'correct horse battery staple'
+  const res = await app.inject({
+    method: 'POST', url: '/api/auth/register',
+    payload: { kind: 'provider', email, password, title: 'Dr.', firstName: 'Anna', lastName: 'Sommer', practice: practiceInput(practiceName) }
+  })
+  if (res.statusCode !== 201) throw new Error(`register failed: ${res.statusCode} ${res.body}`)
+  return await login(app, email, password)
+}
+
+/** inject() as a signed-in user, with the session cookie and CSRF header. */
+export function as (app: App, session: Session) {
+  return (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
+    app.inject({ method, url, payload, headers: { cookie: session.cookie, 'x-csrf-token': session.csrf } })
+}
+
+export const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString()
+export const inMs = (ms: number) => new Date(Date.now() + ms).toISOString()
+
+/** Schedules a consultation and returns its id and the join tokens. */
+export async function schedule (app: App, session: Session, body: { start: string, end: string, title?: string, emails?: string[] }) {
+  const res = await as(app, session)('POST', '/api/consultations', {
+    title: body.title ?? 'Erstgespräch', start: body.start, end: body.end,
+    participants: (body.emails ?? ['client@example.org']).map(email => ({ email }))
+  })
+  if (res.statusCode !== 201) throw new Error(`schedule failed: ${res.statusCode} ${res.body}`)
+  const created = res.json()
+  return { id: created.id as string, tokens: created.invitations.map((i: { joinUrl: string }) => i.joinUrl.split('/join/')[1]) as string[], created }
+}
+
+/** Polls until `check` returns a truthy value; for effects of background jobs. */
+export async function eventually<T> (check: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, stepMs = 100): Promise<T> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value) return value
+    if (Date.now() > until) throw new Error('condition not met in time')
+    await new Promise(resolve => setTimeout(resolve, stepMs))
+  }
+}
+
+export interface RealtimeClient {
+  /** Waits for the next message of this type (or returns one that arrived already). */
+  next (type: string, timeoutMs?: number): Promise<Record<string, any>>
+  messages: Array<Record<string, any>>
+  close (): void
+  closed: Promise<{ code: number }>
+}
+
+/** Opens WS /api/realtime over a real loopback socket with the given headers (cookie, Bearer, Origin). */
+export async function realtime (app: App, headers: Record<string, string>): Promise<RealtimeClient> {
+  if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  const messages: Array<Record<string, any>> = []
+  const waiters: Array<() => void> = []
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/api/realtime`, { headers })
+  const closed = new Promise<{ code: number }>(resolve => ws.on('close', code => resolve({ code })))
+  ws.on('message', data => { messages.push(JSON.parse(data.toString())); waiters.splice(0).forEach(w => w()) })
+  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject) })
+  const consumed = new Set<number>()
+  return {
+    messages,
+    closed,
+    close: () => ws.close(),
+    async next (type, timeoutMs = 10_000) {
+      const until = Date.now() + timeoutMs
+      for (;;) {
+        const index = messages.findIndex((m, i) => !consumed.has(i) && m.type === type)
+        if (index >= 0) { consumed.add(index); return messages[index] }
+        if (Date.now() > until) throw new Error(`no realtime message "${type}" within ${timeoutMs} ms; got ${messages.map(m => m.type).join(', ')}`)
+        await new Promise<void>(resolve => { waiters.push(resolve); setTimeout(resolve, 200) })
+      }
+    }
+  }
+}
