@@ -63,8 +63,10 @@ export async function startJobs (connectionString: string, onError: (err: Error)
     },
     async work (name, options, handler) {
       const { concurrency = 1, ...workOptions } = options
+      const batchSize = workOptions.batchSize ?? 1
       for (let i = 0; i < concurrency; i++) {
-        workers.push(await boss.work(name, { batchSize: 1, pollingIntervalSeconds: 0.5, ...workOptions }, async (jobs: PgBoss.Job<any>[]) => {
+        let workerId = ''
+        workerId = await boss.work(name, { batchSize, pollingIntervalSeconds: 0.5, ...workOptions }, async (jobs: PgBoss.Job<any>[]) => {
           // In order, and each job of a batch succeeds or fails on its own; pg-boss completes the rest.
           for (const job of jobs) {
             try {
@@ -74,7 +76,10 @@ export async function startJobs (connectionString: string, onError: (err: Error)
               await boss.fail(name, job.id, { message: String(err?.message ?? err) })
             }
           }
-        }))
+          // A full batch means more are waiting: fetch again at once instead of sleeping a polling interval.
+          if (jobs.length === batchSize) boss.notifyWorker(workerId)
+        })
+        workers.push(workerId)
       }
     },
     async schedule (name, cron) {
