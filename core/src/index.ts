@@ -12,3 +12,12 @@ export { Invitation } from './modules/join/invitation.entity.js'
 export { Participant } from './modules/join/participant.entity.js'
 export { Practice } from './modules/practice/practice.entity.js'
 export { User } from './modules/account/user.entity.js'
+export { ServerSession } from './modules/session/session.entity.js'
+export { hashPassword } from './modules/account/password.js'
+// The plugin contract's decorators (app.jobs, app.lifecycle, app.orm, request.em, app.joinLinks, …) are
+// typed by `declare module 'fastify'` in these files; re-exporting from them puts those typings in
+// front of every plugin that imports '@sprechzimmer/core'.
+export type { default as DatabasePlugin } from './plugins/database.js'
+export type { default as RuntimePlugin } from './plugins/runtime.js'
+export type { JoinLinks, Sessions } from './plugins/auth.js'
+export type { Lifecycle, InvitationHandler, AccountHandler, AccountRegistered } from './lifecycle/events.js'

@@ -37,6 +37,10 @@ export interface InvitationIssued {
 }
 export type InvitationHandler = (em: EntityManager, issued: InvitationIssued) => Promise<void>
 
+/** A new account, inside the registration's transaction (for the confirmation mail). */
+export interface AccountRegistered { userId: string, kind: 'provider' | 'client', locale?: 'de' | 'en' }
+export type AccountHandler = (em: EntityManager, registered: AccountRegistered) => Promise<void>
+
 export const LIFECYCLE_QUEUE = 'lifecycle.event'
 
 let lastMs = 0
@@ -65,6 +69,7 @@ export function orderedId (): string {
 export class Lifecycle {
   private readonly handlers = new Map<LifecycleEventType, LifecycleHandler[]>()
   private readonly invitationHandlers: InvitationHandler[] = []
+  private readonly accountHandlers: AccountHandler[] = []
 
   constructor (private readonly jobs: Jobs, private readonly log: FastifyBaseLogger) {}
 
@@ -81,6 +86,15 @@ export class Lifecycle {
   async invitationIssued (em: EntityManager, issued: InvitationIssued): Promise<void> {
     for (const handler of this.invitationHandlers) await handler(em, issued)
     await this.emit(em, 'invitation.created', issued.consultation, { invitationId: issued.invitation.id })
+  }
+
+  /** Runs inside the transaction that registers an account. */
+  onAccountRegistered (handler: AccountHandler): void {
+    this.accountHandlers.push(handler)
+  }
+
+  async accountRegistered (em: EntityManager, registered: AccountRegistered): Promise<void> {
+    for (const handler of this.accountHandlers) await handler(em, registered)
   }
 
   async emit (em: EntityManager, type: LifecycleEventType, consultation: { id: string, practice: string }, data: Record<string, unknown> = {}): Promise<void> {

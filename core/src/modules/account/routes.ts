@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type Static } from 'typebox'
 import { UniqueConstraintViolationException } from '@mikro-orm/core'
+import type { EntityManager } from '@mikro-orm/postgresql'
 import type { Config } from '../../config.js'
 import { errors } from '../../errors.js'
 import { errorResponses } from '../../http/schemas.js'
@@ -26,6 +27,11 @@ export function practiceView (p: Practice): Static<typeof PracticeView> {
   }
 }
 
+/** The client's preferred language from Accept-Language: German unless English comes first. */
+function localeFrom (header: string | undefined): 'de' | 'en' {
+  return /^\s*en\b/i.test(header ?? '') ? 'en' : 'de'
+}
+
 const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   const loginLimit = { max: config.loginRateLimit, timeWindow: '1 minute' }
 
@@ -39,29 +45,34 @@ const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { conf
     }
   }, async (request, reply) => {
     const body = request.body
-    const em = request.em
     const email = body.email.toLowerCase()
-    let practice: Practice | undefined
-    if (body.kind === 'provider') {
-      const input = body.practice
-      if (!isValidIban(input.iban)) throw new errors.validation('practice.iban is not a valid IBAN')
-      const timeZone = input.timeZone ?? 'Europe/Berlin'
-      if (!isTimeZone(timeZone)) throw new errors.validation('practice.timeZone is not an IANA time zone')
-      practice = em.create(Practice, {
-        id: randomUUID(), ...input, iban: normalizeIban(input.iban), bic: input.bic ?? null, timeZone, locale: input.locale ?? 'de', contactEmail: input.contactEmail.toLowerCase()
-      })
-    }
-    const user = em.create(User, {
-      kind: body.kind, email, passwordHash: await hashPassword(body.password), salutation: body.salutation ?? null, title: body.title ?? null,
-      firstName: body.firstName, lastName: body.lastName, practice: practice?.id ?? null, isPracticeAdmin: body.kind === 'provider'
-    })
-    await app.ipAnonymizer.record(em, 'register', request)
+    const practiceInput = body.kind === 'provider' ? body.practice : undefined
+    const timeZone = practiceInput?.timeZone ?? 'Europe/Berlin'
+    if (practiceInput && !isValidIban(practiceInput.iban)) throw new errors.validation('practice.iban is not a valid IBAN')
+    if (!isTimeZone(timeZone)) throw new errors.validation('practice.timeZone is not an IANA time zone')
+    const passwordHash = await hashPassword(body.password)
+    let created: { user: User, practice?: Practice }
     try {
-      await em.flush()
+      created = await request.em.transactional(async (em: EntityManager) => {
+        const practice = practiceInput && em.create(Practice, {
+          id: randomUUID(), ...practiceInput, iban: normalizeIban(practiceInput.iban), bic: practiceInput.bic ?? null, timeZone,
+          locale: practiceInput.locale ?? 'de', contactEmail: practiceInput.contactEmail.toLowerCase()
+        })
+        const user = em.create(User, {
+          id: randomUUID(), kind: body.kind, email, passwordHash, salutation: body.salutation ?? null, title: body.title ?? null,
+          firstName: body.firstName, lastName: body.lastName, practice: practice?.id ?? null, isPracticeAdmin: body.kind === 'provider'
+        })
+        await app.ipAnonymizer.record(em, 'register', request)
+        await em.flush()
+        const locale = practice ? practice.locale as 'de' | 'en' : localeFrom(request.headers['accept-language'])
+        await app.lifecycle.accountRegistered(em, { userId: user.id, kind: body.kind, locale })
+        return { user, practice }
+      })
     } catch (err) {
       if (err instanceof UniqueConstraintViolationException) throw new errors.emailTaken()
       throw err
     }
+    const { user, practice } = created
     return reply.code(201).send({ user: userView(user), ...(practice ? { practice: practiceView(practice) } : {}) })
   })
 

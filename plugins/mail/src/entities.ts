@@ -1,0 +1,53 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
+import { Migration } from '@mikro-orm/migrations'
+import { User } from '@sprechzimmer/core'
+
+/**
+ * One row per outbox job whose mail the SMTP server accepted (or that was written to the outbox
+ * folder). A retry of the same job, or the same job enqueued again by a redelivered notice, finds
+ * the row and sends nothing. Ids and times only; rows go after 30 days, long after pg-boss forgot
+ * the job.
+ */
+export const MailDelivery = defineEntity({
+  name: 'MailDelivery',
+  tableName: 'mail_delivery',
+  properties: {
+    id: p.uuid().primary(),
+    deliveredAt: p.datetime().index()
+  }
+})
+export type MailDelivery = InferEntity<typeof MailDelivery>
+
+/** A password-reset request: the token is derived from the id (HMAC) and only its hash is kept. */
+export const PasswordReset = defineEntity({
+  name: 'PasswordReset',
+  tableName: 'mail_password_reset',
+  properties: {
+    id: p.uuid().primary(),
+    user: p.manyToOne(User).mapToPk().deleteRule('cascade').index(),
+    tokenHash: p.string().length(64).unique(),
+    createdAt: p.datetime(),
+    expiresAt: p.datetime().index()
+  }
+})
+export type PasswordReset = InferEntity<typeof PasswordReset>
+
+export class MailMigration20261128000000 extends Migration {
+  override async up (): Promise<void> {
+    this.addSql('create table "mail_delivery" ("id" uuid not null, "delivered_at" timestamptz not null, constraint "mail_delivery_pkey" primary key ("id"));')
+    this.addSql('create index "mail_delivery_delivered_at_index" on "mail_delivery" ("delivered_at");')
+    this.addSql('create table "mail_password_reset" ("id" uuid not null, "user_id" uuid not null, "token_hash" varchar(64) not null, "created_at" timestamptz not null, "expires_at" timestamptz not null, constraint "mail_password_reset_pkey" primary key ("id"));')
+    this.addSql('create index "mail_password_reset_user_id_index" on "mail_password_reset" ("user_id");')
+    this.addSql('create index "mail_password_reset_expires_at_index" on "mail_password_reset" ("expires_at");')
+    this.addSql('alter table "mail_password_reset" add constraint "mail_password_reset_token_hash_unique" unique ("token_hash");')
+    this.addSql('alter table "mail_password_reset" add constraint "mail_password_reset_user_id_foreign" foreign key ("user_id") references "app_user" ("id") on update cascade on delete cascade;')
+  }
+
+  override async down (): Promise<void> {
+    this.addSql('drop table if exists "mail_password_reset" cascade;')
+    this.addSql('drop table if exists "mail_delivery" cascade;')
+  }
+}
+
+export const entities = [MailDelivery, PasswordReset]
+export const migrations = [{ name: 'MailMigration20261128000000', class: MailMigration20261128000000 }]

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto'
+import fp from 'fastify-plugin'
+import type { EntityManager } from '@mikro-orm/postgresql'
+import { Consultation, Invitation, type Config, type Mailer, type MailAttachment } from '@sprechzimmer/core'
+import { entities, migrations, MailDelivery, PasswordReset } from './entities.js'
+import { Outbox, OUTBOX_QUEUE, jobId, type OutboxJob } from './outbox.js'
+import { passwordResetRoutes } from './password-reset.js'
+import { mailSettings, type MailSettings } from './settings.js'
+import { createTransport } from './transport.js'
+import { MAIL_TEMPLATES, isLocale, loadTemplates, type Locale, type MailTemplate } from './templates.js'
+
+export { entities, migrations }
+export { compileTemplate, loadTemplates, escapeHtml, oneLine, MAIL_TEMPLATES, TEMPLATE_DIR, type CompiledTemplates, type MailTemplate, type Locale } from './templates.js'
+export { calendarObject } from './calendar.js'
+export { mailSettings, type MailSettings } from './settings.js'
+export { jobId, OUTBOX_QUEUE, type OutboxJob } from './outbox.js'
+
+/** What `app.mailer` is when this plugin is enabled: the contract's `send`, plus the durable outbox. */
+export interface MailService extends Mailer {
+  readonly settings: MailSettings
+  /** Queues a mail on the caller's transaction (ids only in `job`); `id` makes it idempotent. */
+  enqueue (em: EntityManager, job: OutboxJob, id?: string, startAfter?: Date): Promise<void>
+  /** The registration confirmation, for the transaction that creates the account (see README: core lacks the hook). */
+  accountRegistered (em: EntityManager, userId: string, locale?: Locale): Promise<void>
+  /** Delivers one job now (what the worker does); for tests and tools. */
+  deliver (id: string, job: OutboxJob): Promise<'sent' | 'duplicate' | 'dropped' | 'rejected'>
+}
+
+const CLEANUP_QUEUE = 'mail.cleanup'
+/** Delivery records outlive pg-boss's job retention (14 days at most) so a late duplicate is still caught. */
+const DELIVERY_RECORDS_KEPT = 30 * 86_400_000
+
+export default fp<{ config: Config }>(async (app, { config }) => {
+  const settings = mailSettings()
+  // Every template is compiled once, here; a broken template stops the start.
+  const templates = await loadTemplates()
+  const transport = createTransport(config, app.log)
+  const outbox = new Outbox(app, config, settings, templates, transport)
+
+  const mailer: MailService = {
+    settings,
+    async send (template, locale, data, to, attachments?: MailAttachment[]) {
+      if (!MAIL_TEMPLATES.includes(template as MailTemplate)) throw new Error(`mailer.send: unknown template "${template}"`)
+      const values = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, v == null ? null : String(v)]))
+      const message = outbox.render(template as MailTemplate, isLocale(locale) ? locale : 'de', { legalNotice: settings.legalNotice, brand: 'Sprechzimmer', ...values }, { address: to })
+      if (attachments?.length) message.attachments = attachments.map(a => ({ filename: a.filename, content: a.content, contentType: a.contentType }))
+      const id = randomUUID()
+      message.messageId = `<${id}@${/@([^\s>]+)/.exec(config.mailFrom)?.[1] ?? 'localhost'}>`
+      await transport.send(message, id)
+    },
+    enqueue: async (em, job, id = randomUUID(), startAfter) => { await outbox.enqueue(em, job, id, startAfter) },
+    accountRegistered: async (em, userId, locale) => {
+      await outbox.enqueue(em, { kind: 'account-registered', userId, ...(locale ? { locale } : {}) }, jobId('account-registered', userId))
+    },
+    deliver: (id, job) => outbox.deliver(id, job)
+  }
+  app.mailer = mailer
+
+  await app.jobs.createQueue(OUTBOX_QUEUE, { retryLimit: settings.retryLimit, retryDelay: settings.retryDelaySeconds, retryBackoff: true })
+  await app.jobs.createQueue(CLEANUP_QUEUE, { policy: 'short' })
+
+  app.lifecycle.onAccountRegistered(async (em, { userId, locale }) => { await mailer.accountRegistered(em, userId, locale) })
+
+  // The one moment the join link exists: queue the invitation (and its reminders) on the same transaction.
+  app.lifecycle.onInvitationIssued(async (em, { consultation, invitation }) => {
+    await outbox.enqueue(em, { kind: 'invitation', invitationId: invitation.id }, jobId('invitation', invitation.id))
+    await outbox.enqueueReminders(em, invitation.id, consultation.startAt)
+  })
+
+  /** For every invitation of a consultation, on one transaction (job ids make a redelivered notice harmless). */
+  async function forEachInvitation (consultationId: string, states: string[], fn: (em: EntityManager, c: Consultation, invitationId: string) => Promise<void>): Promise<void> {
+    await app.orm.em.fork().transactional(async (em: EntityManager) => {
+      const c = await em.findOne(Consultation, { id: consultationId })
+      if (!c || !states.includes(c.state)) return
+      const invitations = await em.find(Invitation, { consultation: c.id }, { fields: ['id'], orderBy: { createdAt: 'asc' } })
+      for (const { id } of invitations) await fn(em, c, id)
+    })
+  }
+
+  app.lifecycle.on('consultation.updated', async notice => {
+    if (notice.data.rescheduled !== true) return
+    await forEachInvitation(notice.consultationId, ['scheduled', 'waiting'], async (em, c, invitationId) => {
+      const startAt = c.startAt.toISOString()
+      await outbox.enqueue(em, { kind: 'update', invitationId, startAt }, jobId('update', notice.id, invitationId))
+      await outbox.enqueueReminders(em, invitationId, c.startAt)
+    })
+  })
+
+  app.lifecycle.on('consultation.cancelled', async notice => {
+    await forEachInvitation(notice.consultationId, ['cancelled'], async (em, _c, invitationId) => {
+      await outbox.enqueue(em, { kind: 'cancel', invitationId }, jobId('cancel', invitationId))
+    })
+  })
+
+  app.addHook('onReady', async () => {
+    await app.jobs.work<OutboxJob>(OUTBOX_QUEUE, { batchSize: 5, concurrency: 2 }, async job => { await outbox.deliver(job.id, job.data) })
+    await app.jobs.work(CLEANUP_QUEUE, {}, async () => {
+      const em = app.orm.em.fork()
+      await em.nativeDelete(MailDelivery, { deliveredAt: { $lt: new Date(Date.now() - DELIVERY_RECORDS_KEPT) } })
+      await em.nativeDelete(PasswordReset, { expiresAt: { $lt: new Date() } })
+    })
+    await app.jobs.schedule(CLEANUP_QUEUE, '17 * * * *')
+  })
+  app.addHook('onClose', async () => { transport.close() })
+
+  await app.register(passwordResetRoutes, { config, settings, outbox })
+}, { fastify: '5.x', name: '@sprechzimmer/plugin-mail', dependencies: ['@sprechzimmer/runtime', '@sprechzimmer/auth'] })

@@ -1,0 +1,36 @@
+import { ConfigError, parseDuration } from '@sprechzimmer/core'
+
+/** The mail plugin's own settings, read from the environment at start-up (core's Config has the SMTP ones). */
+export interface MailSettings {
+  /** Reminder offsets before the start, in ms (SZ_MAIL_REMINDERS, default `24h,15m`; `none` for none). */
+  reminders: number[]
+  /** How often a mail is retried (SZ_MAIL_RETRY_LIMIT, default 12: about two days with the default delay). */
+  retryLimit: number
+  /** First retry delay in whole seconds, doubled each time (SZ_MAIL_RETRY_DELAY, default 30s). */
+  retryDelaySeconds: number
+  /** The operator's legal notice in every footer (MAIL_LEGAL_NOTICE, one line). */
+  legalNotice: string
+  /** How long a password-reset link is valid (SZ_PASSWORD_RESET_TTL, default 1h). */
+  resetTtl: number
+}
+
+export function mailSettings (env: NodeJS.ProcessEnv = process.env): MailSettings {
+  const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]!.trim())
+  const rawReminders = get('SZ_MAIL_REMINDERS') ?? '24h,15m'
+  const reminders = /^(none|off|0)$/i.test(rawReminders)
+    ? []
+    : [...new Set(rawReminders.split(',').map(s => s.trim()).filter(Boolean).map(s => parseDuration('SZ_MAIL_REMINDERS', s)))].sort((a, b) => b - a)
+  if (reminders.some(ms => ms <= 0)) throw new ConfigError('SZ_MAIL_REMINDERS: offsets must be greater than zero')
+  const retryLimit = Number(get('SZ_MAIL_RETRY_LIMIT') ?? '12')
+  if (!Number.isInteger(retryLimit) || retryLimit < 0 || retryLimit > 100) throw new ConfigError('SZ_MAIL_RETRY_LIMIT: must be a whole number from 0 to 100')
+  const retryDelay = parseDuration('SZ_MAIL_RETRY_DELAY', get('SZ_MAIL_RETRY_DELAY') ?? '30s')
+  const resetTtl = parseDuration('SZ_PASSWORD_RESET_TTL', get('SZ_PASSWORD_RESET_TTL') ?? '1h')
+  if (resetTtl < 60_000) throw new ConfigError('SZ_PASSWORD_RESET_TTL: must be at least 1m')
+  return {
+    reminders,
+    retryLimit,
+    retryDelaySeconds: Math.max(1, Math.round(retryDelay / 1000)),
+    legalNotice: (get('MAIL_LEGAL_NOTICE') ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' '),
+    resetTtl
+  }
+}
