@@ -1,0 +1,60 @@
+import t from 'tap'
+import { parseFeed } from '../src/parse.js'
+import { wallToUtc } from '../src/timezones.js'
+
+const options = { defaultZone: 'Europe/Berlin', from: new Date('2027-01-01T00:00:00Z'), to: new Date('2029-01-01T00:00:00Z'), maxInstancesPerSeries: 500, maxInstances: 100_000, budgetMs: 30_000, maxEvents: 100_000 }
+
+function feed (n: number, mode: 'utc' | 'tzid' | 'floating') {
+  const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0']
+  if (mode === 'floating') lines.push('X-WR-TIMEZONE:Europe/Berlin')
+  const base = Date.UTC(2027, 0, 4, 8)
+  const f = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').slice(0, 15)
+  for (let i = 0; i < n; i++) {
+    const s = base + i * 3_600_000
+    const v = (ms: number) => mode === 'utc' ? `:${f(ms)}Z` : mode === 'tzid' ? `;TZID=Europe/Berlin:${f(ms)}` : `:${f(ms)}`
+    lines.push('BEGIN:VEVENT', `UID:e${i}`, `DTSTART${v(s)}`, `DTEND${v(s + 1_800_000)}`, 'SUMMARY:x', 'END:VEVENT')
+  }
+  lines.push('END:VCALENDAR')
+  return lines.join('\r\n')
+}
+
+t.test('floating and TZID feeds scale like UTC feeds (node-ical alone is quadratic on floating times)', async t => {
+  const time = (text: string) => { const s = performance.now(); const r = parseFeed(text, options); return { ms: performance.now() - s, r } }
+  time(feed(200, 'tzid'))
+  const utc = time(feed(4000, 'utc'))
+  const floating = time(feed(4000, 'floating'))
+  const tzid = time(feed(4000, 'tzid'))
+  t.equal(floating.r.instances.length, 4000)
+  t.equal(tzid.r.instances.length, 4000)
+  t.equal(floating.r.instances[0].start.toISOString(), '2027-01-04T07:00:00.000Z', 'floating in X-WR-TIMEZONE')
+  t.equal(tzid.r.instances[2000].start.getTime() - tzid.r.instances[1999].start.getTime(), 3_600_000)
+  t.ok(floating.ms < utc.ms * 4 + 500, `floating ${floating.ms.toFixed(0)} ms vs UTC ${utc.ms.toFixed(0)} ms`)
+  t.ok(tzid.ms < utc.ms * 4 + 500, `TZID ${tzid.ms.toFixed(0)} ms vs UTC ${utc.ms.toFixed(0)} ms`)
+})
+
+t.test('wall time conversion across DST', async t => {
+  const berlin = { iana: 'Europe/Berlin' }
+  t.equal(wallToUtc('20270328T013000', berlin)!.toISOString(), '2027-03-28T00:30:00.000Z')
+  t.equal(wallToUtc('20270328T023000', berlin)!.toISOString(), '2027-03-28T01:30:00.000Z', 'the spring gap moves forward')
+  t.equal(wallToUtc('20270328T033000', berlin)!.toISOString(), '2027-03-28T01:30:00.000Z')
+  t.equal(wallToUtc('20271031T023000', berlin)!.toISOString(), '2027-10-31T00:30:00.000Z', 'the ambiguous autumn hour takes the first')
+  t.equal(wallToUtc('20270701T120000', { iana: 'America/New_York' })!.toISOString(), '2027-07-01T16:00:00.000Z')
+  t.equal(wallToUtc('20270701T120000', { offsetMinutes: 330 })!.toISOString(), '2027-07-01T06:30:00.000Z')
+  t.equal(wallToUtc('20271345T120000', berlin), null)
+})
+
+t.test('a weekly series across the DST change keeps its wall time', async t => {
+  const text = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT', 'UID:s', 'DTSTART;TZID=Europe/Berlin:20270315T090000', 'DTEND;TZID=Europe/Berlin:20270315T093000', 'RRULE:FREQ=WEEKLY;COUNT=3', 'SUMMARY:s', 'END:VEVENT', 'END:VCALENDAR'].join('\r\n')
+  const r = parseFeed(text, options)
+  t.same(r.instances.map(i => i.start.toISOString()), ['2027-03-15T08:00:00.000Z', '2027-03-22T08:00:00.000Z', '2027-03-29T07:00:00.000Z'])
+  t.same(r.instances.map(i => i.key), ['s|2027-03-15T08:00:00.000Z', 's|2027-03-22T08:00:00.000Z', 's|2027-03-29T07:00:00.000Z'])
+})
+
+t.test('garbage is a FeedError, not a crash', async t => {
+  t.throws(() => parseFeed('hello', options), { name: 'FeedError' })
+  t.throws(() => parseFeed('', options), { name: 'FeedError' })
+  t.throws(() => parseFeed('BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\nEND:VCALENDAR', options), { name: 'FeedError' })
+  const deep = 'BEGIN:VCALENDAR\r\n' + 'BEGIN:X\r\n'.repeat(50)
+  t.throws(() => parseFeed(deep, options), { name: 'FeedError' })
+  t.same(parseFeed('BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:garbage\r\nEND:VEVENT\r\nEND:VCALENDAR', options).instances, [])
+})
