@@ -46,6 +46,8 @@ declare module 'fastify' {
     requireUser: onRequestAsyncHookHandler
     /** A signed-in provider of a practice. */
     requireProvider: onRequestAsyncHookHandler
+    /** A signed-in provider who administers their practice. */
+    requirePracticeAdmin: onRequestAsyncHookHandler
     /** A participant credential from the join flow (cookie or Bearer). */
     requireParticipant: onRequestAsyncHookHandler
   }
@@ -116,6 +118,11 @@ export default fp<{ config: Config }>(async (app, { config }) => {
   app.decorate('requireProvider', async function (request: FastifyRequest) {
     await loadSession(request)
     if (request.account!.kind !== 'provider' || !request.account!.practice) throw new errors.forbidden('Only providers of a practice may do this')
+  })
+  app.decorate('requirePracticeAdmin', async function (request: FastifyRequest) {
+    await loadSession(request)
+    const user = request.account!
+    if (user.kind !== 'provider' || !user.practice || !user.isPracticeAdmin) throw new errors.forbidden('Only practice administrators may do this')
   })
   app.decorate('requireParticipant', async function (request: FastifyRequest) {
     const participant = await participantFrom(request)
