@@ -1,0 +1,71 @@
+import type { FastifyInstance } from 'fastify'
+import type { EntityManager } from '@mikro-orm/postgresql'
+import type { MailService } from '@sprechzimmer/plugin-mail'
+import { ContactMessage } from './entities.js'
+import type { ContactSettings, Locale } from './settings.js'
+
+export const DELIVERY_QUEUE = 'contact.deliver'
+export const CLEANUP_QUEUE = 'contact.cleanup'
+
+/** What a delivery job holds: the row id, nothing else (pg-boss keeps jobs for days). */
+export interface DeliveryJob { id: string }
+
+const LANGUAGE_NAMES: Record<Locale, Record<Locale, string>> = {
+  de: { de: 'Deutsch', en: 'Englisch' },
+  en: { de: 'German', en: 'English' }
+}
+
+/** The mail plugin's error for a recipient the SMTP server refuses for good (not exported by the plugin). */
+const isPermanent = (err: unknown) => (err as { name?: string })?.name === 'MailDeliveryError' && (err as { permanent?: boolean }).permanent === true
+
+/**
+ * Delivers one contact message: the mail to the operator (once), then the confirmation to the sender,
+ * then the row is deleted. Idempotent: a row that is gone was delivered already.
+ */
+export async function deliver (app: FastifyInstance, settings: ContactSettings, id: string): Promise<'sent' | 'gone'> {
+  const mailer = app.mailer as MailService
+  const em = app.orm.em.fork() as EntityManager
+  const row = await em.findOne(ContactMessage, { id })
+  if (!row) return 'gone'
+  if (!row.operatorSentAt) {
+    if (!settings.to) throw new Error('contact delivery: CONTACT_TO is not set; the message waits for a retry')
+    await mailer.send('contact-message', settings.locale, {
+      name: row.name,
+      email: row.email,
+      contactSubject: row.subject,
+      message: row.message,
+      language: LANGUAGE_NAMES[settings.locale][row.locale === 'en' ? 'en' : 'de'],
+      receivedAt: `${row.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+    }, settings.to, [{
+      // The template shows the message on one line; the attachment keeps its line breaks.
+      filename: settings.locale === 'de' ? 'nachricht.txt' : 'message.txt',
+      content: row.message,
+      contentType: 'text/plain; charset=utf-8'
+    }])
+    // The operator has it: keep only what the confirmation needs (address and language).
+    await em.nativeUpdate(ContactMessage, { id }, { operatorSentAt: new Date(), name: '', subject: '', message: '' })
+  }
+  try {
+    await mailer.send('contact-confirmation', row.locale, {}, row.email)
+  } catch (err) {
+    if (!isPermanent(err)) throw err
+    app.log.warn({ contactId: id, err: { message: (err as Error).message } }, 'contact confirmation refused for good by the SMTP server; not retried')
+  }
+  await em.nativeDelete(ContactMessage, { id })
+  app.log.info({ contactId: id }, 'contact message delivered and deleted')
+  return 'sent'
+}
+
+/**
+ * Deletes rows whose job is over without a delivery (failed after every retry, or cancelled):
+ * their job no longer waits, so nothing would ever send or delete them.
+ */
+export async function cleanup (app: FastifyInstance): Promise<number> {
+  const em = app.orm.em.fork() as EntityManager
+  const rows = await em.getConnection().execute(
+    `delete from contact_message m where m.created_at < now() - interval '5 minutes' and not exists (
+       select 1 from pgboss.job j where j.name = ? and j.id = m.id and j.state in ('created', 'retry', 'active')
+     ) returning m.id`, [DELIVERY_QUEUE])
+  if (rows.length) app.log.warn({ count: rows.length }, 'contact messages deleted undelivered: their delivery failed for good')
+  return rows.length
+}
