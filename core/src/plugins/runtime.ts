@@ -40,7 +40,7 @@ export default fp<{ config: Config, databaseUrl: string }>(async (app, { config,
   app.addHook('onReady', async () => {
     await jobs.work<{ consultationId: string }>(DEADLINE_QUEUE, { batchSize: 25, concurrency: 4 }, async job => { await service.runDeadlines(job.data.consultationId) })
     await jobs.work<LifecycleNotice>(LIFECYCLE_QUEUE, { batchSize: 50 }, async job => { await lifecycle.dispatch(job.data) })
-    await jobs.work(SWEEP_QUEUE, {}, async () => { await service.reconcile() })
+    await jobs.work(SWEEP_QUEUE, {}, async () => { await service.reconcile(); await ipAnonymizer.run() })
     await jobs.work(IP_QUEUE, {}, async () => { await ipAnonymizer.run() })
     // A safety net: once a minute, anything overdue that a lost or failed job left behind is caught up.
     await jobs.schedule(SWEEP_QUEUE, '* * * * *')

@@ -85,14 +85,22 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const displayName = request.body.displayName.trim()
     const returning = await app.participantFrom(request)
+    // Entering needs no lock on the consultation: it adds a row and changes no state. Only a
+    // deadline that is due and not yet applied (the job is a moment late) is caught up first, locked.
+    let { invitation, consultation } = await resolve(request.em, request.params.token)
+    if (consultation.dueAt && consultation.dueAt.getTime() <= Date.now()) {
+      consultation = await request.em.fork().transactional(async (em: EntityManager) => {
+        const locked = (await resolve(em, request.params.token, true)).consultation
+        await app.consultationLifecycle.apply(em, locked)
+        return locked
+      })
+    }
+    const opensAt = waitingRoomOpensAt(consultation, config)
+    if (opensAt.getTime() > Date.now()) {
+      throw Object.assign(new errors.waitingRoomNotOpen(opensAt.toISOString()), { details: { opensAt: opensAt.toISOString() } })
+    }
+    if (consultation.state !== 'waiting' && consultation.state !== 'live') throw new errors.joinLinkExpired()
     const participant = await request.em.transactional(async (em: EntityManager) => {
-      const { invitation, consultation } = await resolve(em, request.params.token, true)
-      await app.consultationLifecycle.apply(em, consultation)
-      const opensAt = waitingRoomOpensAt(consultation, config)
-      if (opensAt.getTime() > Date.now()) {
-        throw Object.assign(new errors.waitingRoomNotOpen(opensAt.toISOString()), { details: { opensAt: opensAt.toISOString() } })
-      }
-      if (consultation.state !== 'waiting' && consultation.state !== 'live') throw new errors.joinLinkExpired()
       let participant = returning?.consultation === consultation.id ? await em.findOne(Participant, { id: returning.id }) : null
       if (participant) {
         participant.displayName = displayName
@@ -106,7 +114,6 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       await app.realtime.publish(em, { practice: consultation.practice }, { type: 'participant.waiting', consultationId: consultation.id, participant: participantView(participant) })
       return participant
     })
-    const consultation = await request.em.findOneOrFail(Consultation, { id: participant.consultation }, { fields: ['endAt'] })
     const expiresAt = new Date(consultation.endAt.getTime() + config.liveGrace)
     const credential = app.sessions.issueParticipantCredential(participant, expiresAt, reply)
     return { participantId: participant.id, consultationId: participant.consultation, status: participant.status, credential, expiresAt: expiresAt.toISOString() }
