@@ -65,7 +65,7 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     await app.register(swagger, {
       openapi: {
         info: { title: 'Sprechzimmer API', version: '0.1.0', description: 'Video consultations for practices. Errors are `{statusCode, code, message}` with a stable SZ_ code.' },
-        components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'APPSESSION' } } }
+        components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'APPSESSION' }, bearer: { type: 'http', scheme: 'bearer', description: 'Practice API key (szk_…) or a token from POST /api/v1/token' } } }
       }
     })
     await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
