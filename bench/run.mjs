@@ -41,6 +41,7 @@ function report (results) {
     out.push(table(['lateness (updated_at − due)', 'min', 'p50', 'p95', 'p99', 'max'],
       [['ms', l.min, l.p50, l.p95, l.p99, l.max]]))
     out.push(table(['due in window second', 'count', 'p50 ms', 'p99 ms', 'max ms'], d.latenessByDueTime.map(b => [`${b.dueFromSecond}–${b.dueFromSecond + 10}`, b.count, b.p50, b.p99, b.max])))
+    out.push(table(['created (tenth of the set-up)', 'count', 'p50 ms', 'p99 ms', 'max ms'], d.latenessByCreationOrder.map(b => [b.tenth, b.count, b.p50, b.p99, b.max])))
     out.push(`p99 goal < 2000 ms: ${l.p99 !== null && l.p99 < 2000 && d.missed === 0 ? 'ok' : 'MISSED'}`)
     out.push(`transitioned ${d.transitioned}/${d.consultations}, missed ${d.missed}, double transitions ${d.doubleTransitions}, ` +
       `unexpected version ${d.unexpectedVersion}, without notice ${d.transitionsWithoutNotice}`)

@@ -121,7 +121,7 @@ export async function deadlines (serverUrl, settings, log) {
     const cpuUsage = cpu.stop()
 
     const rows = (await probe.query(
-      'SELECT id, state, start_at, updated_at, version FROM consultation WHERE title = $1', [TITLE])).rows
+      'SELECT id, state, start_at, created_at, updated_at, version FROM consultation WHERE title = $1', [TITLE])).rows
     const opensBefore = app.config.waitingRoomOpensBefore
     const lateness = []
     const buckets = new Map()
@@ -147,6 +147,14 @@ export async function deadlines (serverUrl, settings, log) {
       const gap = committed[i] - committed[i - 1]
       if (gap > longestPause.ms) longestPause = { ms: gap, atSecond: round((committed[i - 1] - windowStart) / 1000, 1) }
     }
+    // pg-boss fetches due jobs in order of creation, not of due time: when the workers fall behind,
+    // the consultations created last wait longest. Lateness by tenth of creation order shows that.
+    const created = rows.filter(r => r.state !== 'scheduled').sort((a, b) => a.created_at - b.created_at)
+    const byCreationOrder = Array.from({ length: 10 }, (_, tenth) => {
+      const list = created.slice(Math.floor(tenth * created.length / 10), Math.floor((tenth + 1) * created.length / 10))
+        .map(r => r.updated_at.getTime() - (r.start_at.getTime() - opensBefore)).sort((a, b) => a - b)
+      return { tenth: tenth + 1, count: list.length, p50: percentile(list, 50), p99: percentile(list, 99), max: list.at(-1) ?? null }
+    })
     // How lateness develops over the window, 10 s at a time (a growing backlog shows here).
     const byDueTime = [...buckets].sort((a, b) => a[0] - b[0]).map(([from, list]) => {
       list.sort((a, b) => a - b)
@@ -195,6 +203,7 @@ export async function deadlines (serverUrl, settings, log) {
       },
       goal: { p99Ms: '< 2000' },
       latenessByDueTime: byDueTime,
+      latenessByCreationOrder: byCreationOrder,
       longestPauseBetweenTransitions: longestPause,
       doubleTransitions,
       transitionsWithoutNotice: withoutNotice,

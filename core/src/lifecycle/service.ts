@@ -13,6 +13,7 @@ import { Invitation } from '../modules/join/invitation.entity.js'
 import { errors } from '../errors.js'
 
 export const DEADLINE_QUEUE = 'lifecycle.deadline'
+const PRIORITY_EPOCH = Date.UTC(2025, 0, 1)
 
 /** The lifecycle event each state announces when it is entered. */
 const ENTERED: Partial<Record<ConsultationState, LifecycleEventType>> = {
@@ -65,7 +66,9 @@ export class LifecycleService {
     const due = nextDeadline(consultation, this.deps.durations)
     consultation.dueAt = due?.at ?? null
     if (due && due.at.getTime() !== armed) {
-      await this.deps.jobs.send(DEADLINE_QUEUE, { consultationId: consultation.id }, { em, startAfter: due.at, retryLimit: 5, retryDelay: 1, retryBackoff: true })
+      // pg-boss hands out jobs by priority, then creation: the earliest deadline first when workers lag.
+      const priority = -Math.floor((due.at.getTime() - PRIORITY_EPOCH) / 1000)
+      await this.deps.jobs.send(DEADLINE_QUEUE, { consultationId: consultation.id }, { em, startAfter: due.at, priority, retryLimit: 5, retryDelay: 1, retryBackoff: true })
     }
   }
 

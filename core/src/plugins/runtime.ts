@@ -38,7 +38,7 @@ export default fp<{ config: Config, databaseUrl: string }>(async (app, { config,
   await jobs.createQueue(IP_QUEUE, { policy: 'short' })
 
   app.addHook('onReady', async () => {
-    await jobs.work<{ consultationId: string }>(DEADLINE_QUEUE, { batchSize: 25, concurrency: 4 }, async job => { await service.runDeadlines(job.data.consultationId) })
+    await jobs.work<{ consultationId: string }>(DEADLINE_QUEUE, { batchSize: 25, concurrency: 8 }, async job => { await service.runDeadlines(job.data.consultationId) })
     await jobs.work<LifecycleNotice>(LIFECYCLE_QUEUE, { batchSize: 50 }, async job => { await lifecycle.dispatch(job.data) })
     await jobs.work(SWEEP_QUEUE, {}, async () => { await service.reconcile(); await ipAnonymizer.run() })
     await jobs.work(IP_QUEUE, {}, async () => { await ipAnonymizer.run() })
