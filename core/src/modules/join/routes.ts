@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { EntityManager } from '@mikro-orm/postgresql'
+import { LockMode } from '@mikro-orm/core'
 import { errors } from '../../errors.js'
 import { errorResponses, DateTime, Uuid } from '../../http/schemas.js'
 import { hashToken } from '../../secrets.js'
@@ -85,8 +86,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const displayName = request.body.displayName.trim()
     const returning = await app.participantFrom(request)
-    // Entering needs no lock on the consultation: it adds a row and changes no state. Only a
-    // deadline that is due and not yet applied (the job is a moment late) is caught up first, locked.
+    // Entering changes no state, so it needs no exclusive lock. Only a deadline that is due and not
+    // yet applied (the job is a moment late) is caught up first, under the row lock.
     let { invitation, consultation } = await resolve(request.em, request.params.token)
     if (consultation.dueAt && consultation.dueAt.getTime() <= Date.now()) {
       consultation = await request.em.fork().transactional(async (em: EntityManager) => {
@@ -101,6 +102,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     }
     if (consultation.state !== 'waiting' && consultation.state !== 'live') throw new errors.joinLinkExpired()
     const participant = await request.em.transactional(async (em: EntityManager) => {
+      // A shared lock: joins do not wait for each other, but an END waits for them (and they for it),
+      // so a name can never be written after the names of an ended consultation were erased.
+      const current = await em.findOne(Consultation, { id: consultation.id }, { lockMode: LockMode.PESSIMISTIC_READ, refresh: true })
+      if (!current || (current.state !== 'waiting' && current.state !== 'live')) throw new errors.joinLinkExpired()
       let participant = returning?.consultation === consultation.id ? await em.findOne(Participant, { id: returning.id }) : null
       if (participant) {
         participant.displayName = displayName
