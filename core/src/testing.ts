@@ -58,10 +58,21 @@ export async function createDatabase (): Promise<{ url: string, drop: () => Prom
   }
 }
 
-/** A fresh database for one test, dropped at teardown; register it before anything that uses it. */
+/** Apps built on a database from `testDatabase`, closed before it is dropped. */
+const appsOn = new Map<string, Array<() => Promise<void>>>()
+
+/**
+ * A fresh database for one test, dropped at teardown. Apps that `build` puts on it are closed
+ * first, whatever order the teardowns were registered in (a drop kills open connections).
+ */
 export async function testDatabase (t: Test): Promise<string> {
   const db = await createDatabase()
-  t.teardown(db.drop)
+  appsOn.set(db.url, [])
+  t.teardown(async () => {
+    for (const close of appsOn.get(db.url) ?? []) await close()
+    appsOn.delete(db.url)
+    await db.drop()
+  })
   return db.url
 }
 
@@ -89,7 +100,10 @@ export async function build (t: Test, overrides: Partial<Config> = {}, databaseU
   const stream = new Writable({ write (chunk, _enc, done) { logs.push(chunk.toString()); done() } })
   const app = await buildApp({ config: testConfig(overrides), databaseUrl: url, logger: { level: 'info', stream, ...loggerRedaction() } })
   // tap runs teardowns in the order they were added: close the app before its database goes.
-  t.teardown(async () => { await app.close(); await db.drop() })
+  let closed: Promise<void> | undefined
+  const close = async () => { closed ??= app.close(); await closed }
+  appsOn.get(url)?.push(close)
+  t.teardown(async () => { await close(); await db.drop() })
   await app.ready()
   return { app, databaseUrl: url, logs }
 }
