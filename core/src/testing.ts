@@ -193,6 +193,8 @@ export interface RealtimeClient {
   /** Waits for the next message of this type (or returns one that arrived already). */
   next (type: string, timeoutMs?: number): Promise<Record<string, any>>
   messages: Array<Record<string, any>>
+  /** Sends a frame: objects as JSON, strings as they are. */
+  send (message: unknown): void
   close (): void
   closed: Promise<{ code: number }>
 }
@@ -212,6 +214,7 @@ export async function realtime (app: App, headers: Record<string, string>): Prom
     messages,
     closed,
     close: () => ws.close(),
+    send: message => ws.send(typeof message === 'string' ? message : JSON.stringify(message)),
     async next (type, timeoutMs = 10_000) {
       const until = Date.now() + timeoutMs
       for (;;) {

@@ -1,12 +1,16 @@
 import pg from 'pg'
+import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { FastifyBaseLogger } from 'fastify'
 
 const CHANNEL = 'sz_realtime'
+/** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. */
+const NOTIFY_LIMIT = 7900
 
-/** Who receives a realtime event: a practice's providers, a consultation's participants, or one participant. */
+/** Who receives a realtime event: a practice's providers, one provider, a consultation's participants, or one participant. */
 export interface Audience {
   practice?: string
+  user?: string
   consultation?: string
   participant?: string
 }
@@ -17,7 +21,7 @@ export interface RealtimeEvent {
 }
 
 export type Subscriber =
-  | { kind: 'provider', practice: string }
+  | { kind: 'provider', practice: string, user: string, sessionHash: string }
   | { kind: 'participant', participant: string, consultation: string }
 
 export interface RealtimeSocket {
@@ -32,7 +36,10 @@ export interface RealtimeSocket {
 export class RealtimeHub {
   private listener?: pg.Client
   private stopped = false
+  /** Marks this instance's own relayed notifications, which it has delivered locally already. */
+  private readonly instance = randomUUID()
   private readonly byPractice = new Map<string, Set<RealtimeSocket>>()
+  private readonly byUser = new Map<string, Set<RealtimeSocket>>()
   private readonly byConsultation = new Map<string, Set<RealtimeSocket>>()
   private readonly byParticipant = new Map<string, Set<RealtimeSocket>>()
 
@@ -63,9 +70,20 @@ export class RealtimeHub {
     await em.getConnection().execute('SELECT pg_notify(?, ?)', [CHANNEL, JSON.stringify({ to, event })], 'all', em.getTransactionContext())
   }
 
+  /**
+   * Passes a message between browsers at once, outside any transaction: delivered to this instance's
+   * sockets directly and to the other instances through NOTIFY (when it fits into one).
+   */
+  async relay (to: Audience, event: RealtimeEvent): Promise<void> {
+    this.deliverTo(to, JSON.stringify(event))
+    const payload = JSON.stringify({ to, event, origin: this.instance })
+    if (Buffer.byteLength(payload) >= NOTIFY_LIMIT || !this.listener) return
+    await this.listener.query('SELECT pg_notify($1, $2)', [CHANNEL, payload])
+  }
+
   subscribe (socket: RealtimeSocket, who: Subscriber): () => void {
     const entries: Array<[Map<string, Set<RealtimeSocket>>, string]> = who.kind === 'provider'
-      ? [[this.byPractice, who.practice]]
+      ? [[this.byPractice, who.practice], [this.byUser, who.user]]
       : [[this.byConsultation, who.consultation], [this.byParticipant, who.participant]]
     for (const [map, key] of entries) {
       if (!map.has(key)) map.set(key, new Set())
@@ -86,12 +104,16 @@ export class RealtimeHub {
   }
 
   private deliver (payload: string): void {
-    let message: { to: Audience, event: RealtimeEvent }
+    let message: { to: Audience, event: RealtimeEvent, origin?: string }
     try { message = JSON.parse(payload) } catch { return }
-    const { to, event } = message
-    const text = JSON.stringify(event)
+    if (message.origin === this.instance) return
+    this.deliverTo(message.to, JSON.stringify(message.event))
+  }
+
+  private deliverTo (to: Audience, text: string): void {
     const targets = new Set<RealtimeSocket>()
     if (to.practice) this.byPractice.get(to.practice)?.forEach(s => targets.add(s))
+    if (to.user) this.byUser.get(to.user)?.forEach(s => targets.add(s))
     if (to.consultation) this.byConsultation.get(to.consultation)?.forEach(s => targets.add(s))
     if (to.participant) this.byParticipant.get(to.participant)?.forEach(s => targets.add(s))
     for (const socket of targets) {

@@ -5,8 +5,11 @@ import { ServerSession } from '../modules/session/session.entity.js'
 import { User } from '../modules/account/user.entity.js'
 import { markLeft, markPresent } from '../modules/join/presence.js'
 import type { Subscriber } from './hub.js'
+import { RelayRefused, parseSend, route } from './relay.js'
 
 const CLOSE_UNAUTHORIZED = 4401
+/** Messages a socket may send per window: enough for a burst of ICE candidates, not for a flood. */
+const RELAY_BUDGET = { messages: 200, windowMs: 10_000 }
 
 /**
  * WS /api/realtime: waiting-room and call events pushed to a practice's providers (APPSESSION
@@ -29,9 +32,10 @@ const routes: FastifyPluginAsync = async (app) => {
   async function identify (request: FastifyRequest): Promise<Subscriber | null> {
     const token = request.cookies[SESSION_COOKIE]
     if (token) {
-      const session = await request.em.findOne(ServerSession, { tokenHash: hashToken(token), expiresAt: { $gt: new Date() } })
+      const sessionHash = hashToken(token)
+      const session = await request.em.findOne(ServerSession, { tokenHash: sessionHash, expiresAt: { $gt: new Date() } })
       const user = session && await request.em.findOne(User, { id: session.user })
-      if (user?.kind === 'provider' && user.practice) return { kind: 'provider', practice: user.practice }
+      if (user?.kind === 'provider' && user.practice) return { kind: 'provider', practice: user.practice, user: user.id, sessionHash }
     }
     const participant = await app.participantFrom(request)
     if (participant) return { kind: 'participant', participant: participant.id, consultation: participant.consultation }
@@ -47,7 +51,23 @@ const routes: FastifyPluginAsync = async (app) => {
       return
     }
     const unsubscribe = app.realtime.subscribe(socket, who)
-    socket.on('message', () => {}) // the channel is server → client; client messages are ignored
+    // Browser → browser messages (chat, late notices, call signalling) pass through memory only:
+    // never stored, never logged; a refusal is answered on the socket, which stays open.
+    let budget = { left: RELAY_BUDGET.messages, resetAt: Date.now() + RELAY_BUDGET.windowMs }
+    const refuseWith = (code: string, message: string) => socket.send(JSON.stringify({ type: 'error', code, message }))
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      if (Date.now() > budget.resetAt) budget = { left: RELAY_BUDGET.messages, resetAt: Date.now() + RELAY_BUDGET.windowMs }
+      if (--budget.left < 0) return refuseWith('SZ_RATE_LIMITED', 'Too many messages; wait a few seconds')
+      if (isBinary) return refuseWith('SZ_MESSAGE_INVALID', 'A message must be JSON text')
+      void (async () => {
+        const routed = await route(app.orm.em.fork(), who, parseSend(data.toString('utf8')))
+        await app.realtime.relay(routed.to, routed.event)
+      })().catch(err => {
+        if (err instanceof RelayRefused) return refuseWith(err.code, err.message)
+        app.log.warn({ code: err?.code }, 'realtime message could not be passed on')
+        refuseWith('SZ_MESSAGE_FAILED', 'The message could not be passed on; try again')
+      })
+    })
     socket.on('close', () => {
       unsubscribe()
       if (!closing && who.kind === 'participant' && app.realtime.connectionsOf(who.participant) === 0) {
@@ -55,7 +75,7 @@ const routes: FastifyPluginAsync = async (app) => {
       }
     })
     if (who.kind === 'participant') await markPresent(app, app.orm.em.fork(), who.participant)
-    socket.send(JSON.stringify({ type: 'hello', as: who.kind, ...(who.kind === 'participant' ? { participantId: who.participant, consultationId: who.consultation } : {}) }))
+    socket.send(JSON.stringify({ type: 'hello', as: who.kind, ...(who.kind === 'participant' ? { participantId: who.participant, consultationId: who.consultation } : { userId: who.user }) }))
   })
 }
 
