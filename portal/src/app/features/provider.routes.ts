@@ -2,5 +2,7 @@ import type { Routes } from '@angular/router'
 
 /** Everything behind the login; each feature loads on first use. */
 export const providerRoutes: Routes = [
-  { path: 'today', loadChildren: () => import('./today/today.routes').then(m => m.todayRoutes) }
+  { path: 'today', loadChildren: () => import('./today/today.routes').then(m => m.todayRoutes) },
+  { path: 'calendar', loadChildren: () => import('./calendar/calendar.routes').then(m => m.calendarRoutes) },
+  { path: 'consultations', loadChildren: () => import('./consultations/consultations.routes').then(m => m.consultationRoutes) }
 ]
