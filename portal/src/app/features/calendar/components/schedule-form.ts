@@ -43,7 +43,7 @@ interface Scheduled { id: string, title: string, start: string, invitations: Arr
           <p>{{ i18n.t('calendar.scheduled') }}</p>
           <ul>
             @for (inv of c.invitations; track inv.id) {
-              <li>{{ inv.email }} <sz-copy-button [text]="inv.joinUrl" [label]="i18n.t('consultation.copyLink', { email: inv.email })" /></li>
+              <li><label>{{ i18n.t('consultation.joinLink', { email: inv.email }) }} <input readonly [value]="inv.joinUrl"></label> <sz-copy-button [text]="inv.joinUrl" [label]="i18n.t('consultation.copyLink', { email: inv.email })" /></li>
             }
           </ul>
         </div>

@@ -67,7 +67,7 @@ interface Line { from: 'practice' | 'me', text: string, at: number }
 
     @if (phase() === 'waiting') {
       <section class="card" aria-labelledby="waiting-heading">
-        <h2 id="waiting-heading" role="status">{{ i18n.t('join.waiting', { provider: provider() }) }}</h2>
+        <div role="status"><h2 id="waiting-heading">{{ i18n.t('join.waiting', { provider: provider() }) }}</h2></div>
         <p class="muted">{{ i18n.t('join.waitingSince', { time: since() }) }}</p>
         @if (late()) { <p role="alert" class="notice">{{ i18n.t('join.late', { provider: provider(), n: late()! }) }}</p> }
         <h3>{{ i18n.t('join.messages') }}</h3>
@@ -83,7 +83,7 @@ interface Line { from: 'practice' | 'me', text: string, at: number }
 
     @if (phase() === 'call') {
       <section aria-labelledby="call-heading">
-        <h2 id="call-heading" role="status" class="call-state">{{ i18n.t('call.connectedTo', { name: provider() }) }}</h2>
+        <div role="status"><h2 id="call-heading" class="call-state">{{ i18n.t('call.connectedTo', { name: provider() }) }}</h2></div>
         <video #callPreview class="video" autoplay muted playsinline [attr.aria-label]="i18n.t('call.localPreview')"></video>
         <p class="muted">{{ i18n.t('call.mediaPending') }}</p>
       </section>

@@ -27,7 +27,7 @@ import { WaitingRoom, type ChatLine, type Waiting } from '../services/waiting-ro
         <article class="waiting" [attr.aria-label]="name(p)">
           <h3>{{ name(p) }} <small class="muted">{{ titleOf(p.consultationId) }}</small></h3>
           <p class="muted">{{ i18n.t('today.waitingFor', { time: i18n.duration(now() - waitedSince(p)) }) }}</p>
-          <ul class="chat" [attr.aria-label]="i18n.t('today.chat', { name: name(p) })" aria-live="polite">
+          <ul class="chat" [attr.aria-label]="i18n.t('today.chatLog', { name: name(p) })" aria-live="polite">
             @for (line of chatOf(p.id); track line.at) { <li [class.mine]="line.from === 'me'">{{ line.text }}</li> }
           </ul>
           <form class="row" (submit)="chat($event, p)">
