@@ -63,6 +63,18 @@ test('log out and in again', async () => {
   await doctor.waitForURL(`${base}/today`)
 })
 
+test('tasks, profile, practice and help pages load with their states and pass axe', async () => {
+  for (const [link, heading] of [['Tasks', 'Tasks'], ['Profile', 'Profile'], ['Practice', 'Practice'], ['Help', 'Help']]) {
+    await doctor.getByRole('navigation').getByRole('link', { name: link, exact: true }).click()
+    await doctor.getByRole('heading', { level: 1, name: heading }).waitFor()
+    await doctor.waitForFunction(() => !document.querySelector('main [role=status].muted'), null, { timeout: 10_000 })
+    await assertAccessible(doctor, `/${link.toLowerCase()}`)
+    if (link === 'Practice') assert.equal(await doctor.getByLabel('Name of the practice').inputValue(), 'Praxis Sommer')
+  }
+  await doctor.getByRole('navigation').getByRole('link', { name: 'Today', exact: true }).click()
+  await doctor.getByRole('heading', { name: 'Waiting room' }).waitFor()
+})
+
 test('schedule a consultation in the calendar and read its join link', async () => {
   await doctor.getByRole('link', { name: 'Calendar' }).click()
   await doctor.getByRole('heading', { name: 'Schedule a consultation' }).waitFor()

@@ -1,5 +1,5 @@
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core'
-import { Api } from '../../../core/api/api.service'
+import { Api, ApiError } from '../../../core/api/api.service'
 import type { Practice, Provider } from '../../../core/api/models'
 import { Auth } from '../../../core/auth/auth.service'
 import { I18n } from '../../../core/i18n/i18n.service'
@@ -121,7 +121,12 @@ export class PracticePage {
     name: 'auth.practiceName', type: 'auth.practiceType', street: 'auth.street', postalCode: 'auth.postalCode', city: 'auth.city', country: 'auth.country',
     contactName: 'auth.contactName', contactEmail: 'auth.contactEmail', iban: 'auth.iban', bic: 'auth.bic', accountHolder: 'auth.accountHolder', timeZone: 'auth.timeZone'
   }
-  protected readonly practice = loadable(() => this.api.get<Practice>('/api/practice'))
+  // GET /api/me carries the practice too: enough to show it where GET /api/practice is not served.
+  protected readonly practice = loadable(() => this.api.get<Practice>('/api/practice').catch((err: unknown) => {
+    const known = this.auth.practice()
+    if (err instanceof ApiError && err.status === 404 && known) return known
+    throw err
+  }))
   protected readonly providers = loadable(() => this.api.get<Provider[]>('/api/practice/providers'))
   protected readonly feed = loadable(() => this.api.get<{ url: string }>('/api/me/calendar-feed'))
   protected readonly sources = loadable(() => this.admin() ? this.api.get<Source[]>('/api/calendar-sources') : Promise.resolve([]))
