@@ -2,8 +2,12 @@ import { inject } from '@angular/core'
 import { type CanMatchFn, Router } from '@angular/router'
 import { Auth } from './auth.service'
 
-/** Provider pages: anyone not logged in goes to /login. */
-export const loggedInGuard: CanMatchFn = async () => {
+/** The provider pages (features/provider.routes.ts); any other path may still be a 404. */
+const PROVIDER_PAGES = new Set(['today', 'calendar', 'consultations', 'tasks', 'profile', 'practice', 'help'])
+
+/** Provider pages: anyone not logged in goes to /login; unknown paths fall through to the 404 page. */
+export const loggedInGuard: CanMatchFn = async (_route, segments) => {
+  if (!PROVIDER_PAGES.has(segments[0]?.path ?? '')) return false
   const auth = inject(Auth)
   const router = inject(Router)
   try {

@@ -43,6 +43,11 @@ import { dayKey, timeKey, zonedToUtc } from '../../../shared/time'
         } @empty { <li class="muted">{{ i18n.t('practice.none') }}</li> }
       </ul>
 
+      <form class="row" (submit)="addTask($event)">
+        <label>{{ i18n.t('tasks.new') }} <input name="title" required maxlength="200"></label>
+        <button type="submit" [disabled]="busy()">{{ i18n.t('tasks.add') }}</button>
+      </form>
+
       @if (open()) {
         <div class="grid2">
           <form class="card" (submit)="invite($event)" aria-labelledby="invite-heading">
@@ -104,6 +109,16 @@ export class ConsultationPage {
       await this.api.post(`/api/consultations/${this.id()}/invitations`, body)
       form.reset()
     }, 'consultation.invited')
+  }
+
+  /** A to-do of the provider's own, linked to this consultation (shown on /tasks). */
+  protected addTask (event: Event): Promise<void> {
+    const form = event.target as HTMLFormElement
+    const { title = '' } = formValues(event)
+    return this.run(async () => {
+      await this.api.post('/api/tasks', { title, consultationId: this.id() })
+      form.reset()
+    }, 'app.saved')
   }
 
   protected reschedule (event: Event): Promise<void> {
