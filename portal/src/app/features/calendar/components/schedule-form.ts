@@ -55,7 +55,8 @@ export class ScheduleForm {
   protected readonly i18n = inject(I18n)
   private readonly api = inject(Api)
   readonly timeZone = input.required<string>()
-  readonly scheduled = output<void>()
+  /** The day (YYYY-MM-DD, practice time zone) of the new consultation, to show it. */
+  readonly scheduled = output<string>()
   protected readonly rows = signal([0])
   protected readonly busy = signal(false)
   protected readonly error = signal<string | null>(null)
@@ -93,7 +94,7 @@ export class ScheduleForm {
       this.created.set(await this.api.post<Scheduled>('/api/consultations', { title: value('title'), start: start.toISOString(), end: end.toISOString(), participants }))
       form.reset()
       this.rows.set([0])
-      this.scheduled.emit()
+      this.scheduled.emit(dayKey(start, this.timeZone()))
     } catch (err) {
       this.error.set(this.i18n.error(err))
     } finally {

@@ -57,7 +57,7 @@ type View = 'day' | 'week' | 'list'
         </ul>
       }
     }
-    <sz-schedule-form [timeZone]="zone()" (scheduled)="consultations.reload()" />
+    <sz-schedule-form [timeZone]="zone()" (scheduled)="show($event)" />
   `
 })
 export class CalendarPage {
@@ -95,6 +95,11 @@ export class CalendarPage {
       this.range()
       void this.consultations.reload()
     })
+  }
+
+  protected show (day: string): void {
+    if (this.anchor() === day) void this.consultations.reload()
+    else this.anchor.set(day)
   }
 
   protected todayKey (): string {
