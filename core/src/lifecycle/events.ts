@@ -61,6 +61,8 @@ export function orderedId (): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
+const NOTICE_RETRIES = { retryLimit: 10, retryDelay: 5, retryBackoff: true }
+
 /**
  * The plugin contract's `app.lifecycle`. `emit` enqueues the notice on the caller's transaction, so
  * handlers run only after the change commits, and at least once even across a crash or restart.
@@ -98,8 +100,18 @@ export class Lifecycle {
   }
 
   async emit (em: EntityManager, type: LifecycleEventType, consultation: { id: string, practice: string }, data: Record<string, unknown> = {}): Promise<void> {
-    const notice: LifecycleNotice = { id: orderedId(), type, at: new Date().toISOString(), practiceId: consultation.practice, consultationId: consultation.id, data }
-    await this.jobs.send(LIFECYCLE_QUEUE, notice, { em, id: notice.id, retryLimit: 10, retryDelay: 5, retryBackoff: true })
+    const notice = this.notice(type, consultation, data)
+    await this.jobs.send(LIFECYCLE_QUEUE, notice, { em, id: notice.id, ...NOTICE_RETRIES })
+  }
+
+  /** The same notices as `emit` for each of `events`, written in one statement. */
+  async emitMany (em: EntityManager, type: LifecycleEventType, events: Array<{ consultation: { id: string, practice: string }, data?: Record<string, unknown> }>): Promise<void> {
+    const notices = events.map(({ consultation, data }) => this.notice(type, consultation, data))
+    await this.jobs.insert(LIFECYCLE_QUEUE, notices.map(notice => ({ id: notice.id, data: notice, ...NOTICE_RETRIES })), { em })
+  }
+
+  private notice (type: LifecycleEventType, consultation: { id: string, practice: string }, data: Record<string, unknown> = {}): LifecycleNotice {
+    return { id: orderedId(), type, at: new Date().toISOString(), practiceId: consultation.practice, consultationId: consultation.id, data }
   }
 
   async dispatch (notice: LifecycleNotice): Promise<void> {

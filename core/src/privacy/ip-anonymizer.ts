@@ -10,6 +10,10 @@ export function normalizeIp (ip: string): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip
 }
 
+function accessRow (kind: AccessKind, request: FastifyRequest) {
+  return { kind, ip: normalizeIp(request.ip), userAgent: request.headers['user-agent']?.slice(0, 300) ?? null, at: new Date(), anonymized: false }
+}
+
 /**
  * Keeps the access records of the deletion table: time, user agent and IP, with the IP cut to its
  * first two octets (IPv6: /32) after SZ_IP_ANONYMIZE_AFTER. One queued job at a time (pg-boss
@@ -22,8 +26,17 @@ export class IpAnonymizer {
   constructor (private readonly orm: MikroORM, private readonly jobs: Jobs, private readonly after: number) {}
 
   async record (em: EntityManager, kind: AccessKind, request: FastifyRequest): Promise<void> {
-    const userAgent = request.headers['user-agent']?.slice(0, 300) ?? null
-    em.create(AccessRecord, { kind, ip: normalizeIp(request.ip), userAgent, at: new Date() })
+    em.create(AccessRecord, accessRow(kind, request))
+    await this.armSoon(em)
+  }
+
+  /** One insert for many requests (the batched waiting-room entrance). */
+  async recordMany (em: EntityManager, kind: AccessKind, requests: FastifyRequest[]): Promise<void> {
+    await em.insertMany(AccessRecord, requests.map(request => accessRow(kind, request)))
+    await this.armSoon(em)
+  }
+
+  private async armSoon (em: EntityManager): Promise<void> {
     // A job queued in the last second is due earlier than this record and re-arms itself for the
     // records left, so one insert a second is enough; the minute sweep catches a broken chain.
     if (Date.now() - this.armedAt < 1000) return
