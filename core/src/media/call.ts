@@ -6,6 +6,7 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import { errors } from '../errors.js'
 import { errorResponses } from '../http/schemas.js'
 import { Consultation } from '../modules/consultation/consultation.entity.js'
+import { Participant } from '../modules/join/participant.entity.js'
 import { IdParams } from '../modules/consultation/schemas.js'
 import type { LifecycleNotice } from '../lifecycle/events.js'
 import { iceServersFor } from './ice.js'
@@ -77,8 +78,11 @@ export default fp(async (appRaw: FastifyInstance) => {
   const load = (notice: LifecycleNotice) => app.orm.em.fork().findOne(Consultation, { id: notice.consultationId })
   app.lifecycle.on('consultation.waiting', async notice => { await withRoom(app.orm.em.fork(), notice.consultationId) })
   app.lifecycle.on('participant.admitted', async notice => {
-    const c = await withRoom(app.orm.em.fork(), notice.consultationId)
-    if (c?.media && OPEN.has(c.state)) await app.media.admit?.(c, { id: String(notice.data.participantId), kind: 'participant' })
+    const em = app.orm.em.fork()
+    const c = await withRoom(em, notice.consultationId)
+    // A late notice must not let back in someone who has left since.
+    const participant = await em.findOne(Participant, { id: String(notice.data.participantId) }, { fields: ['status'] })
+    if (c?.media && OPEN.has(c.state) && participant?.status === 'admitted') await app.media.admit?.(c, { id: participant.id, kind: 'participant' })
   })
   app.lifecycle.on('participant.left', async notice => {
     const c = await load(notice)
