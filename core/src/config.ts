@@ -31,6 +31,12 @@ export interface Config {
   logLevel: string
   /** How often the deadline sweep re-checks for overdue work that a lost job would have missed. */
   sweepInterval: number
+  /** ICE servers handed to the browsers of a call (TURN_URLS: stun:, turn:, turns: URLs, comma-separated). */
+  turnUrls: string[]
+  /** Shared secret of the TURN server's REST API (coturn `static-auth-secret`); never sent to a browser. */
+  turnSecret?: string
+  /** How long a TURN credential issued to one participant is valid. */
+  turnCredentialTtl: number
 }
 
 export class ConfigError extends Error {
@@ -79,6 +85,14 @@ function sessionSecretFrom (env: NodeJS.ProcessEnv, dataDir: string): string {
   return secret
 }
 
+function parseIceUrls (raw: string | undefined): string[] {
+  const urls = (raw ?? '').split(',').map(s => s.trim()).filter(Boolean)
+  for (const url of urls) {
+    if (!/^(stun|turns?):[^\s]+$/.test(url)) throw new ConfigError(`TURN_URLS: "${url}" must start with stun:, turn: or turns:`)
+  }
+  return urls
+}
+
 /** Reads and validates the environment; throws ConfigError with a message that names the variable. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name])
@@ -105,7 +119,13 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
     allowPrivateUrls: parseBoolean('SZ_ALLOW_PRIVATE_URLS', get('SZ_ALLOW_PRIVATE_URLS') ?? 'false'),
     loginRateLimit: parseInteger('SZ_LOGIN_RATE_LIMIT', get('SZ_LOGIN_RATE_LIMIT') ?? '10', 1, 1_000_000),
     joinRateLimit: parseInteger('SZ_JOIN_RATE_LIMIT', get('SZ_JOIN_RATE_LIMIT') ?? '30', 1, 1_000_000),
-    logLevel: get('LOG_LEVEL') ?? 'info'
+    logLevel: get('LOG_LEVEL') ?? 'info',
+    turnUrls: parseIceUrls(get('TURN_URLS')),
+    turnSecret: get('TURN_SECRET'),
+    turnCredentialTtl: duration('SZ_TURN_CREDENTIAL_TTL', '2h')
+  }
+  if (config.turnUrls.some(url => /^turns?:/.test(url)) && !config.turnSecret) {
+    throw new ConfigError('TURN_SECRET: required when TURN_URLS lists a turn: server (the shared secret of its REST API)')
   }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError(`LOG_LEVEL: "${config.logLevel}" must be one of fatal, error, warn, info, debug, trace, silent`)
