@@ -269,24 +269,18 @@ function expand (event: any, options: ParseOptions, started: number, out: Instan
     return
   }
 
-  // Series: instances in the window, bounded by count and time. between() is asked for a window that
-  // starts one duration earlier so an instance that is running now still counts.
+  // Series: instances in the window, bounded by count and time inside this one expansion (see occurrences()).
   const overrides: Record<string, any> = event.recurrences ?? {}
   const exdates: Record<string, any> = event.exdate ?? {}
-  let dates: Date[]
-  try {
-    dates = event.rrule.between(new Date(options.from.getTime() - duration), options.to, true)
-  } catch (err) {
-    skipped.push({ uid, reason: `recurrence rule not expanded: ${String((err as Error)?.message ?? err).slice(0, 100)}` })
-    return
-  }
-  if (dates.length > options.maxInstancesPerSeries) {
-    skipped.push({ uid, reason: `recurrence has ${dates.length} instances in the window; only the first ${options.maxInstancesPerSeries} are imported` })
-    dates = dates.slice(0, options.maxInstancesPerSeries)
+  const limit = Math.max(0, Math.min(options.maxInstancesPerSeries, options.maxInstances - out.length))
+  const expansion = occurrences(event.rrule, new Date(options.from.getTime() - duration), options.to, limit, started + options.budgetMs)
+  if (expansion.error) { skipped.push({ uid, reason: `recurrence rule not expanded: ${expansion.error.slice(0, 100)}` }); return }
+  const dates = expansion.dates
+  if (expansion.trimmed) {
+    skipped.push({ uid, reason: `recurrence trimmed: ${expansion.trimmed === 'count' ? `only the first ${dates.length} instances in the window are imported (count budget)` : `time budget exhausted after ${dates.length} instances`}` })
   }
   const taken = new Set<string>()
   for (const date of dates) {
-    if (Date.now() - started > options.budgetMs) { skipped.push({ uid, reason: 'time budget exhausted while expanding the series' }); return }
     const iso = date.toISOString()
     if (exdates[iso]) continue
     const override = overrides[iso]
@@ -305,4 +299,55 @@ function expand (event: any, options: ParseOptions, started: number, out: Instan
     if (override.start > options.to || (valid(override.end) ? override.end : override.start) < options.from) continue
     out.push(instanceOf(override, `${uid}|${k}`, override.start, valid(override.end) ? override.end : new Date(override.start.getTime() + duration)))
   }
+}
+
+const UNIT_MS: Record<string, number> = { YEARLY: 366 * 86_400_000, MONTHLY: 31 * 86_400_000, WEEKLY: 7 * 86_400_000, DAILY: 86_400_000, HOURLY: 3_600_000, MINUTELY: 60_000, SECONDLY: 1000 }
+const MIN_SLICE_MS = 1000
+
+export interface Expansion { dates: Date[], trimmed: 'count' | 'time' | null, error?: string }
+
+/**
+ * The instances of a rule between from and to, at most `limit`, stopping at `deadline` (epoch ms).
+ * Why slices: rrule-temporal's between() generates every occurrence of the window before it filters, and
+ * throws past 10,000 iterations, so a FREQ=SECONDLY rule without COUNT (an RRULE bomb, node-ical #542)
+ * over a 90-day window would be refused whole. Asking for consecutive slices sized to the rule's
+ * frequency keeps each call small, and lets the count and time budgets be checked between calls inside
+ * one expansion: a bomb is trimmed to its first `limit` instances instead. A slice that still hits the
+ * iteration cap is cut to a quarter and asked again, down to one second.
+ */
+export function occurrences (rule: { between (a: Date, b: Date, inc: boolean): Date[], options?: any }, from: Date, to: Date, limit: number, deadline: number): Expansion {
+  const dates: Date[] = []
+  if (limit <= 0 || to < from) return { dates, trimmed: limit <= 0 ? 'count' : null }
+  let opts: any = {}
+  try { opts = rule.options ?? {} } catch { opts = {} }
+  const unit = UNIT_MS[String(opts.freq ?? '').toUpperCase()] ?? 86_400_000
+  const interval = Number.isFinite(Number(opts.interval)) && Number(opts.interval) >= 1 ? Number(opts.interval) : 1
+  const span = to.getTime() - from.getTime()
+  let step = Math.min(span, Math.max(60_000, unit * interval * Math.min(limit, 64)))
+  let cursor = from.getTime()
+  let last = -Infinity
+  while (cursor <= to.getTime()) {
+    if (Date.now() > deadline) return { dates, trimmed: 'time' }
+    const end = Math.min(to.getTime(), cursor + step)
+    let found: Date[]
+    try {
+      found = rule.between(new Date(cursor), new Date(end), true)
+    } catch (err) {
+      const message = String((err as Error)?.message ?? err)
+      if (/Maximum iterations/i.test(message) && step > MIN_SLICE_MS) { step = Math.max(MIN_SLICE_MS, Math.floor(step / 4)); continue }
+      if (dates.length > 0) return { dates, trimmed: 'count' }
+      return { dates, trimmed: null, error: message }
+    }
+    for (let i = 0; i < found.length; i++) {
+      const ms = found[i].getTime()
+      if (!(ms > last) || ms < cursor || ms > end) continue
+      dates.push(found[i])
+      last = ms
+      if (dates.length >= limit) return { dates, trimmed: i < found.length - 1 || end < to.getTime() ? 'count' : null }
+    }
+    cursor = end + 1
+    // Sparse slices grow (a weekly rule asked in 64-week slices), dense ones stay.
+    if (found.length < limit / 4) step = Math.min(span, step * 4)
+  }
+  return { dates, trimmed: null }
 }
