@@ -150,10 +150,12 @@ export function parseFeed (text: string, options: ParseOptions): ParseResult {
     try {
       const parsed = ical.sync.parseICS(chunkText(batch.flatMap(([, group]) => group), vtimezones, floatingZone))
       parsedBatch = Object.values(parsed).filter((c: any) => c?.type === 'VEVENT')
-      if (parsedBatch.length !== batch.length) parsedBatch = null
+      // node-ical must have read exactly these UIDs (it unescapes and trims on its own); else UID by UID.
+      const uids = new Set(batch.map(([uid]) => uid))
+      if (parsedBatch.length !== batch.length || !parsedBatch.every((e: any) => uids.has(String(e.uid)))) parsedBatch = null
     } catch { parsedBatch = null }
     if (parsedBatch) {
-      for (const event of parsedBatch) expand(event, options, started, instances, skipped)
+      for (const event of parsedBatch) expand(event, String(event.uid), options, started, instances, skipped)
       continue
     }
     for (const [uid, group] of batch) {
@@ -161,7 +163,7 @@ export function parseFeed (text: string, options: ParseOptions): ParseResult {
         const parsed = ical.sync.parseICS(chunkText(group, vtimezones, floatingZone))
         const events = Object.values(parsed).filter((c: any) => c?.type === 'VEVENT')
         if (events.length !== 1) throw new Error('unreadable event')
-        expand(events[0], options, started, instances, skipped)
+        expand(events[0], uid, options, started, instances, skipped)
       } catch (err) {
         skipped.push({ uid, reason: `unreadable event: ${String((err as Error)?.message ?? err).slice(0, 120)}` })
       }
@@ -236,11 +238,11 @@ function statusOf (v: unknown): Instance['status'] {
   return s === 'CANCELLED' ? 'CANCELLED' : s === 'TENTATIVE' ? 'TENTATIVE' : 'CONFIRMED'
 }
 
-function instanceOf (event: any, key: string, start: Date, end: Date): Instance {
+function instanceOf (event: any, uid: string, key: string, start: Date, end: Date): Instance {
   const categories = event.categories === undefined ? [] : (Array.isArray(event.categories) ? event.categories : [event.categories]).map(text)
   return {
     key,
-    uid: String(event.uid),
+    uid,
     start,
     end,
     summary: text(event.summary).slice(0, 500),
@@ -254,8 +256,8 @@ function instanceOf (event: any, key: string, start: Date, end: Date): Instance 
 
 const valid = (d: unknown): d is Date => d instanceof Date && !Number.isNaN(d.getTime())
 
-function expand (event: any, options: ParseOptions, started: number, out: Instance[], skipped: Skipped[]): void {
-  const uid = String(event.uid)
+/** `uid` is the UID this module grouped the event by (what sync keys and reports by), not node-ical's reading of it. */
+function expand (event: any, uid: string, options: ParseOptions, started: number, out: Instance[], skipped: Skipped[]): void {
   if (event.datetype === 'date' || event.start?.dateOnly) { skipped.push({ uid, reason: 'all-day event' }); return }
   if (!valid(event.start)) { skipped.push({ uid, reason: 'invalid or missing DTSTART' }); return }
   const end = valid(event.end) ? event.end : event.start
@@ -265,7 +267,7 @@ function expand (event: any, options: ParseOptions, started: number, out: Instan
   if (!event.rrule) {
     // A lone RECURRENCE-ID (an override of a series we do not have) is keyed like an instance.
     const key = valid(event.recurrenceid) ? `${uid}|${event.recurrenceid.toISOString()}` : uid
-    out.push(instanceOf(event, key, event.start, end))
+    out.push(instanceOf(event, uid, key, event.start, end))
     return
   }
 
@@ -288,21 +290,23 @@ function expand (event: any, options: ParseOptions, started: number, out: Instan
     taken.add(iso)
     if (override) {
       if (!valid(override.start)) { skipped.push({ uid, reason: `override ${iso} without a valid DTSTART` }); continue }
-      out.push(instanceOf(override, key, override.start, valid(override.end) ? override.end : new Date(override.start.getTime() + duration)))
+      out.push(instanceOf(override, uid, key, override.start, valid(override.end) ? override.end : new Date(override.start.getTime() + duration)))
     } else {
-      out.push(instanceOf(event, key, date, new Date(date.getTime() + duration)))
+      out.push(instanceOf(event, uid, key, date, new Date(date.getTime() + duration)))
     }
   }
   // Overrides moved into the window from an original date outside it, or whose original is not generated.
   for (const [k, override] of Object.entries(overrides)) {
     if (!/T/.test(k) || taken.has(k) || !valid(override?.start)) continue
     if (override.start > options.to || (valid(override.end) ? override.end : override.start) < options.from) continue
-    out.push(instanceOf(override, `${uid}|${k}`, override.start, valid(override.end) ? override.end : new Date(override.start.getTime() + duration)))
+    out.push(instanceOf(override, uid, `${uid}|${k}`, override.start, valid(override.end) ? override.end : new Date(override.start.getTime() + duration)))
   }
 }
 
 const UNIT_MS: Record<string, number> = { YEARLY: 366 * 86_400_000, MONTHLY: 31 * 86_400_000, WEEKLY: 7 * 86_400_000, DAILY: 86_400_000, HOURLY: 3_600_000, MINUTELY: 60_000, SECONDLY: 1000 }
 const MIN_SLICE_MS = 1000
+const MAX_STEPS_PER_CALL = 256
+const MAX_ITERATIONS = 1500
 
 export interface Expansion { dates: Date[], trimmed: 'count' | 'time' | null, error?: string }
 
@@ -318,12 +322,22 @@ export interface Expansion { dates: Date[], trimmed: 'count' | 'time' | null, er
 export function occurrences (rule: { between (a: Date, b: Date, inc: boolean): Date[], options?: any }, from: Date, to: Date, limit: number, deadline: number): Expansion {
   const dates: Date[] = []
   if (limit <= 0 || to < from) return { dates, trimmed: limit <= 0 ? 'count' : null }
+  // rrule-temporal copies its options into the rule that between() builds, maxIterations included (default
+  // 10,000). A rule with COUNT iterates from DTSTART, and one iteration of a rule with several BY* parts costs
+  // up to a millisecond: 10,000 made one call take ten seconds. 1,500 still covers four years of a daily
+  // COUNT series before the window. (node-ical 0.26.1 keeps the rule as `_rrule`; without it, the default.)
+  const inner = (rule as any)._rrule?.opts
+  if (inner && typeof inner === 'object' && !(Number(inner.maxIterations) <= MAX_ITERATIONS)) inner.maxIterations = MAX_ITERATIONS
   let opts: any = {}
   try { opts = rule.options ?? {} } catch { opts = {} }
   const unit = UNIT_MS[String(opts.freq ?? '').toUpperCase()] ?? 86_400_000
+  const hasCount = opts.count != null
   const interval = Number.isFinite(Number(opts.interval)) && Number(opts.interval) >= 1 ? Number(opts.interval) : 1
   const span = to.getTime() - from.getTime()
-  let step = Math.min(span, Math.max(60_000, unit * interval * Math.min(limit, 64)))
+  // One call iterates about (slice / (unit × interval)) times, and rrule-temporal's polyfilled iteration with
+  // BY* filters costs up to a millisecond: the cap keeps a single call short, so the deadline is seen in time.
+  const maxStep = Math.max(60_000, unit * interval * MAX_STEPS_PER_CALL)
+  let step = Math.min(span, maxStep, Math.max(60_000, unit * interval * Math.min(limit, 64)))
   let cursor = from.getTime()
   let last = -Infinity
   while (cursor <= to.getTime()) {
@@ -334,7 +348,9 @@ export function occurrences (rule: { between (a: Date, b: Date, inc: boolean): D
       found = rule.between(new Date(cursor), new Date(end), true)
     } catch (err) {
       const message = String((err as Error)?.message ?? err)
-      if (/Maximum iterations/i.test(message) && step > MIN_SLICE_MS) { step = Math.max(MIN_SLICE_MS, Math.floor(step / 4)); continue }
+      // Smaller slices help a rule without COUNT (between() starts it at the slice); one with COUNT iterates
+      // from DTSTART whatever the slice, so asking again would only cost the same again.
+      if (/Maximum iterations/i.test(message) && step > MIN_SLICE_MS && !hasCount) { step = Math.max(MIN_SLICE_MS, Math.floor(step / 4)); continue }
       if (dates.length > 0) return { dates, trimmed: 'count' }
       return { dates, trimmed: null, error: message }
     }
@@ -347,7 +363,7 @@ export function occurrences (rule: { between (a: Date, b: Date, inc: boolean): D
     }
     cursor = end + 1
     // Sparse slices grow (a weekly rule asked in 64-week slices), dense ones stay.
-    if (found.length < limit / 4) step = Math.min(span, step * 4)
+    if (found.length < limit / 4) step = Math.min(span, maxStep, step * 4)
   }
   return { dates, trimmed: null }
 }
