@@ -7,10 +7,10 @@ import { icalApp, provider, as, upload, local, crlf } from './helpers.js'
 //  1. The parser path (parseFeed: unfolding, splitting, TZID conversion, node-ical, bounded RRULE expansion),
 //     FUZZ_RUNS (10,000) runs in a worker thread with resourceLimits and a wall-clock budget, so a crash or
 //     runaway allocation fails this test instead of taking the test process with it.
-//  2. The whole import function (HTTP upload → parser thread → sync → database), FUZZ_E2E_RUNS (100) runs:
+//  2. The whole import function (HTTP upload → parser thread → sync → database), FUZZ_E2E_RUNS (60) runs:
 //     a sync report or a coded 4xx, never a 5xx, and the consultations that exist are never lost.
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000)
-const E2E_RUNS = Number(process.env.FUZZ_E2E_RUNS ?? 100)
+const E2E_RUNS = Number(process.env.FUZZ_E2E_RUNS ?? 60)
 const BUDGET_MS = Number(process.env.FUZZ_BUDGET_MS ?? 90_000)
 const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() ^ (Math.random() * 0x7fffffff)
 const moduleUrl = new URL('./fuzz-ics.mjs', import.meta.url)
