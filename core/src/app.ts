@@ -20,6 +20,7 @@ import accountRoutes from './modules/account/routes.js'
 import consultationRoutes from './modules/consultation/routes.js'
 import joinRoutes from './modules/join/routes.js'
 import realtimeRoutes from './realtime/routes.js'
+import legalRoutes from './modules/legal/routes.js'
 
 export interface BuildOptions {
   config: Config
@@ -89,6 +90,7 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     await app.register(consultationRoutes)
     await app.register(joinRoutes)
     await app.register(realtimeRoutes)
+    await app.register(legalRoutes)
     await app.register(host, { config, plugins })
   } catch (err) {
     // A plugin that fails to load must not leave the database pool or job workers running.

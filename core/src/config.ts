@@ -31,6 +31,12 @@ export interface Config {
   logLevel: string
   /** How often the deadline sweep re-checks for overdue work that a lost job would have missed. */
   sweepInterval: number
+  /** The operator named on the legal pages (the controller); unset: the pages say "not configured". */
+  operatorName?: string
+  operatorAddress?: string
+  operatorEmail?: string
+  /** Processors the operator uses (hosting, mail), `;`-separated in OPERATOR_PROCESSORS. */
+  operatorProcessors: string[]
 }
 
 export class ConfigError extends Error {
@@ -105,7 +111,11 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
     allowPrivateUrls: parseBoolean('SZ_ALLOW_PRIVATE_URLS', get('SZ_ALLOW_PRIVATE_URLS') ?? 'false'),
     loginRateLimit: parseInteger('SZ_LOGIN_RATE_LIMIT', get('SZ_LOGIN_RATE_LIMIT') ?? '10', 1, 1_000_000),
     joinRateLimit: parseInteger('SZ_JOIN_RATE_LIMIT', get('SZ_JOIN_RATE_LIMIT') ?? '30', 1, 1_000_000),
-    logLevel: get('LOG_LEVEL') ?? 'info'
+    logLevel: get('LOG_LEVEL') ?? 'info',
+    operatorName: get('OPERATOR_NAME'),
+    operatorAddress: get('OPERATOR_ADDRESS'),
+    operatorEmail: get('OPERATOR_EMAIL'),
+    operatorProcessors: (get('OPERATOR_PROCESSORS') ?? '').split(';').map(s => s.trim()).filter(Boolean)
   }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError(`LOG_LEVEL: "${config.logLevel}" must be one of fatal, error, warn, info, debug, trace, silent`)
