@@ -21,6 +21,7 @@ import consultationRoutes from './modules/consultation/routes.js'
 import joinRoutes from './modules/join/routes.js'
 import realtimeRoutes from './realtime/routes.js'
 import legalRoutes from './modules/legal/routes.js'
+import deletionRoutes from './modules/deletion/routes.js'
 
 export interface BuildOptions {
   config: Config
@@ -91,6 +92,7 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     await app.register(joinRoutes)
     await app.register(realtimeRoutes)
     await app.register(legalRoutes)
+    await app.register(deletionRoutes)
     await app.register(host, { config, plugins })
   } catch (err) {
     // A plugin that fails to load must not leave the database pool or job workers running.
