@@ -40,6 +40,11 @@ t.test("the practice's last provider: sessions end at once, future consultations
   const { app, databaseUrl } = await build(t, { purgeAfter: 1500 })
   const db = await connect(t, databaseUrl)
   const me = await provider(app, 'Praxis Kanarienvogel')
+  const erasedAtOnce: string[] = []
+  app.accountErasure.onRequested(async (em, userId) => {
+    t.equal((await em.getConnection().execute('select email from app_user where id = ?', [userId], 'get', em.getTransactionContext())).email, `deleted-${userId}@invalid`, 'handlers run on the same transaction')
+    erasedAtOnce.push(userId)
+  })
   const second = await login(app, me.email, PASSWORD)
   const future = await schedule(app, me, { start: inMinutes(60), end: inMinutes(90), emails: ['canary.client@example.org'] })
   const waiting = await schedule(app, me, { start: inMinutes(5), end: inMinutes(30), emails: ['other.client@example.org'] })
@@ -50,6 +55,7 @@ t.test("the practice's last provider: sessions end at once, future consultations
   t.equal(res.statusCode, 202)
   t.same(res.json(), { deleted: true })
   t.match(String(res.headers['set-cookie']), /APPSESSION=;/, 'the cookie is cleared')
+  t.same(erasedAtOnce, [me.userId], 'other modules erase what they hold at once (onRequested)')
   t.equal((await as(app, second)('GET', '/api/me')).statusCode, 401, 'every session of the account ended at once')
   t.equal((await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: me.email, password: PASSWORD } })).statusCode, 401, 'nobody can sign in with it')
 

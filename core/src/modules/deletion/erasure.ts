@@ -31,7 +31,17 @@ export interface ErasureDeps { orm: MikroORM, jobs: Jobs, lifecycle: LifecycleSe
  * See docs/adr/0003-account-deletion.md.
  */
 export class AccountErasureService {
+  private readonly requestedHandlers: Array<(em: EntityManager, userId: string) => Promise<void>> = []
+
   constructor (private readonly deps: ErasureDeps) {}
+
+  /**
+   * Lets another module erase what it holds of the account at once, on the request's transaction
+   * (e.g. the profile picture); rows that reference app_user go anyway when the job deletes it.
+   */
+  onRequested (handler: (em: EntityManager, userId: string) => Promise<void>): void {
+    this.requestedHandlers.push(handler)
+  }
 
   /** Starts the deletion of `userId` on the caller's transaction. Idempotent. */
   async request (em: EntityManager, userId: string): Promise<void> {
@@ -65,6 +75,7 @@ export class AccountErasureService {
     })
     em.create(AccountErasure, { user: user.id, practiceId: lastOfPractice, requestedAt: new Date() })
     await em.flush()
+    for (const handler of this.requestedHandlers) await handler(em, user.id)
     await this.settle(em, user.id, lastOfPractice)
     await this.deps.jobs.send(ERASURE_QUEUE, { userId: user.id }, { em, singletonKey: `erase-${user.id}`, retryLimit: 10, retryDelay: 5, retryBackoff: true })
   }
