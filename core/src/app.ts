@@ -21,6 +21,8 @@ import consultationRoutes from './modules/consultation/routes.js'
 import joinRoutes from './modules/join/routes.js'
 import realtimeRoutes from './realtime/routes.js'
 import call from './media/call.js'
+import legalRoutes from './modules/legal/routes.js'
+import deletionRoutes from './modules/deletion/routes.js'
 
 export interface BuildOptions {
   config: Config
@@ -90,6 +92,8 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     await app.register(consultationRoutes)
     await app.register(joinRoutes)
     await app.register(realtimeRoutes)
+    await app.register(legalRoutes)
+    await app.register(deletionRoutes)
     await app.register(host, { config, plugins })
     await app.register(call)
   } catch (err) {

@@ -37,6 +37,12 @@ export interface Config {
   turnSecret?: string
   /** How long a TURN credential issued to one participant is valid. */
   turnCredentialTtl: number
+  /** The operator named on the legal pages (the controller); unset: the pages say "not configured". */
+  operatorName?: string
+  operatorAddress?: string
+  operatorEmail?: string
+  /** Processors the operator uses (hosting, mail), `;`-separated in OPERATOR_PROCESSORS. */
+  operatorProcessors: string[]
 }
 
 export class ConfigError extends Error {
@@ -122,7 +128,11 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
     logLevel: get('LOG_LEVEL') ?? 'info',
     turnUrls: parseIceUrls(get('TURN_URLS')),
     turnSecret: get('TURN_SECRET'),
-    turnCredentialTtl: duration('SZ_TURN_CREDENTIAL_TTL', '2h')
+    turnCredentialTtl: duration('SZ_TURN_CREDENTIAL_TTL', '2h'),
+    operatorName: get('OPERATOR_NAME'),
+    operatorAddress: get('OPERATOR_ADDRESS'),
+    operatorEmail: get('OPERATOR_EMAIL'),
+    operatorProcessors: (get('OPERATOR_PROCESSORS') ?? '').split(';').map(s => s.trim()).filter(Boolean)
   }
   if (config.turnUrls.some(url => /^turns?:/.test(url)) && !config.turnSecret) {
     throw new ConfigError('TURN_SECRET: required when TURN_URLS lists a turn: server (the shared secret of its REST API)')

@@ -6,4 +6,6 @@ import { Invitation } from '../modules/join/invitation.entity.js'
 import { Participant } from '../modules/join/participant.entity.js'
 import { AccessRecord } from '../modules/access/access-record.entity.js'
 
-export const entities = [Practice, User, ServerSession, Consultation, Invitation, Participant, AccessRecord]
+import { DeletionLog, AccountErasure } from '../modules/deletion/deletion.entity.js'
+
+export const entities = [Practice, User, ServerSession, Consultation, Invitation, Participant, AccessRecord, DeletionLog, AccountErasure]

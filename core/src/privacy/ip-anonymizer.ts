@@ -2,6 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import type { FastifyRequest } from 'fastify'
 import type { Jobs } from '../jobs.js'
 import { AccessRecord, type AccessKind } from '../modules/access/access-record.entity.js'
+import { recordDeletion } from './deletion-log.js'
 
 export const IP_QUEUE = 'privacy.cut-ips'
 
@@ -52,10 +53,14 @@ export class IpAnonymizer {
   async run (): Promise<number> {
     const em = this.orm.em.fork()
     const cutoff = new Date(Date.now() - this.after)
-    const cut = await em.getConnection().execute(
-      `UPDATE access_record
-          SET ip = host(network(set_masklen(ip::inet, CASE WHEN family(ip::inet) = 4 THEN 16 ELSE 32 END))), anonymized = true
-        WHERE NOT anonymized AND at <= ?`, [cutoff], 'run')
+    const cut = await em.transactional(async (tx: EntityManager) => {
+      const result = await tx.getConnection().execute(
+        `UPDATE access_record
+            SET ip = host(network(set_masklen(ip::inet, CASE WHEN family(ip::inet) = 4 THEN 16 ELSE 32 END))), anonymized = true
+          WHERE NOT anonymized AND at <= ?`, [cutoff], 'run', tx.getTransactionContext())
+      await recordDeletion(tx, 'access-ip', (result as { affectedRows?: number }).affectedRows ?? 0)
+      return result
+    })
     const next = await em.findOne(AccessRecord, { anonymized: false }, { orderBy: { at: 'asc' }, fields: ['at'] })
     if (next) await this.arm(undefined, new Date(next.at.getTime() + this.after))
     return (cut as { affectedRows?: number }).affectedRows ?? 0
