@@ -98,6 +98,8 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       const em = app.orm.em.fork()
       await em.nativeDelete(MailDelivery, { deliveredAt: { $lt: new Date(Date.now() - DELIVERY_RECORDS_KEPT) } })
       await em.nativeDelete(PasswordReset, { expiresAt: { $lt: new Date() } })
+      // The file outbox holds addresses and join links in clear text: it keeps them only for a while.
+      await transport.prune?.(new Date(Date.now() - settings.outboxKeep))
     })
     await app.jobs.schedule(CLEANUP_QUEUE, '17 * * * *')
   })

@@ -12,6 +12,8 @@ export interface MailSettings {
   legalNotice: string
   /** How long a password-reset link is valid (SZ_PASSWORD_RESET_TTL, default 1h). */
   resetTtl: number
+  /** How long .eml files stay in DATA_DIR/outbox when there is no SMTP_URL (SZ_MAIL_OUTBOX_KEEP, default 24h). */
+  outboxKeep: number
 }
 
 export function mailSettings (env: NodeJS.ProcessEnv = process.env): MailSettings {
@@ -31,6 +33,7 @@ export function mailSettings (env: NodeJS.ProcessEnv = process.env): MailSetting
     retryLimit,
     retryDelaySeconds: Math.max(1, Math.round(retryDelay / 1000)),
     legalNotice: (get('MAIL_LEGAL_NOTICE') ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' '),
-    resetTtl
+    resetTtl,
+    outboxKeep: parseDuration('SZ_MAIL_OUTBOX_KEEP', get('SZ_MAIL_OUTBOX_KEEP') ?? '24h')
   }
 }
