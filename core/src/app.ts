@@ -20,6 +20,10 @@ import accountRoutes from './modules/account/routes.js'
 import consultationRoutes from './modules/consultation/routes.js'
 import joinRoutes from './modules/join/routes.js'
 import realtimeRoutes from './realtime/routes.js'
+import profileRoutes from './modules/profile/routes.js'
+import taskRoutes from './modules/task/routes.js'
+import staffRoutes from './modules/staff/routes.js'
+import exportRoutes from './modules/export/routes.js'
 
 export interface BuildOptions {
   config: Config
@@ -89,6 +93,10 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     await app.register(consultationRoutes)
     await app.register(joinRoutes)
     await app.register(realtimeRoutes)
+    await app.register(profileRoutes)
+    await app.register(taskRoutes)
+    await app.register(staffRoutes)
+    await app.register(exportRoutes, { config })
     await app.register(host, { config, plugins })
   } catch (err) {
     // A plugin that fails to load must not leave the database pool or job workers running.
