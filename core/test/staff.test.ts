@@ -1,6 +1,6 @@
 import t from 'tap'
-import { build, provider, as, login, type App } from './helpers.js'
-import { hashPassword, User } from '../src/index.js'
+import { build, provider, as, login } from './helpers.js'
+import { hashPassword, User, type App } from '../src/index.js'
 
 const PASSWORD = 'a provider password'
 
