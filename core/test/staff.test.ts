@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, provider, as, login } from './helpers.js'
+import { build, provider, as, login, realtime } from './helpers.js'
 import { hashPassword, User, type App } from '../src/index.js'
 
 const PASSWORD = 'a provider password'
@@ -83,8 +83,13 @@ t.test('a session that outlived a deactivation (not yet revoked) is refused too'
   const { app } = await build(t)
   const admin = await provider(app)
   const { created, session } = await invite(app, admin, { email: 'race.staff3@example.org', firstName: 'R', lastName: 'Ace' })
+  const before = await realtime(app, { cookie: session.cookie })
+  t.equal((await before.next('hello')).type, 'hello', 'an active provider connects to realtime')
+  before.close()
   await app.orm.em.fork().nativeUpdate(User, { id: created.id }, { active: false })
   t.equal((await as(app, session)('GET', '/api/me')).json().code, 'SZ_UNAUTHORIZED')
+  const after = await realtime(app, { cookie: session.cookie })
+  t.equal((await after.closed).code, 4401, 'realtime refuses the deactivated provider')
 })
 
 t.test('the last active admin cannot be deactivated', async t => {
