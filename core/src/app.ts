@@ -23,6 +23,10 @@ import realtimeRoutes from './realtime/routes.js'
 import call from './media/call.js'
 import legalRoutes from './modules/legal/routes.js'
 import deletionRoutes from './modules/deletion/routes.js'
+import profileRoutes from './modules/profile/routes.js'
+import taskRoutes from './modules/task/routes.js'
+import staffRoutes from './modules/staff/routes.js'
+import exportRoutes from './modules/export/routes.js'
 
 export interface BuildOptions {
   config: Config
@@ -94,6 +98,10 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     await app.register(realtimeRoutes)
     await app.register(legalRoutes)
     await app.register(deletionRoutes)
+    await app.register(profileRoutes)
+    await app.register(taskRoutes)
+    await app.register(staffRoutes)
+    await app.register(exportRoutes, { config })
     await app.register(host, { config, plugins })
     await app.register(call)
   } catch (err) {
