@@ -11,7 +11,12 @@ if (process.env.SPRECHZIMMER_PLUGINS === undefined) {
     if (!existsSync(dir)) continue
     for (const entry of readdirSync(dir).sort()) {
       const manifest = join(dir, entry, 'package.json')
-      if (existsSync(manifest) && existsSync(join(dir, entry, 'dist', 'index.js'))) names.push(JSON.parse(readFileSync(manifest, 'utf8')).name)
+      if (!existsSync(manifest) || !existsSync(join(dir, entry, 'dist', 'index.js'))) continue
+      const { name, sprechzimmer } = JSON.parse(readFileSync(manifest, 'utf8'))
+      // A plugin that needs a server of its own (Janus) joins only when it is configured.
+      const missing = (sprechzimmer?.requiresEnv ?? []).filter(variable => !process.env[variable])
+      if (missing.length > 0) console.log(`npm start: ${name} is left out until ${missing.join(', ')} is set`)
+      else names.push(name)
     }
   }
   // The mail plugin first: others (contact) send through it.

@@ -20,6 +20,13 @@ import accountRoutes from './modules/account/routes.js'
 import consultationRoutes from './modules/consultation/routes.js'
 import joinRoutes from './modules/join/routes.js'
 import realtimeRoutes from './realtime/routes.js'
+import call from './media/call.js'
+import legalRoutes from './modules/legal/routes.js'
+import deletionRoutes from './modules/deletion/routes.js'
+import profileRoutes from './modules/profile/routes.js'
+import taskRoutes from './modules/task/routes.js'
+import staffRoutes from './modules/staff/routes.js'
+import exportRoutes from './modules/export/routes.js'
 import portalWeb from './plugins/portal-web.js'
 
 export interface BuildOptions {
@@ -90,7 +97,14 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     await app.register(consultationRoutes)
     await app.register(joinRoutes)
     await app.register(realtimeRoutes)
+    await app.register(legalRoutes)
+    await app.register(deletionRoutes)
+    await app.register(profileRoutes)
+    await app.register(taskRoutes)
+    await app.register(staffRoutes)
+    await app.register(exportRoutes, { config })
     await app.register(host, { config, plugins })
+    await app.register(call)
     await app.register(portalWeb, { dir: config.portalDir, publicUrl: config.publicUrl })
   } catch (err) {
     // A plugin that fails to load must not leave the database pool or job workers running.

@@ -34,6 +34,18 @@ export interface Config {
   sweepInterval: number
   /** The built portal (PORTAL_DIR); served at / when it holds an index.html. */
   portalDir?: string
+  /** ICE servers handed to the browsers of a call (TURN_URLS: stun:, turn:, turns: URLs, comma-separated). */
+  turnUrls: string[]
+  /** Shared secret of the TURN server's REST API (coturn `static-auth-secret`); never sent to a browser. */
+  turnSecret?: string
+  /** How long a TURN credential issued to one participant is valid. */
+  turnCredentialTtl: number
+  /** The operator named on the legal pages (the controller); unset: the pages say "not configured". */
+  operatorName?: string
+  operatorAddress?: string
+  operatorEmail?: string
+  /** Processors the operator uses (hosting, mail), `;`-separated in OPERATOR_PROCESSORS. */
+  operatorProcessors: string[]
 }
 
 export class ConfigError extends Error {
@@ -82,6 +94,14 @@ function sessionSecretFrom (env: NodeJS.ProcessEnv, dataDir: string): string {
   return secret
 }
 
+function parseIceUrls (raw: string | undefined): string[] {
+  const urls = (raw ?? '').split(',').map(s => s.trim()).filter(Boolean)
+  for (const url of urls) {
+    if (!/^(stun|turns?):[^\s]+$/.test(url)) throw new ConfigError(`TURN_URLS: "${url}" must start with stun:, turn: or turns:`)
+  }
+  return urls
+}
+
 /** Reads and validates the environment; throws ConfigError with a message that names the variable. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name])
@@ -109,7 +129,17 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
     loginRateLimit: parseInteger('SZ_LOGIN_RATE_LIMIT', get('SZ_LOGIN_RATE_LIMIT') ?? '10', 1, 1_000_000),
     joinRateLimit: parseInteger('SZ_JOIN_RATE_LIMIT', get('SZ_JOIN_RATE_LIMIT') ?? '30', 1, 1_000_000),
     logLevel: get('LOG_LEVEL') ?? 'info',
-    portalDir: resolve(get('PORTAL_DIR') ?? fileURLToPath(new URL('../../portal/dist/browser', import.meta.url)))
+    portalDir: resolve(get('PORTAL_DIR') ?? fileURLToPath(new URL('../../portal/dist/browser', import.meta.url))),
+    turnUrls: parseIceUrls(get('TURN_URLS')),
+    turnSecret: get('TURN_SECRET'),
+    turnCredentialTtl: duration('SZ_TURN_CREDENTIAL_TTL', '2h'),
+    operatorName: get('OPERATOR_NAME'),
+    operatorAddress: get('OPERATOR_ADDRESS'),
+    operatorEmail: get('OPERATOR_EMAIL'),
+    operatorProcessors: (get('OPERATOR_PROCESSORS') ?? '').split(';').map(s => s.trim()).filter(Boolean)
+  }
+  if (config.turnUrls.some(url => /^turns?:/.test(url)) && !config.turnSecret) {
+    throw new ConfigError('TURN_SECRET: required when TURN_URLS lists a turn: server (the shared secret of its REST API)')
   }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError(`LOG_LEVEL: "${config.logLevel}" must be one of fatal, error, warn, info, debug, trace, silent`)

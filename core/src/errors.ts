@@ -16,7 +16,9 @@ export const errors = {
   consultationCancelled: createError('SZ_CONSULTATION_CANCELLED', 'This consultation was cancelled', 410),
   waitingRoomNotOpen: createError('SZ_WAITING_ROOM_NOT_OPEN', 'The waiting room opens at %s', 425),
   databaseUnavailable: createError('SZ_DATABASE_UNAVAILABLE', 'The database does not answer', 503),
-  rateLimited: createError('SZ_RATE_LIMITED', 'Too many requests; try again in %s', 429)
+  rateLimited: createError('SZ_RATE_LIMITED', 'Too many requests; try again in %s', 429),
+  notAdmitted: createError('SZ_NOT_ADMITTED', 'Only admitted participants of a running call receive its connection data', 403),
+  mediaUnavailable: createError('SZ_MEDIA_UNAVAILABLE', 'The media server does not answer', 503)
 } as const
 
 export type CodedError = Error & { code: string, statusCode: number }

@@ -25,6 +25,8 @@ export interface WorkOptions {
 export interface Jobs {
   createQueue (name: string, options?: QueueOptions): Promise<void>
   send<T extends object> (name: string, data: T, options?: JobOptions): Promise<string | null>
+  /** Many jobs of one queue in one statement, on the transaction of `em` when given. */
+  insert (name: string, jobs: Array<Omit<PgBoss.JobInsert, 'name'>>, options?: { em?: EntityManager }): Promise<void>
   work<T extends object> (name: string, options: WorkOptions, handler: (job: PgBoss.Job<T>) => Promise<void>): Promise<void>
   schedule (name: string, cron: string): Promise<void>
   stop (): Promise<void>
@@ -60,6 +62,10 @@ export async function startJobs (connectionString: string, onError: (err: Error)
     async send (name, data, options = {}) {
       const { em, ...rest } = options
       return await boss.send(name, data, em ? { ...rest, db: inTransaction(em) } : rest)
+    },
+    async insert (name, jobs, options = {}) {
+      if (jobs.length === 0) return
+      await boss.insert(jobs.map(job => ({ ...job, name })), options.em ? { db: inTransaction(options.em) } : {})
     },
     async work (name, options, handler) {
       const { concurrency = 1, ...workOptions } = options

@@ -17,6 +17,8 @@ export const CalendarSource = defineEntity({
     selectionValue: p.string().length(200).nullable(),
     pollIntervalMs: p.integer(),
     etag: p.string().length(500).nullable(),
+    /** The Last-Modified of the last successful download, sent back as If-Modified-Since. */
+    lastModified: p.string().length(100).nullable(),
     lastSyncAt: p.datetime().nullable(),
     lastError: p.string().length(500).nullable(),
     createdAt: p.datetime()
@@ -60,5 +62,18 @@ export class IcalMigration20261128000000 extends Migration {
   }
 }
 
+export class IcalMigration20261129021000 extends Migration {
+  override async up (): Promise<void> {
+    this.addSql('alter table "ical_source" add column "last_modified" varchar(100) null;')
+  }
+
+  override async down (): Promise<void> {
+    this.addSql('alter table "ical_source" drop column "last_modified";')
+  }
+}
+
 export const entities = [CalendarSource, ImportedEvent]
-export const migrations = [{ name: 'IcalMigration20261128000000', class: IcalMigration20261128000000 }]
+export const migrations = [
+  { name: 'IcalMigration20261128000000', class: IcalMigration20261128000000 },
+  { name: 'IcalMigration20261129021000', class: IcalMigration20261129021000 }
+]

@@ -26,10 +26,12 @@ export interface FetchOptions {
   maxBytes: number
   timeoutMs: number
   maxRedirects?: number
+  /** Validators of the last successful sync: sent as If-None-Match / If-Modified-Since. */
   etag?: string | null
+  lastModified?: string | null
 }
 
-export interface Fetched { status: 200 | 304, text: string, etag: string | null }
+export interface Fetched { status: 200 | 304, text: string, etag: string | null, lastModified: string | null }
 
 /** Checks a source URL before it is stored: http(s), no credentials, a host. */
 export function checkUrl (raw: string): URL {
@@ -83,7 +85,7 @@ function request (url: URL, target: { address: string, family: number }, options
     const lib = url.protocol === 'https:' ? https : http
     const req = lib.request(url, {
       method: 'GET',
-      headers: { accept: 'text/calendar, */*;q=0.1', 'user-agent': 'Sprechzimmer-iCal/0.1', ...(options.etag ? { 'if-none-match': options.etag } : {}) },
+      headers: { accept: 'text/calendar, */*;q=0.1', 'user-agent': 'Sprechzimmer-iCal/0.1', ...(options.etag ? { 'if-none-match': options.etag } : {}), ...(options.lastModified ? { 'if-modified-since': options.lastModified } : {}) },
       lookup: (_host: string, opts: any, cb: any) => {
         if (opts?.all) cb(null, [{ address: target.address, family: target.family }])
         else cb(null, target.address, target.family)
@@ -91,7 +93,7 @@ function request (url: URL, target: { address: string, family: number }, options
     }, res => {
       const status = res.statusCode ?? 0
       if ([301, 302, 303, 307, 308].includes(status) && res.headers.location) { res.resume(); resolve({ redirect: res.headers.location }); return }
-      if (status === 304) { res.resume(); resolve({ fetched: { status: 304, text: '', etag: options.etag ?? null } }); return }
+      if (status === 304) { res.resume(); resolve({ fetched: { status: 304, text: '', etag: options.etag ?? null, lastModified: options.lastModified ?? null } }); return }
       if (status !== 200) { res.resume(); reject(new FetchError('SZ_ICAL_FETCH_FAILED', `The calendar server answered ${status}`)); return }
       const declared = Number(res.headers['content-length'])
       if (Number.isFinite(declared) && declared > options.maxBytes) { res.destroy(); reject(new FetchError('SZ_ICAL_TOO_LARGE', `The calendar is larger than ${options.maxBytes} bytes`, 413)); return }
@@ -102,7 +104,7 @@ function request (url: URL, target: { address: string, family: number }, options
         if (size > options.maxBytes) { res.destroy(); reject(new FetchError('SZ_ICAL_TOO_LARGE', `The calendar is larger than ${options.maxBytes} bytes`, 413)); return }
         chunks.push(c)
       })
-      res.on('end', () => resolve({ fetched: { status: 200, text: Buffer.concat(chunks).toString('utf8'), etag: typeof res.headers.etag === 'string' ? res.headers.etag : null } }))
+      res.on('end', () => resolve({ fetched: { status: 200, text: Buffer.concat(chunks).toString('utf8'), etag: typeof res.headers.etag === 'string' ? res.headers.etag.slice(0, 500) : null, lastModified: typeof res.headers['last-modified'] === 'string' ? res.headers['last-modified'].slice(0, 100) : null } }))
       res.on('error', () => reject(new FetchError('SZ_ICAL_FETCH_FAILED', 'The calendar download broke off')))
     })
     const timer = setTimeout(() => { req.destroy(); reject(new FetchError('SZ_ICAL_FETCH_TIMEOUT', 'The calendar download took too long')) }, remaining)

@@ -7,18 +7,24 @@ import { Practice, errors, parseDuration, type Config } from '@sprechzimmer/core
 import { entities, migrations, CalendarSource, ImportedEvent } from './entities.js'
 import { FetchError, checkUrl, fetchFeed, resolveSafe } from './fetch.js'
 import { FeedError } from './parse.js'
+import { ParserIsolate, TooComplexError } from './isolate.js'
 import { syncText, type SyncReport, type SyncSettings } from './sync.js'
 
 export { entities, migrations, CalendarSource, ImportedEvent }
 export { parseFeed, unfold, FeedError, type Instance, type ParseOptions, type ParseResult } from './parse.js'
 export { resolveZone, wallToUtc } from './timezones.js'
 export { isPrivateAddress, fetchFeed, FetchError } from './fetch.js'
+export { ParserIsolate, TooComplexError, type IsolateLimits } from './isolate.js'
+export { occurrences } from './parse.js'
 export type { SyncReport } from './sync.js'
 
 export interface IcalSettings extends SyncSettings {
   pollIntervalMs: number
   maxBytes: number
   fetchTimeoutMs: number
+  /** Heap of the parser thread (SZ_ICAL_PARSE_HEAP_MB) and its hard wall-clock limit (SZ_ICAL_PARSE_TIMEOUT). */
+  parseHeapMb: number
+  parseTimeoutMs: number
 }
 
 export function icalSettings (env: NodeJS.ProcessEnv = process.env): IcalSettings {
@@ -35,7 +41,9 @@ export function icalSettings (env: NodeJS.ProcessEnv = process.env): IcalSetting
     maxBytes: int('SZ_ICAL_MAX_BYTES', 10 * 1024 * 1024),
     maxEvents: int('SZ_ICAL_MAX_EVENTS', 50_000),
     maxInstances: int('SZ_ICAL_MAX_INSTANCES', 20_000),
-    maxInstancesPerSeries: int('SZ_ICAL_MAX_INSTANCES_PER_SERIES', 500)
+    maxInstancesPerSeries: int('SZ_ICAL_MAX_INSTANCES_PER_SERIES', 500),
+    parseHeapMb: int('SZ_ICAL_PARSE_HEAP_MB', 256),
+    parseTimeoutMs: parseDuration('SZ_ICAL_PARSE_TIMEOUT', env.SZ_ICAL_PARSE_TIMEOUT || '30s')
   }
 }
 
@@ -53,21 +61,25 @@ const SourceView = Type.Object({
 })
 const Report = Type.Object({
   created: Type.Integer(), updated: Type.Integer(), cancelled: Type.Integer(), unchanged: Type.Integer(),
-  skipped: Type.Array(Type.Object({ uid: Type.String(), reason: Type.String() })), withoutInvitation: Type.Array(Type.String()), complete: Type.Boolean()
+  skipped: Type.Array(Type.Object({ uid: Type.String(), reason: Type.String() })), withoutInvitation: Type.Array(Type.String()), complete: Type.Boolean(),
+  notModified: Type.Optional(Type.Boolean({ description: 'The calendar server answered 304 to If-None-Match / If-Modified-Since; nothing was written' }))
 })
+const SyncQuery = Type.Object({ force: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: download in full, without If-None-Match / If-Modified-Since' })) }, { additionalProperties: false })
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) })
 const UploadQuery = Type.Object({ selection: Type.Optional(Selection), value: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false })
 
-const POLL_QUEUE = 'ical.poll'
+/** One durable job per URL source, re-armed after each run (singletonKey = source id). */
+const POLL_QUEUE = 'ical.poll-source'
+const OLD_CRON_QUEUE = 'ical.poll'
 
 const view = (s: CalendarSource) => ({
   id: s.id, url: s.url ?? null, selection: s.selection, value: s.selectionValue ?? null, pollIntervalMs: s.pollIntervalMs,
   lastSyncAt: s.lastSyncAt ? s.lastSyncAt.toISOString() : null, lastError: s.lastError ?? null
 })
 
-const codedError = (e: FetchError | FeedError) => e instanceof FetchError
-  ? Object.assign(new Error(e.message), { code: e.code, statusCode: e.statusCode })
-  : Object.assign(new Error(e.message), { code: 'SZ_ICAL_INVALID', statusCode: 422 })
+const codeOf = (e: FetchError | FeedError | TooComplexError) => e instanceof FetchError ? e.code : e instanceof TooComplexError ? e.code : 'SZ_ICAL_INVALID'
+const codedError = (e: FetchError | FeedError | TooComplexError) => Object.assign(new Error(e.message), { code: codeOf(e), statusCode: e instanceof FetchError ? e.statusCode : 422 })
+const known = (e: unknown): e is FetchError | FeedError | TooComplexError => e instanceof FetchError || e instanceof FeedError || e instanceof TooComplexError
 
 export default fp<{ config: Config }>(async (app, { config }) => {
   const settings = icalSettings()
@@ -77,28 +89,52 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     return p?.timeZone ?? 'Europe/Berlin'
   }
 
-  /** Fetches (URL sources) or takes the uploaded text and syncs; records the outcome on the source. */
-  async function sync (source: CalendarSource, uploaded?: string): Promise<SyncReport> {
+  const isolate = new ParserIsolate({ heapMb: settings.parseHeapMb, timeoutMs: settings.parseTimeoutMs })
+  app.addHook('onClose', async () => { await isolate.close() })
+  const parse = isolate.parse.bind(isolate)
+
+  /**
+   * Fetches (URL sources) or takes the uploaded text and syncs; records the outcome on the source. A URL
+   * source is fetched with the validators of its last successful sync unless `force`; a 304 writes nothing.
+   * Syncs of one source are serialised across instances by an advisory lock held for the sync.
+   */
+  async function sync (source: CalendarSource, uploaded?: string, force = false): Promise<SyncReport> {
     const em = app.orm.em.fork()
-    try {
-      let text = uploaded
-      if (text === undefined) {
-        if (!source.url) throw new FetchError('SZ_ICAL_NO_URL', 'This source has no URL; upload the .ics file (Content-Type: text/calendar)', 400)
-        const fetched = await fetchFeed(source.url, { allowPrivate: config.allowPrivateUrls, maxBytes: settings.maxBytes, timeoutMs: settings.fetchTimeoutMs })
-        text = fetched.text
-        await em.nativeUpdate(CalendarSource, { id: source.id }, { etag: fetched.etag })
+    return await em.transactional(async (lockEm: EntityManager) => {
+      await lockEm.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`ical-source:${source.id}`], 'all', lockEm.getTransactionContext())
+      const current = await em.fork().findOne(CalendarSource, { id: source.id })
+      if (!current) throw new errors.notFound('Calendar source')
+      try {
+        let text = uploaded
+        let validators: { etag: string | null, lastModified: string | null } = { etag: null, lastModified: null }
+        if (text === undefined) {
+          if (!current.url) throw new FetchError('SZ_ICAL_NO_URL', 'This source has no URL; upload the .ics file (Content-Type: text/calendar)', 400)
+          const conditional = !force && current.lastError == null
+          const fetched = await fetchFeed(current.url, {
+            allowPrivate: config.allowPrivateUrls, maxBytes: settings.maxBytes, timeoutMs: settings.fetchTimeoutMs,
+            etag: conditional ? current.etag : null, lastModified: conditional ? current.lastModified : null
+          })
+          if (fetched.status === 304) {
+            await em.nativeUpdate(CalendarSource, { id: current.id }, { lastSyncAt: new Date(), lastError: null })
+            app.log.info({ sourceId: current.id }, 'ical: source not modified')
+            return { created: 0, updated: 0, cancelled: 0, unchanged: 0, skipped: [], withoutInvitation: [], complete: true, notModified: true }
+          }
+          text = fetched.text
+          validators = { etag: fetched.etag, lastModified: fetched.lastModified }
+        }
+        const report = await syncText(app, current, text, settings, await timeZoneOf(current.practice), parse)
+        // Validators only after a successful sync: a failed one must not turn the next poll into a 304.
+        await em.nativeUpdate(CalendarSource, { id: current.id }, { lastSyncAt: new Date(), lastError: null, ...validators })
+        app.log.info({ sourceId: current.id, created: report.created, updated: report.updated, cancelled: report.cancelled, skipped: report.skipped.length }, 'ical: source synced')
+        return report
+      } catch (err) {
+        if (known(err)) {
+          await em.nativeUpdate(CalendarSource, { id: current.id }, { lastSyncAt: new Date(), lastError: `${codeOf(err)}: ${err.message}`.slice(0, 500) })
+          throw codedError(err)
+        }
+        throw err
       }
-      const report = await syncText(app, source, text, settings, await timeZoneOf(source.practice))
-      await em.nativeUpdate(CalendarSource, { id: source.id }, { lastSyncAt: new Date(), lastError: null })
-      app.log.info({ sourceId: source.id, created: report.created, updated: report.updated, cancelled: report.cancelled, skipped: report.skipped.length }, 'ical: source synced')
-      return report
-    } catch (err) {
-      if (err instanceof FetchError || err instanceof FeedError) {
-        await em.nativeUpdate(CalendarSource, { id: source.id }, { lastSyncAt: new Date(), lastError: `${err instanceof FetchError ? err.code : 'SZ_ICAL_INVALID'}: ${err.message}`.slice(0, 500) })
-        throw codedError(err)
-      }
-      throw err
-    }
+    })
   }
 
   async function requireAdmin (request: FastifyRequest): Promise<void> {
@@ -123,7 +159,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
         tags, summary: 'Register a calendar source: JSON {url} (polled), or an uploaded .ics file (Content-Type: text/calendar), which is synced at once',
         querystring: UploadQuery,
         body: { content: { 'application/json': { schema: SourceInput }, 'text/calendar': { schema: Type.String({ description: 'an iCalendar file' }) } } } as any,
-        response: { 201: Type.Object({ source: SourceView, report: Type.Optional(Report) }), 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 413: ErrorRef, 415: ErrorRef, 422: ErrorRef }
+        response: { 201: Type.Object({ source: SourceView, report: Type.Optional(Report) }), 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 413: ErrorRef, 415: ErrorRef, 422: ErrorRef }
       }
     }, async (request, reply) => {
       const practice = request.account!.practice!
@@ -145,8 +181,10 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       const selection = body.selection ?? 'all'
       if (selection !== 'all' && !body.value) throw new errors.validation('selection "category" or "keyword" needs a value')
       const interval = body.pollInterval ? parseDuration('pollInterval', body.pollInterval) : settings.pollIntervalMs
-      if (interval < 60_000) throw new errors.validation('pollInterval must be at least 1m')
+      // The operator's SZ_ICAL_POLL_INTERVAL is trusted as it is (tests shorten it); a practice's own choice is not.
+      if (body.pollInterval && interval < 60_000) throw new errors.validation('pollInterval must be at least 1m')
       const source = await insertSource(request.em, practice, request.account!.id, url.toString(), selection, body.value ?? null, interval)
+      await arm(source.id, 0)
       return reply.code(201).send({ source: view(source) })
     })
 
@@ -158,12 +196,14 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       schema: {
         tags, summary: 'Sync now (a URL source is fetched; any source accepts an uploaded .ics body) and report what changed',
         params: IdParams,
+        querystring: SyncQuery,
         response: { 200: Report, 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 413: ErrorRef, 415: ErrorRef, 422: ErrorRef }
       }
     }, async (request) => {
       const { id } = request.params as { id: string }
       const source = await owned(request.em, id, request.account!.practice!)
-      return await sync(source, typeof request.body === 'string' ? request.body : undefined)
+      const { force } = request.query as { force?: 'true' | 'false' }
+      return await sync(source, typeof request.body === 'string' ? request.body : undefined, force === 'true')
     })
 
     r.delete('/api/calendar-sources/:id', {
@@ -177,40 +217,45 @@ export default fp<{ config: Config }>(async (app, { config }) => {
   }
   await app.register(routes)
 
-  await app.jobs.createQueue(POLL_QUEUE, { policy: 'short' })
-  app.decorate('icalSources', { sync, settings, poll: () => poll(app, sync) })
+  // Polling: one pg-boss job per URL source ('short' policy: at most one queued per source). Each run syncs
+  // and re-arms the next at the source's interval; deleting the source ends the chain. At start-up every URL
+  // source is armed again (a no-op where a job is queued), so a chain broken by a crash is restored.
+  await app.jobs.createQueue(POLL_QUEUE, { policy: 'short', retryLimit: 1 })
+  async function arm (sourceId: string, delayMs: number): Promise<void> {
+    await app.jobs.send(POLL_QUEUE, { sourceId }, { singletonKey: sourceId, startAfter: new Date(Date.now() + Math.max(0, delayMs)) })
+  }
+  async function pollJob (sourceId: string): Promise<SyncReport | null> {
+    const source = await app.orm.em.fork().findOne(CalendarSource, { id: sourceId })
+    if (!source?.url) return null
+    try {
+      return await sync(source)
+    } catch (err: any) {
+      app.log.warn({ sourceId, code: err?.code }, 'ical: poll failed')
+      return null
+    } finally {
+      const still = await app.orm.em.fork().findOne(CalendarSource, { id: sourceId }, { fields: ['pollIntervalMs'] })
+      if (still) await arm(sourceId, still.pollIntervalMs)
+    }
+  }
+  app.decorate('icalSources', { sync, settings, isolate })
   app.addHook('onReady', async () => {
-    await app.jobs.work(POLL_QUEUE, {}, async () => { await poll(app, sync) })
-    await app.jobs.schedule(POLL_QUEUE, '* * * * *')
+    // The cron of earlier versions; per-source jobs replace it.
+    try { await app.jobs.boss.unschedule(OLD_CRON_QUEUE) } catch { /* never scheduled */ }
+    await isolate.warm()
+    await app.jobs.work<{ sourceId: string }>(POLL_QUEUE, { concurrency: 2 }, async (job) => { await pollJob(job.data.sourceId) })
+    const sources = await app.orm.em.fork().find(CalendarSource, { url: { $ne: null } }, { fields: ['id', 'pollIntervalMs', 'lastSyncAt'] })
+    for (const s of sources) await arm(s.id, s.lastSyncAt ? s.lastSyncAt.getTime() + s.pollIntervalMs - Date.now() : 0)
   })
 }, { fastify: '5.x', name: '@sprechzimmer/adapter-ical', dependencies: ['@sprechzimmer/runtime', '@sprechzimmer/auth'] })
 
 async function insertSource (em: EntityManager, practice: string, provider: string, url: string | null, selection: 'all' | 'category' | 'keyword', value: string | null, pollIntervalMs: number): Promise<CalendarSource> {
-  const source = em.create(CalendarSource, { id: randomUUID(), practice, provider, url, selection, selectionValue: value, pollIntervalMs, etag: null, lastSyncAt: null, lastError: null, createdAt: new Date() })
+  const source = em.create(CalendarSource, { id: randomUUID(), practice, provider, url, selection, selectionValue: value, pollIntervalMs, etag: null, lastModified: null, lastSyncAt: null, lastError: null, createdAt: new Date() })
   await em.flush()
   return source
 }
 
-/**
- * One poll round (a pg-boss cron job, once a minute): every URL source whose interval has passed is
- * claimed with an UPDATE (so N instances never sync one source twice) and synced.
- */
-async function poll (app: FastifyInstance, sync: (s: CalendarSource) => Promise<SyncReport>): Promise<number> {
-  const em = app.orm.em.fork()
-  const claimed = await em.getConnection().execute<Array<{ id: string }>>(
-    `update ical_source set last_sync_at = now() where id in (
-       select id from ical_source where url is not null and (last_sync_at is null or last_sync_at + poll_interval_ms * interval '1 millisecond' <= now())
-       order by last_sync_at nulls first limit 20 for update skip locked) returning id`)
-  for (const { id } of claimed) {
-    const source = await em.findOne(CalendarSource, { id })
-    if (!source) continue
-    try { await sync(source) } catch (err: any) { app.log.warn({ sourceId: id, code: err?.code }, 'ical: poll failed') }
-  }
-  return claimed.length
-}
-
 declare module 'fastify' {
   interface FastifyInstance {
-    icalSources: { sync (source: CalendarSource, uploaded?: string): Promise<SyncReport>, settings: IcalSettings, poll (): Promise<number> }
+    icalSources: { sync (source: CalendarSource, uploaded?: string, force?: boolean): Promise<SyncReport>, settings: IcalSettings, isolate: ParserIsolate }
   }
 }

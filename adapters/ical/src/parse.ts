@@ -150,10 +150,12 @@ export function parseFeed (text: string, options: ParseOptions): ParseResult {
     try {
       const parsed = ical.sync.parseICS(chunkText(batch.flatMap(([, group]) => group), vtimezones, floatingZone))
       parsedBatch = Object.values(parsed).filter((c: any) => c?.type === 'VEVENT')
-      if (parsedBatch.length !== batch.length) parsedBatch = null
+      // node-ical must have read exactly these UIDs (it unescapes and trims on its own); else UID by UID.
+      const uids = new Set(batch.map(([uid]) => uid))
+      if (parsedBatch.length !== batch.length || !parsedBatch.every((e: any) => uids.has(String(e.uid)))) parsedBatch = null
     } catch { parsedBatch = null }
     if (parsedBatch) {
-      for (const event of parsedBatch) expand(event, options, started, instances, skipped)
+      for (const event of parsedBatch) expand(event, String(event.uid), options, started, instances, skipped)
       continue
     }
     for (const [uid, group] of batch) {
@@ -161,7 +163,7 @@ export function parseFeed (text: string, options: ParseOptions): ParseResult {
         const parsed = ical.sync.parseICS(chunkText(group, vtimezones, floatingZone))
         const events = Object.values(parsed).filter((c: any) => c?.type === 'VEVENT')
         if (events.length !== 1) throw new Error('unreadable event')
-        expand(events[0], options, started, instances, skipped)
+        expand(events[0], uid, options, started, instances, skipped)
       } catch (err) {
         skipped.push({ uid, reason: `unreadable event: ${String((err as Error)?.message ?? err).slice(0, 120)}` })
       }
@@ -236,11 +238,11 @@ function statusOf (v: unknown): Instance['status'] {
   return s === 'CANCELLED' ? 'CANCELLED' : s === 'TENTATIVE' ? 'TENTATIVE' : 'CONFIRMED'
 }
 
-function instanceOf (event: any, key: string, start: Date, end: Date): Instance {
+function instanceOf (event: any, uid: string, key: string, start: Date, end: Date): Instance {
   const categories = event.categories === undefined ? [] : (Array.isArray(event.categories) ? event.categories : [event.categories]).map(text)
   return {
     key,
-    uid: String(event.uid),
+    uid,
     start,
     end,
     summary: text(event.summary).slice(0, 500),
@@ -254,8 +256,8 @@ function instanceOf (event: any, key: string, start: Date, end: Date): Instance 
 
 const valid = (d: unknown): d is Date => d instanceof Date && !Number.isNaN(d.getTime())
 
-function expand (event: any, options: ParseOptions, started: number, out: Instance[], skipped: Skipped[]): void {
-  const uid = String(event.uid)
+/** `uid` is the UID this module grouped the event by (what sync keys and reports by), not node-ical's reading of it. */
+function expand (event: any, uid: string, options: ParseOptions, started: number, out: Instance[], skipped: Skipped[]): void {
   if (event.datetype === 'date' || event.start?.dateOnly) { skipped.push({ uid, reason: 'all-day event' }); return }
   if (!valid(event.start)) { skipped.push({ uid, reason: 'invalid or missing DTSTART' }); return }
   const end = valid(event.end) ? event.end : event.start
@@ -265,28 +267,22 @@ function expand (event: any, options: ParseOptions, started: number, out: Instan
   if (!event.rrule) {
     // A lone RECURRENCE-ID (an override of a series we do not have) is keyed like an instance.
     const key = valid(event.recurrenceid) ? `${uid}|${event.recurrenceid.toISOString()}` : uid
-    out.push(instanceOf(event, key, event.start, end))
+    out.push(instanceOf(event, uid, key, event.start, end))
     return
   }
 
-  // Series: instances in the window, bounded by count and time. between() is asked for a window that
-  // starts one duration earlier so an instance that is running now still counts.
+  // Series: instances in the window, bounded by count and time inside this one expansion (see occurrences()).
   const overrides: Record<string, any> = event.recurrences ?? {}
   const exdates: Record<string, any> = event.exdate ?? {}
-  let dates: Date[]
-  try {
-    dates = event.rrule.between(new Date(options.from.getTime() - duration), options.to, true)
-  } catch (err) {
-    skipped.push({ uid, reason: `recurrence rule not expanded: ${String((err as Error)?.message ?? err).slice(0, 100)}` })
-    return
-  }
-  if (dates.length > options.maxInstancesPerSeries) {
-    skipped.push({ uid, reason: `recurrence has ${dates.length} instances in the window; only the first ${options.maxInstancesPerSeries} are imported` })
-    dates = dates.slice(0, options.maxInstancesPerSeries)
+  const limit = Math.max(0, Math.min(options.maxInstancesPerSeries, options.maxInstances - out.length))
+  const expansion = occurrences(event.rrule, new Date(options.from.getTime() - duration), options.to, limit, started + options.budgetMs)
+  if (expansion.error) { skipped.push({ uid, reason: `recurrence rule not expanded: ${expansion.error.slice(0, 100)}` }); return }
+  const dates = expansion.dates
+  if (expansion.trimmed) {
+    skipped.push({ uid, reason: `recurrence trimmed: ${expansion.trimmed === 'count' ? `only the first ${dates.length} instances in the window are imported (count budget)` : `time budget exhausted after ${dates.length} instances`}` })
   }
   const taken = new Set<string>()
   for (const date of dates) {
-    if (Date.now() - started > options.budgetMs) { skipped.push({ uid, reason: 'time budget exhausted while expanding the series' }); return }
     const iso = date.toISOString()
     if (exdates[iso]) continue
     const override = overrides[iso]
@@ -294,15 +290,80 @@ function expand (event: any, options: ParseOptions, started: number, out: Instan
     taken.add(iso)
     if (override) {
       if (!valid(override.start)) { skipped.push({ uid, reason: `override ${iso} without a valid DTSTART` }); continue }
-      out.push(instanceOf(override, key, override.start, valid(override.end) ? override.end : new Date(override.start.getTime() + duration)))
+      out.push(instanceOf(override, uid, key, override.start, valid(override.end) ? override.end : new Date(override.start.getTime() + duration)))
     } else {
-      out.push(instanceOf(event, key, date, new Date(date.getTime() + duration)))
+      out.push(instanceOf(event, uid, key, date, new Date(date.getTime() + duration)))
     }
   }
   // Overrides moved into the window from an original date outside it, or whose original is not generated.
   for (const [k, override] of Object.entries(overrides)) {
     if (!/T/.test(k) || taken.has(k) || !valid(override?.start)) continue
     if (override.start > options.to || (valid(override.end) ? override.end : override.start) < options.from) continue
-    out.push(instanceOf(override, `${uid}|${k}`, override.start, valid(override.end) ? override.end : new Date(override.start.getTime() + duration)))
+    out.push(instanceOf(override, uid, `${uid}|${k}`, override.start, valid(override.end) ? override.end : new Date(override.start.getTime() + duration)))
   }
+}
+
+const UNIT_MS: Record<string, number> = { YEARLY: 366 * 86_400_000, MONTHLY: 31 * 86_400_000, WEEKLY: 7 * 86_400_000, DAILY: 86_400_000, HOURLY: 3_600_000, MINUTELY: 60_000, SECONDLY: 1000 }
+const MIN_SLICE_MS = 1000
+const MAX_STEPS_PER_CALL = 256
+const MAX_ITERATIONS = 1500
+
+export interface Expansion { dates: Date[], trimmed: 'count' | 'time' | null, error?: string }
+
+/**
+ * The instances of a rule between from and to, at most `limit`, stopping at `deadline` (epoch ms).
+ * Why slices: rrule-temporal's between() generates every occurrence of the window before it filters, and
+ * throws past 10,000 iterations, so a FREQ=SECONDLY rule without COUNT (an RRULE bomb, node-ical #542)
+ * over a 90-day window would be refused whole. Asking for consecutive slices sized to the rule's
+ * frequency keeps each call small, and lets the count and time budgets be checked between calls inside
+ * one expansion: a bomb is trimmed to its first `limit` instances instead. A slice that still hits the
+ * iteration cap is cut to a quarter and asked again, down to one second.
+ */
+export function occurrences (rule: { between (a: Date, b: Date, inc: boolean): Date[], options?: any }, from: Date, to: Date, limit: number, deadline: number): Expansion {
+  const dates: Date[] = []
+  if (limit <= 0 || to < from) return { dates, trimmed: limit <= 0 ? 'count' : null }
+  // rrule-temporal copies its options into the rule that between() builds, maxIterations included (default
+  // 10,000). A rule with COUNT iterates from DTSTART, and one iteration of a rule with several BY* parts costs
+  // up to a millisecond: 10,000 made one call take ten seconds. 1,500 still covers four years of a daily
+  // COUNT series before the window. (node-ical 0.26.1 keeps the rule as `_rrule`; without it, the default.)
+  const inner = (rule as any)._rrule?.opts
+  if (inner && typeof inner === 'object' && !(Number(inner.maxIterations) <= MAX_ITERATIONS)) inner.maxIterations = MAX_ITERATIONS
+  let opts: any = {}
+  try { opts = rule.options ?? {} } catch { opts = {} }
+  const unit = UNIT_MS[String(opts.freq ?? '').toUpperCase()] ?? 86_400_000
+  const hasCount = opts.count != null
+  const interval = Number.isFinite(Number(opts.interval)) && Number(opts.interval) >= 1 ? Number(opts.interval) : 1
+  const span = to.getTime() - from.getTime()
+  // One call iterates about (slice / (unit × interval)) times, and rrule-temporal's polyfilled iteration with
+  // BY* filters costs up to a millisecond: the cap keeps a single call short, so the deadline is seen in time.
+  const maxStep = Math.max(60_000, unit * interval * MAX_STEPS_PER_CALL)
+  let step = Math.min(span, maxStep, Math.max(60_000, unit * interval * Math.min(limit, 64)))
+  let cursor = from.getTime()
+  let last = -Infinity
+  while (cursor <= to.getTime()) {
+    if (Date.now() > deadline) return { dates, trimmed: 'time' }
+    const end = Math.min(to.getTime(), cursor + step)
+    let found: Date[]
+    try {
+      found = rule.between(new Date(cursor), new Date(end), true)
+    } catch (err) {
+      const message = String((err as Error)?.message ?? err)
+      // Smaller slices help a rule without COUNT (between() starts it at the slice); one with COUNT iterates
+      // from DTSTART whatever the slice, so asking again would only cost the same again.
+      if (/Maximum iterations/i.test(message) && step > MIN_SLICE_MS && !hasCount) { step = Math.max(MIN_SLICE_MS, Math.floor(step / 4)); continue }
+      if (dates.length > 0) return { dates, trimmed: 'count' }
+      return { dates, trimmed: null, error: message }
+    }
+    for (let i = 0; i < found.length; i++) {
+      const ms = found[i].getTime()
+      if (!(ms > last) || ms < cursor || ms > end) continue
+      dates.push(found[i])
+      last = ms
+      if (dates.length >= limit) return { dates, trimmed: i < found.length - 1 || end < to.getTime() ? 'count' : null }
+    }
+    cursor = end + 1
+    // Sparse slices grow (a weekly rule asked in 64-week slices), dense ones stay.
+    if (found.length < limit / 4) step = Math.min(span, maxStep, step * 4)
+  }
+  return { dates, trimmed: null }
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { Consultation, Invitation, checkTimes, invite } from '@sprechzimmer/core'
 import { CalendarSource, ImportedEvent } from './entities.js'
-import { parseFeed, type Instance, type ParseOptions, type Skipped } from './parse.js'
+import type { Instance, ParseOptions, ParseResult, Skipped } from './parse.js'
 
 export interface SyncReport {
   created: number
@@ -15,6 +15,8 @@ export interface SyncReport {
   withoutInvitation: string[]
   /** False when limits cut the feed short; then vanished events are not cancelled. */
   complete: boolean
+  /** The server answered 304 to If-None-Match / If-Modified-Since: nothing was read or written. */
+  notModified?: boolean
 }
 
 export interface SyncSettings {
@@ -38,13 +40,13 @@ const hashOf = (i: Instance) => createHash('sha256').update(JSON.stringify([i.st
 const titleOf = (i: Instance) => (i.summary.replace(/[\r\n]+/g, ' ').trim() || 'Termin').slice(0, 200)
 
 /** Reads a feed and brings the source's consultations in line with it; see README for the rules. */
-export async function syncText (app: FastifyInstance, source: CalendarSource, text: string, settings: SyncSettings, timeZone: string): Promise<SyncReport> {
+export async function syncText (app: FastifyInstance, source: CalendarSource, text: string, settings: SyncSettings, timeZone: string, parse: (text: string, options: ParseOptions) => Promise<ParseResult>): Promise<SyncReport> {
   const now = new Date()
   const options: ParseOptions = {
     defaultZone: timeZone, from: now, to: new Date(now.getTime() + settings.horizonMs),
     maxInstancesPerSeries: settings.maxInstancesPerSeries, maxInstances: settings.maxInstances, budgetMs: settings.budgetMs, maxEvents: settings.maxEvents
   }
-  const parsed = parseFeed(text, options)
+  const parsed = await parse(text, options)
   const report: SyncReport = { created: 0, updated: 0, cancelled: 0, unchanged: 0, skipped: [...parsed.skipped], withoutInvitation: [], complete: parsed.complete }
   const troubled = new Set(parsed.skipped.filter(s => !/^(all-day|recurrence has)/.test(s.reason)).map(s => s.uid))
 

@@ -58,3 +58,24 @@ t.test('garbage is a FeedError, not a crash', async t => {
   t.throws(() => parseFeed(deep, options), { name: 'FeedError' })
   t.same(parseFeed('BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:garbage\r\nEND:VEVENT\r\nEND:VCALENDAR', options).instances, [])
 })
+
+t.test('an RRULE bomb is trimmed to the window and the count budget, within the time budget', async t => {
+  const ev = (rule: string, start = '20270101T000000Z') => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT', 'UID:bomb', `DTSTART:${start}`, 'DURATION:PT1S', `RRULE:${rule}`, 'SUMMARY:b', 'END:VEVENT', 'END:VCALENDAR'].join('\r\n')
+  const started = Date.now()
+  const r = parseFeed(ev('FREQ=SECONDLY'), { ...options, maxInstancesPerSeries: 300 })
+  t.equal(r.instances.length, 300)
+  t.equal(r.instances[299].start.getTime() - r.instances[0].start.getTime(), 299_000)
+  t.match(r.skipped, [{ uid: 'bomb', reason: /^recurrence trimmed: only the first 300 instances in the window/ }])
+  // DTSTART long before the window: the expansion starts at the window, not at DTSTART.
+  const old = parseFeed(ev('FREQ=SECONDLY;INTERVAL=7', '20200101T000000Z'), { ...options, maxInstancesPerSeries: 50 })
+  t.equal(old.instances.length, 50)
+  t.ok(old.instances[0].start >= options.from)
+  // A time budget of zero stops inside the expansion.
+  const none = parseFeed(ev('FREQ=MINUTELY'), { ...options, budgetMs: 0 })
+  t.ok(none.instances.length < 10)
+  t.ok(Date.now() - started < 10_000, `${Date.now() - started} ms`)
+  // A plain weekly series is not trimmed.
+  const weekly = parseFeed(ev('FREQ=WEEKLY;COUNT=10'), options)
+  t.equal(weekly.instances.length, 10)
+  t.same(weekly.skipped, [])
+})

@@ -102,6 +102,8 @@ t.test('Google-style UTC feed with X-WR-TIMEZONE, keyword selection, floating ti
 })
 
 t.test('malformed and hostile input: clear errors or report entries, existing consultations survive', async t => {
+  process.env.SZ_ICAL_MAX_INSTANCES_PER_SERIES = '20'
+  t.teardown(() => { delete process.env.SZ_ICAL_MAX_INSTANCES_PER_SERIES })
   const { app } = await icalApp(t)
   const dr = await provider(app)
   const good = outlook()
@@ -120,7 +122,7 @@ t.test('malformed and hostile input: clear errors or report entries, existing co
     'BEGIN:VCALENDAR', 'VERSION:2.0',
     'BEGIN:VEVENT', 'UID:bad-date', `DTSTART;TZID=${TZ}:20261399T250000`, `DTEND;TZID=${TZ}:20261399T260000`, 'SUMMARY:x', 'END:VEVENT',
     'BEGIN:VEVENT', `DTSTART:${x.icsUtc}Z`, 'SUMMARY:no uid', 'END:VEVENT',
-    'BEGIN:VEVENT', 'UID:bomb', `DTSTART:${x.icsUtc}Z`, `DTEND:${x.icsUtc}Z`, 'RRULE:FREQ=SECONDLY;INTERVAL=1', 'SUMMARY:bomb', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:bomb', `DTSTART:${x.icsUtc}Z`, `DTEND:${local(12, 10, 30).icsUtc}Z`, 'RRULE:FREQ=SECONDLY;INTERVAL=1', 'SUMMARY:bomb', 'END:VEVENT',
     'BEGIN:VEVENT', 'UID:fine', `DTSTART:${x.icsUtc}Z`, `DTEND:${local(12, 10, 30).icsUtc}Z`, 'SUMMARY:fine', 'END:VEVENT',
     'BEGIN:VEVENT', 'UID:open', `DTSTART:${x.icsUtc}Z`,
     'END:VCALENDAR'
@@ -130,16 +132,20 @@ t.test('malformed and hostile input: clear errors or report entries, existing co
   t.equal(res.statusCode, 201, res.body)
   t.ok(Date.now() - started < 20_000, 'bounded in time')
   const report = res.json().report
-  t.equal(report.created, 1, '"fine"; the bomb is refused by the iteration cap (rrule-temporal maxIterations 10,000)')
+  t.equal(report.created, 1 + 20, '"fine", and the bomb trimmed to its first 20 instances (the per-series count budget)')
   const reasons = Object.fromEntries(report.skipped.map((s: any) => [s.uid, s.reason]))
   t.match(reasons['bad-date'], /invalid date-time/)
   t.match(reasons['(no UID)'], /UID/)
-  t.match(reasons.bomb, /recurrence rule not expanded: Maximum iterations/)
+  t.match(reasons.bomb, /^recurrence trimmed: only the first 20 instances/)
+  const bomb = (await consultations(app, dr)).filter(c => c.title === 'bomb').map(c => Date.parse(c.start)).sort((a, b) => a - b)
+  t.equal(bomb.length, 20)
+  t.equal(bomb[1] - bomb[0], 1000, 'FREQ=SECONDLY, one second apart')
+  t.equal(bomb[0], x.utc.getTime(), 'from DTSTART on')
   t.match(reasons.open, /not terminated/)
 
   // The first source's consultations are untouched by all this.
   const list = await consultations(app, dr)
-  t.equal(list.filter(c => c.state === 'scheduled' && c.title !== 'fine').length, 7)
+  t.equal(list.filter(c => c.state === 'scheduled' && c.title !== 'fine' && c.title !== 'bomb').length, 7)
 
   const empty = await upload(app, dr, `/api/calendar-sources/${sourceId}/sync`, '')
   t.ok([400, 422].includes(empty.statusCode), `empty body: ${empty.statusCode}`)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createServer, type Server } from 'node:http'
-import { icalApp, provider, as, local, crlf } from './helpers.js'
+import { icalApp, provider, as, local, crlf, eventually } from './helpers.js'
 import { isPrivateAddress } from '../src/fetch.js'
 
 async function serve (t: any, handler: Parameters<typeof createServer>[1]): Promise<string> {
@@ -16,40 +16,95 @@ const feed = () => crlf([
   'END:VCALENDAR'
 ])
 
-t.test('a URL source on a local HTTP server: allowed with allowPrivateUrls, synced now and by the poller', async t => {
-  let hits = 0
+const count = async (app: any, sql: string, params: unknown[] = []) => (await app.orm.em.fork().getConnection().execute(sql, params))[0].n as number
+
+t.test('a URL source on a local HTTP server: polled through its pg-boss job, re-armed at the interval; manual sync; size limit', async t => {
+  const hits: string[] = []
   const base = await serve(t, (req, res) => {
-    hits++
+    hits.push(req.url!)
     if (req.url === '/redirect') { res.writeHead(302, { location: '/feed.ics' }); res.end(); return }
     if (req.url === '/huge.ics') { res.writeHead(200, { 'content-type': 'text/calendar' }); res.end('BEGIN:VCALENDAR\r\n' + 'X'.repeat(2_000_000)); return }
-    res.writeHead(200, { 'content-type': 'text/calendar', etag: '"v1"' })
+    res.writeHead(200, { 'content-type': 'text/calendar' })
     res.end(feed())
   })
   process.env.SZ_ICAL_MAX_BYTES = '1000000'
-  t.teardown(() => { delete process.env.SZ_ICAL_MAX_BYTES })
+  process.env.SZ_ICAL_POLL_INTERVAL = '1s'
+  t.teardown(() => { delete process.env.SZ_ICAL_MAX_BYTES; delete process.env.SZ_ICAL_POLL_INTERVAL })
   const { app } = await icalApp(t, { allowPrivateUrls: true })
   const dr = await provider(app)
-  const created = await as(app, dr)('POST', '/api/calendar-sources', { url: `${base}/redirect`, pollInterval: '1m' })
+  const created = await as(app, dr)('POST', '/api/calendar-sources', { url: `${base}/redirect` })
   t.equal(created.statusCode, 201, created.body)
   const id = created.json().source.id
-  const report = await as(app, dr)('POST', `/api/calendar-sources/${id}/sync`)
+  t.equal(created.json().source.pollIntervalMs, 1000, 'the configured interval (shortened for the test)')
+
+  // The job syncs at once, then again after each interval: three downloads without any call from the test.
+  await eventually(async () => hits.filter(h => h === '/feed.ics').length >= 3, 20_000)
+  t.equal(await count(app, "select count(*)::int as n from consultation where title = 'Video'"), 1, 'created once, then unchanged')
+  const jobs = await app.orm.em.fork().getConnection().execute("select state, singleton_key from pgboss.job where name = 'ical.poll-source'")
+  t.ok(jobs.some((j: any) => j.state === 'completed' && j.singleton_key === id), 'runs are durable pg-boss jobs')
+  t.ok(jobs.filter((j: any) => ['created', 'retry'].includes(j.state)).length <= 1, 'at most one queued job per source')
+  const list = (await as(app, dr)('GET', '/api/calendar-sources')).json()
+  t.ok(list[0].lastSyncAt)
+  t.equal(list[0].lastError, null)
+
+  // A manual sync reports.
+  const report = await as(app, dr)('POST', `/api/calendar-sources/${id}/sync?force=true`)
   t.equal(report.statusCode, 200, report.body)
-  t.match(report.json(), { created: 1, skipped: [] })
-  t.equal((await as(app, dr)('POST', `/api/calendar-sources/${id}/sync`)).json().unchanged, 1)
+  t.match(report.json(), { created: 0, unchanged: 1, skipped: [] })
 
-  // The poller: an overdue source is claimed once and synced.
-  await app.orm.em.fork().getConnection().execute(`update ical_source set last_sync_at = now() - interval '1 hour' where id = ?`, [id])
-  const before = hits
-  t.equal(await app.icalSources.poll(), 1)
-  t.ok(hits > before, 'fetched again')
-  t.equal(await app.icalSources.poll(), 0, 'not due again yet')
+  // Deleting the source ends its chain of jobs.
+  t.equal((await as(app, dr)('DELETE', `/api/calendar-sources/${id}`)).statusCode, 204)
+  await new Promise(resolve => setTimeout(resolve, 1500))
+  const after = hits.length
+  await new Promise(resolve => setTimeout(resolve, 2500))
+  t.equal(hits.length, after, 'no more downloads')
 
-  const huge = await as(app, dr)('POST', '/api/calendar-sources', { url: `${base}/huge.ics` })
+  const huge = await as(app, dr)('POST', '/api/calendar-sources', { url: `${base}/huge.ics`, pollInterval: '1h' })
   const tooBig = await as(app, dr)('POST', `/api/calendar-sources/${huge.json().source.id}/sync`)
   t.equal(tooBig.statusCode, 413)
   t.equal(tooBig.json().code, 'SZ_ICAL_TOO_LARGE')
-  const list = (await as(app, dr)('GET', '/api/calendar-sources')).json()
-  t.match(list.find((s: any) => s.id === huge.json().source.id).lastError, /SZ_ICAL_TOO_LARGE/)
+  const sources = (await as(app, dr)('GET', '/api/calendar-sources')).json()
+  t.match(sources.find((s: any) => s.id === huge.json().source.id).lastError, /SZ_ICAL_TOO_LARGE/)
+})
+
+t.test('conditional re-sync: If-None-Match / If-Modified-Since from the last successful sync; 304 writes nothing', async t => {
+  let version = 'v1'
+  const seen: Array<{ inm?: string, ims?: string }> = []
+  const lastModified = 'Sat, 28 Nov 2026 10:00:00 GMT'
+  const base = await serve(t, (req, res) => {
+    seen.push({ inm: req.headers['if-none-match'] as string | undefined, ims: req.headers['if-modified-since'] as string | undefined })
+    const etag = `"${version}"`
+    if (req.headers['if-none-match'] === etag) { res.writeHead(304, { etag }); res.end(); return }
+    res.writeHead(200, { 'content-type': 'text/calendar', etag, 'last-modified': lastModified })
+    res.end(feed())
+  })
+  const { app } = await icalApp(t, { allowPrivateUrls: true })
+  const dr = await provider(app)
+  const created = await as(app, dr)('POST', '/api/calendar-sources', { url: `${base}/feed.ics`, pollInterval: '1h' })
+  const id = created.json().source.id
+  // The job's first run downloads in full.
+  await eventually(async () => (await as(app, dr)('GET', '/api/calendar-sources')).json()[0].lastSyncAt)
+  t.same(seen[0], { inm: undefined, ims: undefined })
+  t.equal(await count(app, 'select count(*)::int as n from ical_imported_event'), 1)
+
+  const writes = async () => (await app.orm.em.fork().getConnection().execute('select count(*)::int as n, max(updated_at) as m from consultation'))[0]
+  const before = await writes()
+  const res = await as(app, dr)('POST', `/api/calendar-sources/${id}/sync`)
+  t.equal(res.statusCode, 200, res.body)
+  t.same(res.json(), { created: 0, updated: 0, cancelled: 0, unchanged: 0, skipped: [], withoutInvitation: [], complete: true, notModified: true })
+  t.same(seen.at(-1), { inm: '"v1"', ims: lastModified }, 'both validators sent')
+  t.same(await writes(), before, 'nothing written')
+
+  // The feed changes: a full download; the new ETag is stored and sent next time.
+  version = 'v2'
+  const changed = await as(app, dr)('POST', `/api/calendar-sources/${id}/sync`)
+  t.equal(changed.json().notModified, undefined)
+  t.equal(changed.json().unchanged, 1)
+  await as(app, dr)('POST', `/api/calendar-sources/${id}/sync`)
+  t.equal(seen.at(-1)!.inm, '"v2"')
+  // force=true downloads without validators.
+  await as(app, dr)('POST', `/api/calendar-sources/${id}/sync?force=true`)
+  t.same(seen.at(-1), { inm: undefined, ims: undefined })
 })
 
 t.test('without allowPrivateUrls, loopback and private targets are refused, also behind a redirect', async t => {

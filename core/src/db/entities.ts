@@ -1,3 +1,4 @@
+import type { EntitySchema } from '@mikro-orm/core'
 import { Practice } from '../modules/practice/practice.entity.js'
 import { User } from '../modules/account/user.entity.js'
 import { ServerSession } from '../modules/session/session.entity.js'
@@ -5,5 +6,10 @@ import { Consultation } from '../modules/consultation/consultation.entity.js'
 import { Invitation } from '../modules/join/invitation.entity.js'
 import { Participant } from '../modules/join/participant.entity.js'
 import { AccessRecord } from '../modules/access/access-record.entity.js'
+import { Task } from '../modules/task/task.entity.js'
+import { Consent, ProfilePicture } from '../modules/profile/consent.entity.js'
+import { DeletionLog, AccountErasure } from '../modules/deletion/deletion.entity.js'
 
-export const entities = [Practice, User, ServerSession, Consultation, Invitation, Participant, AccessRecord]
+export const entities: EntitySchema<any, any>[] = [
+  Practice, User, ServerSession, Consultation, Invitation, Participant, AccessRecord, DeletionLog, AccountErasure, Task, Consent, ProfilePicture
+]

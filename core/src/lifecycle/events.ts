@@ -41,6 +41,17 @@ export type InvitationHandler = (em: EntityManager, issued: InvitationIssued) =>
 export interface AccountRegistered { userId: string, kind: 'provider' | 'client', locale?: 'de' | 'en' }
 export type AccountHandler = (em: EntityManager, registered: AccountRegistered) => Promise<void>
 
+/**
+ * An account's e-mail address changed, inside that transaction: the notice goes to the OLD address,
+ * which a handler must keep only until the mail is delivered.
+ */
+export interface EmailChanged { userId: string, oldEmail: string, locale?: 'de' | 'en' }
+export type EmailChangedHandler = (em: EntityManager, changed: EmailChanged) => Promise<void>
+
+/** A practice admin added a provider, inside that transaction: the invitee gets a link to set a password. */
+export interface ProviderInvited { userId: string, invitedBy: string, practiceId: string, locale?: 'de' | 'en' }
+export type ProviderInvitedHandler = (em: EntityManager, invited: ProviderInvited) => Promise<void>
+
 export const LIFECYCLE_QUEUE = 'lifecycle.event'
 
 let lastMs = 0
@@ -61,6 +72,8 @@ export function orderedId (): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
+const NOTICE_RETRIES = { retryLimit: 10, retryDelay: 5, retryBackoff: true }
+
 /**
  * The plugin contract's `app.lifecycle`. `emit` enqueues the notice on the caller's transaction, so
  * handlers run only after the change commits, and at least once even across a crash or restart.
@@ -70,6 +83,8 @@ export class Lifecycle {
   private readonly handlers = new Map<LifecycleEventType, LifecycleHandler[]>()
   private readonly invitationHandlers: InvitationHandler[] = []
   private readonly accountHandlers: AccountHandler[] = []
+  private readonly emailChangedHandlers: EmailChangedHandler[] = []
+  private readonly providerInvitedHandlers: ProviderInvitedHandler[] = []
 
   constructor (private readonly jobs: Jobs, private readonly log: FastifyBaseLogger) {}
 
@@ -97,9 +112,37 @@ export class Lifecycle {
     for (const handler of this.accountHandlers) await handler(em, registered)
   }
 
+  /** Runs inside the transaction that changes an account's e-mail address. */
+  onEmailChanged (handler: EmailChangedHandler): void {
+    this.emailChangedHandlers.push(handler)
+  }
+
+  async emailChanged (em: EntityManager, changed: EmailChanged): Promise<void> {
+    for (const handler of this.emailChangedHandlers) await handler(em, changed)
+  }
+
+  /** Runs inside the transaction that adds a provider to a practice. */
+  onProviderInvited (handler: ProviderInvitedHandler): void {
+    this.providerInvitedHandlers.push(handler)
+  }
+
+  async providerInvited (em: EntityManager, invited: ProviderInvited): Promise<void> {
+    for (const handler of this.providerInvitedHandlers) await handler(em, invited)
+  }
+
   async emit (em: EntityManager, type: LifecycleEventType, consultation: { id: string, practice: string }, data: Record<string, unknown> = {}): Promise<void> {
-    const notice: LifecycleNotice = { id: orderedId(), type, at: new Date().toISOString(), practiceId: consultation.practice, consultationId: consultation.id, data }
-    await this.jobs.send(LIFECYCLE_QUEUE, notice, { em, id: notice.id, retryLimit: 10, retryDelay: 5, retryBackoff: true })
+    const notice = this.notice(type, consultation, data)
+    await this.jobs.send(LIFECYCLE_QUEUE, notice, { em, id: notice.id, ...NOTICE_RETRIES })
+  }
+
+  /** The same notices as `emit` for each of `events`, written in one statement. */
+  async emitMany (em: EntityManager, type: LifecycleEventType, events: Array<{ consultation: { id: string, practice: string }, data?: Record<string, unknown> }>): Promise<void> {
+    const notices = events.map(({ consultation, data }) => this.notice(type, consultation, data))
+    await this.jobs.insert(LIFECYCLE_QUEUE, notices.map(notice => ({ id: notice.id, data: notice, ...NOTICE_RETRIES })), { em })
+  }
+
+  private notice (type: LifecycleEventType, consultation: { id: string, practice: string }, data: Record<string, unknown> = {}): LifecycleNotice {
+    return { id: orderedId(), type, at: new Date().toISOString(), practiceId: consultation.practice, consultationId: consultation.id, data }
   }
 
   async dispatch (notice: LifecycleNotice): Promise<void> {

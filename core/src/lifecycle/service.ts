@@ -11,6 +11,7 @@ import { Consultation, type ConsultationState } from '../modules/consultation/co
 import { Participant } from '../modules/join/participant.entity.js'
 import { Invitation } from '../modules/join/invitation.entity.js'
 import { errors } from '../errors.js'
+import { recordDeletion } from '../privacy/deletion-log.js'
 
 export const DEADLINE_QUEUE = 'lifecycle.deadline'
 const PRIORITY_EPOCH = Date.UTC(2025, 0, 1)
@@ -125,13 +126,16 @@ export class LifecycleService {
 
   /** Deletion table: waiting-room names are kept until the consultation ends. */
   private async eraseWaitingRoomNames (em: EntityManager, c: Consultation): Promise<void> {
-    await em.nativeUpdate(Participant, { consultation: c.id }, { displayName: null })
+    const erased = await em.nativeUpdate(Participant, { consultation: c.id, displayName: { $ne: null } }, { displayName: null })
+    await recordDeletion(em, 'waiting-room-name', erased, c.practice)
   }
 
   /** Deletion table: invitations, tokens, participants and technical call data go at purge. */
   private async purgeCallData (em: EntityManager, c: Consultation): Promise<void> {
-    await em.nativeDelete(Participant, { consultation: c.id })
-    await em.nativeDelete(Invitation, { consultation: c.id })
+    const participants = await em.nativeDelete(Participant, { consultation: c.id })
+    const invitations = await em.nativeDelete(Invitation, { consultation: c.id })
+    await recordDeletion(em, 'call-data', participants + (c.media ? 1 : 0), c.practice)
+    await recordDeletion(em, 'invitation', invitations, c.practice)
     c.media = null
     c.emptySince = null
   }

@@ -106,6 +106,8 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     if (!session) throw new errors.unauthorized()
     const user = await request.em.findOne(User, { id: session.user })
     if (!user) throw new errors.unauthorized()
+    // Deactivation revokes sessions; this check also refuses one that raced with it.
+    if (!user.active) throw new errors.unauthorized()
     if (!SAFE_METHODS.has(request.method)) {
       const header = request.headers['x-csrf-token']
       if (typeof header !== 'string' || !safeEqual(header, sessions.csrfTokenFor(session))) throw new errors.csrf()

@@ -5,16 +5,25 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { EntitySchema, MigrationObject } from '@mikro-orm/core'
 import type { Config } from '../config.js'
 
-/** What a media provider offers core and the portal; `p2p` is built in, media-janus replaces it. */
+/** Who connects to a call: a provider of the practice (user id) or an admitted participant. */
+export interface CallHolder { id: string, kind: 'provider' | 'participant' }
+type RoomOf = { id: string, media?: Record<string, unknown> | null }
+
+/**
+ * What a media provider offers core and the portal; `p2p` is built in, media-janus replaces it.
+ * Core calls each method from durable jobs and again on demand, so each must be idempotent.
+ */
 export interface MediaProvider {
   readonly name: string
   /** Prepares the call when the waiting room opens; returns technical data kept until purge. */
   createRoom (consultation: { id: string }): Promise<Record<string, unknown>>
-  /** What an admitted participant's browser needs to connect (ICE servers, room, token). */
-  joinInfo (consultation: { id: string, media?: Record<string, unknown> | null }, participant: { id: string }): Promise<Record<string, unknown>>
-  admit? (consultation: { id: string, media?: Record<string, unknown> | null }, participant: { id: string }): Promise<void>
-  leave? (consultation: { id: string, media?: Record<string, unknown> | null }, participant: { id: string }): Promise<void>
-  destroyRoom (consultation: { id: string, media?: Record<string, unknown> | null }): Promise<void>
+  /** What a holder's browser needs to connect (room, token); core adds the ICE servers. */
+  joinInfo (consultation: RoomOf, holder: CallHolder): Promise<Record<string, unknown>>
+  /** Lets the holder into the room (called for providers and for admitted participants only). */
+  admit? (consultation: RoomOf, holder: CallHolder): Promise<void>
+  leave? (consultation: RoomOf, holder: CallHolder): Promise<void>
+  /** Tears the room down when the consultation ends or is cancelled. */
+  destroyRoom (consultation: RoomOf): Promise<void>
 }
 
 export interface MailAttachment { filename: string, content: string | Buffer, contentType: string }
@@ -28,7 +37,7 @@ export interface Mailer {
 export const p2pMedia: MediaProvider = {
   name: 'p2p',
   async createRoom () { return { provider: 'p2p' } },
-  async joinInfo () { return { provider: 'p2p', iceServers: [] } },
+  async joinInfo () { return {} },
   async destroyRoom () {}
 }
 

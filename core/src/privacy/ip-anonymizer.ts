@@ -2,12 +2,17 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import type { FastifyRequest } from 'fastify'
 import type { Jobs } from '../jobs.js'
 import { AccessRecord, type AccessKind } from '../modules/access/access-record.entity.js'
+import { recordDeletion } from './deletion-log.js'
 
 export const IP_QUEUE = 'privacy.cut-ips'
 
 /** Fastify reports IPv4 clients of a dual-stack socket as `::ffff:a.b.c.d`; store them as IPv4. */
 export function normalizeIp (ip: string): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip
+}
+
+function accessRow (kind: AccessKind, request: FastifyRequest) {
+  return { kind, ip: normalizeIp(request.ip), userAgent: request.headers['user-agent']?.slice(0, 300) ?? null, at: new Date(), anonymized: false }
 }
 
 /**
@@ -22,8 +27,17 @@ export class IpAnonymizer {
   constructor (private readonly orm: MikroORM, private readonly jobs: Jobs, private readonly after: number) {}
 
   async record (em: EntityManager, kind: AccessKind, request: FastifyRequest): Promise<void> {
-    const userAgent = request.headers['user-agent']?.slice(0, 300) ?? null
-    em.create(AccessRecord, { kind, ip: normalizeIp(request.ip), userAgent, at: new Date() })
+    em.create(AccessRecord, accessRow(kind, request))
+    await this.armSoon(em)
+  }
+
+  /** One insert for many requests (the batched waiting-room entrance). */
+  async recordMany (em: EntityManager, kind: AccessKind, requests: FastifyRequest[]): Promise<void> {
+    await em.insertMany(AccessRecord, requests.map(request => accessRow(kind, request)))
+    await this.armSoon(em)
+  }
+
+  private async armSoon (em: EntityManager): Promise<void> {
     // A job queued in the last second is due earlier than this record and re-arms itself for the
     // records left, so one insert a second is enough; the minute sweep catches a broken chain.
     if (Date.now() - this.armedAt < 1000) return
@@ -39,10 +53,14 @@ export class IpAnonymizer {
   async run (): Promise<number> {
     const em = this.orm.em.fork()
     const cutoff = new Date(Date.now() - this.after)
-    const cut = await em.getConnection().execute(
-      `UPDATE access_record
-          SET ip = host(network(set_masklen(ip::inet, CASE WHEN family(ip::inet) = 4 THEN 16 ELSE 32 END))), anonymized = true
-        WHERE NOT anonymized AND at <= ?`, [cutoff], 'run')
+    const cut = await em.transactional(async (tx: EntityManager) => {
+      const result = await tx.getConnection().execute(
+        `UPDATE access_record
+            SET ip = host(network(set_masklen(ip::inet, CASE WHEN family(ip::inet) = 4 THEN 16 ELSE 32 END))), anonymized = true
+          WHERE NOT anonymized AND at <= ?`, [cutoff], 'run', tx.getTransactionContext())
+      await recordDeletion(tx, 'access-ip', (result as { affectedRows?: number }).affectedRows ?? 0)
+      return result
+    })
     const next = await em.findOne(AccessRecord, { anonymized: false }, { orderBy: { at: 'asc' }, fields: ['at'] })
     if (next) await this.arm(undefined, new Date(next.at.getTime() + this.after))
     return (cut as { affectedRows?: number }).affectedRows ?? 0

@@ -67,7 +67,14 @@ export class RealtimeHub {
 
   /** Queues the event on the transaction of `em` (or sends it at once outside a transaction). */
   async publish (em: EntityManager, to: Audience, event: RealtimeEvent): Promise<void> {
-    await em.getConnection().execute('SELECT pg_notify(?, ?)', [CHANNEL, JSON.stringify({ to, event })], 'all', em.getTransactionContext())
+    await this.publishMany(em, [{ to, event }])
+  }
+
+  async publishMany (em: EntityManager, items: Array<{ to: Audience, event: RealtimeEvent }>): Promise<void> {
+    if (items.length === 0) return
+    // One JSON array rather than an array binding: knex would expand an array into a list of parameters.
+    const payloads = JSON.stringify(items.map(item => JSON.stringify(item)))
+    await em.getConnection().execute('SELECT pg_notify(?, payload) FROM json_array_elements_text(?::json) AS payload', [CHANNEL, payloads], 'all', em.getTransactionContext())
   }
 
   /**

@@ -17,7 +17,10 @@ export const CalendarFeed = defineEntity({
     scope: p.enum(['user', 'practice'] as const),
     practice: p.manyToOne(Practice).mapToPk().nullable().deleteRule('cascade'),
     tokenHash: p.string().length(64).unique(),
-    createdAt: p.datetime()
+    createdAt: p.datetime(),
+    /** The ETag last served, and when a different one was first served: Last-Modified moves with the ETag. */
+    lastEtag: p.string().length(100).nullable(),
+    changedAt: p.datetime().nullable()
   },
   uniques: [{ properties: ['user', 'scope'] }]
 })
@@ -52,5 +55,18 @@ export class CalendarMigration20261128000000 extends Migration {
   }
 }
 
+export class CalendarIcalMigration20261129022800 extends Migration {
+  override async up (): Promise<void> {
+    this.addSql('alter table "calendar_feed" add column "last_etag" varchar(100) null, add column "changed_at" timestamptz null;')
+  }
+
+  override async down (): Promise<void> {
+    this.addSql('alter table "calendar_feed" drop column "last_etag", drop column "changed_at";')
+  }
+}
+
 export const entities = [CalendarFeed, CalendarSetting]
-export const migrations = [{ name: 'CalendarMigration20261128000000', class: CalendarMigration20261128000000 }]
+export const migrations = [
+  { name: 'CalendarMigration20261128000000', class: CalendarMigration20261128000000 },
+  { name: 'CalendarIcalMigration20261129022800', class: CalendarIcalMigration20261129022800 }
+]

@@ -55,7 +55,9 @@ const COLUMNS = 'c.id, c.version, c.title, c.start_at, c.end_at, c.state, c.canc
 export default fp<{ config: Config }>(async (app, { config }) => {
   const settings = calendarSettings()
   const cache = new FragmentCache()
-  app.decorate('calendarFeeds', { cache, settings })
+  // The feed window and Last-Modified read this clock; tests replace `now` to move time.
+  const clock = { now: () => new Date() }
+  app.decorate('calendarFeeds', { cache, settings, clock })
 
   /** Derived like join links (HMAC of the row id), so the URL can be shown again; only its hash is stored. */
   const tokenFor = (feedId: string) => createHmac('sha256', config.sessionSecret).update(`calendar-feed:${feedId}`).digest('base64url')
@@ -69,7 +71,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       if (existing && !rotate) return existing.id
       if (existing) await tx.nativeDelete(CalendarFeed, { id: existing.id })
       const id = randomUUID()
-      await tx.insert(CalendarFeed, { id, user: userId, scope, practice, tokenHash: sha256(tokenFor(id)), createdAt: new Date() })
+      await tx.insert(CalendarFeed, { id, user: userId, scope, practice, tokenHash: sha256(tokenFor(id)), createdAt: new Date(), lastEtag: null, changedAt: null })
       return id
     })
   }
@@ -136,8 +138,9 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       // A practice feed lives only as long as its owner administers that practice.
       if (!owner || (feed.scope === 'practice' && (!owner.is_practice_admin || owner.practice_id !== feed.practice))) throw new errors.notFound('Calendar feed')
 
-      const from = new Date(Date.now() - settings.past)
-      const to = new Date(Date.now() + settings.future)
+      const now = clock.now()
+      const from = new Date(now.getTime() - settings.past)
+      const to = new Date(now.getTime() + settings.future)
       let rows: Row[]
       let variant: string
       let includeClients = false
@@ -189,7 +192,15 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       const variants = rows.map(row => row.invitation_id ? `client:${row.invitation_id}` : variant)
       const keys = events.map((e, i) => cache.keyOf(e, variants[i]))
       const etag = `"${createHash('sha1').update(`${feed.id}\n${keys.join('\n')}`).digest('base64url')}"`
-      let lastModifiedMs = feed.createdAt.getTime()
+      // Last-Modified is the newest consultation change, unless the feed changed without one (an event left
+      // the window, a setting changed what is shown): then the time a new ETag was first served.
+      let changedAt = feed.changedAt
+      if (feed.lastEtag !== etag) {
+        changedAt = feed.lastEtag === null ? null : now
+        await em.nativeUpdate(CalendarFeed, { id: feed.id }, { lastEtag: etag, ...(changedAt ? { changedAt } : {}) })
+        changedAt ??= feed.changedAt
+      }
+      let lastModifiedMs = Math.max(feed.createdAt.getTime(), changedAt?.getTime() ?? 0)
       for (const e of events) if (e.updatedAt.getTime() > lastModifiedMs) lastModifiedMs = e.updatedAt.getTime()
       const lastModified = new Date(Math.floor(lastModifiedMs / 1000) * 1000)
 
@@ -211,6 +222,6 @@ export default fp<{ config: Config }>(async (app, { config }) => {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    calendarFeeds: { cache: FragmentCache, settings: CalendarSettings }
+    calendarFeeds: { cache: FragmentCache, settings: CalendarSettings, clock: { now (): Date } }
   }
 }

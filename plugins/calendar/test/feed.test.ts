@@ -145,3 +145,36 @@ t.test('unknown or malformed feed URLs answer 404; the API needs a session', asy
   t.equal((await app.inject({ method: 'GET', url: '/api/me/calendar-feed' })).statusCode, 401)
   t.equal((await app.inject({ method: 'POST', url: '/api/me/calendar-feed/rotate' })).statusCode, 401)
 })
+
+t.test('Last-Modified moves with the ETag when an event only leaves the window (injected clock)', async t => {
+  const { app } = await calendarApp(t)
+  const dr = await provider(app)
+  const soon = await schedule(app, dr, { start: inMinutes(60), end: inMinutes(90), title: 'Bald' })
+  await schedule(app, dr, { start: inMinutes(3 * 24 * 60), end: inMinutes(3 * 24 * 60 + 30), title: 'Später' })
+  const path = pathOf((await as(app, dr)('GET', '/api/me/calendar-feed')).json().url)
+  const first = await app.inject({ method: 'GET', url: path })
+  t.equal(first.statusCode, 200)
+  t.match(first.body, /Bald/)
+  const lm1 = first.headers['last-modified'] as string
+  t.equal((await app.inject({ method: 'GET', url: path, headers: { 'if-modified-since': lm1 } })).statusCode, 304)
+
+  // 29 days on (past window 28d): "Bald" has left the feed, nothing about any consultation changed.
+  const later = new Date(Date.now() + 29 * 86_400_000)
+  app.calendarFeeds.clock.now = () => later
+  const second = await app.inject({ method: 'GET', url: path, headers: { 'if-modified-since': lm1 } })
+  t.equal(second.statusCode, 200, 'not 304: the feed changed')
+  t.notMatch(second.body, /Bald/)
+  t.match(second.body, /Später/)
+  t.not(second.headers.etag, first.headers.etag)
+  const lm2 = second.headers['last-modified'] as string
+  t.ok(Date.parse(lm2) > Date.parse(lm1), `Last-Modified moved: ${lm1} -> ${lm2}`)
+  t.equal(Date.parse(lm2), Math.floor(later.getTime() / 1000) * 1000, 'to the time the new ETag was first served')
+  t.ok(soon.id)
+
+  // Served again unchanged: the same validators, 304 by either.
+  const third = await app.inject({ method: 'GET', url: path })
+  t.equal(third.headers['last-modified'], lm2)
+  t.equal(third.headers.etag, second.headers.etag)
+  t.equal((await app.inject({ method: 'GET', url: path, headers: { 'if-modified-since': lm2 } })).statusCode, 304)
+  t.equal((await app.inject({ method: 'GET', url: path, headers: { 'if-none-match': second.headers.etag as string } })).statusCode, 304)
+})

@@ -49,5 +49,37 @@ export class MailMigration20261128000000 extends Migration {
   }
 }
 
-export const entities = [MailDelivery, PasswordReset]
-export const migrations = [{ name: 'MailMigration20261128000000', class: MailMigration20261128000000 }]
+/**
+ * The OLD address of an account whose e-mail changed, kept only until the notice to it is delivered
+ * (or dropped for good); outbox jobs carry ids only, so the address waits here.
+ */
+export const EmailChangeNotice = defineEntity({
+  name: 'EmailChangeNotice',
+  tableName: 'mail_email_change',
+  properties: {
+    id: p.uuid().primary(),
+    user: p.manyToOne(User).mapToPk().deleteRule('cascade').index(),
+    oldEmail: p.string().length(254),
+    createdAt: p.datetime().index()
+  }
+})
+export type EmailChangeNotice = InferEntity<typeof EmailChangeNotice>
+
+export class MailAccountMigration20261129023000 extends Migration {
+  override async up (): Promise<void> {
+    this.addSql('create table "mail_email_change" ("id" uuid not null, "user_id" uuid not null, "old_email" varchar(254) not null, "created_at" timestamptz not null, constraint "mail_email_change_pkey" primary key ("id"));')
+    this.addSql('create index "mail_email_change_user_id_index" on "mail_email_change" ("user_id");')
+    this.addSql('create index "mail_email_change_created_at_index" on "mail_email_change" ("created_at");')
+    this.addSql('alter table "mail_email_change" add constraint "mail_email_change_user_id_foreign" foreign key ("user_id") references "app_user" ("id") on update cascade on delete cascade;')
+  }
+
+  override async down (): Promise<void> {
+    this.addSql('drop table if exists "mail_email_change" cascade;')
+  }
+}
+
+export const entities = [MailDelivery, PasswordReset, EmailChangeNotice]
+export const migrations = [
+  { name: 'MailMigration20261128000000', class: MailMigration20261128000000 },
+  { name: 'MailAccountMigration20261129023000', class: MailAccountMigration20261129023000 }
+]

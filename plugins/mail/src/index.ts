@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { Consultation, Invitation, type Config, type Mailer, type MailAttachment } from '@sprechzimmer/core'
-import { entities, migrations, MailDelivery, PasswordReset } from './entities.js'
-import { Outbox, OUTBOX_QUEUE, jobId, type OutboxJob } from './outbox.js'
+import { entities, migrations, EmailChangeNotice, MailDelivery, PasswordReset } from './entities.js'
+import { Outbox, OUTBOX_QUEUE, jobId, hashToken, resetTokenFor, type OutboxJob } from './outbox.js'
 import { passwordResetRoutes } from './password-reset.js'
 import { mailSettings, type MailSettings } from './settings.js'
 import { createTransport } from './transport.js'
@@ -61,6 +61,23 @@ export default fp<{ config: Config }>(async (app, { config }) => {
 
   app.lifecycle.onAccountRegistered(async (em, { userId, locale }) => { await mailer.accountRegistered(em, userId, locale) })
 
+  // The old address is the one that must hear of the change; it waits in its own row until delivery.
+  app.lifecycle.onEmailChanged(async (em, { userId, oldEmail, locale }) => {
+    const id = randomUUID()
+    em.create(EmailChangeNotice, { id, user: userId, oldEmail, createdAt: new Date() })
+    await em.flush()
+    await outbox.enqueue(em, { kind: 'email-changed', noticeId: id, ...(locale ? { locale } : {}) }, id)
+  })
+
+  // An invited provider sets their password through the password-reset flow, with a longer-lived link.
+  app.lifecycle.onProviderInvited(async (em, { userId, invitedBy, locale }) => {
+    const id = randomUUID()
+    const now = new Date()
+    em.create(PasswordReset, { id, user: userId, tokenHash: hashToken(resetTokenFor(config.sessionSecret, id)), createdAt: now, expiresAt: new Date(now.getTime() + settings.inviteTtl) })
+    await em.flush()
+    await outbox.enqueue(em, { kind: 'provider-invited', resetId: id, invitedBy, ...(locale ? { locale } : {}) }, id)
+  })
+
   // The one moment the join link exists: queue the invitation (and its reminders) on the same transaction.
   app.lifecycle.onInvitationIssued(async (em, { consultation, invitation }) => {
     await outbox.enqueue(em, { kind: 'invitation', invitationId: invitation.id }, jobId('invitation', invitation.id))
@@ -98,6 +115,10 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       const em = app.orm.em.fork()
       await em.nativeDelete(MailDelivery, { deliveredAt: { $lt: new Date(Date.now() - DELIVERY_RECORDS_KEPT) } })
       await em.nativeDelete(PasswordReset, { expiresAt: { $lt: new Date() } })
+      // The file outbox holds addresses and join links in clear text: it keeps them only for a while.
+      await transport.prune?.(new Date(Date.now() - settings.outboxKeep))
+      // A notice the outbox could not deliver within its retries (about two days by default) is given up.
+      await em.nativeDelete(EmailChangeNotice, { createdAt: { $lt: new Date(Date.now() - 7 * 86_400_000) } })
     })
     await app.jobs.schedule(CLEANUP_QUEUE, '17 * * * *')
   })

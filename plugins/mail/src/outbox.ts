@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { FastifyInstance } from 'fastify'
 import { Consultation, Invitation, Practice, User, type Config } from '@sprechzimmer/core'
-import { MailDelivery, PasswordReset } from './entities.js'
+import { EmailChangeNotice, MailDelivery, PasswordReset } from './entities.js'
 import { calendarObject } from './calendar.js'
 import { duration, inDuration, when } from './format.js'
 import type { MailSettings } from './settings.js'
@@ -22,6 +22,8 @@ export type OutboxJob =
   | { kind: 'cancel', invitationId: string }
   | { kind: 'account-registered', userId: string, locale?: Locale }
   | { kind: 'password-reset', resetId: string, locale?: Locale }
+  | { kind: 'email-changed', noticeId: string, locale?: Locale }
+  | { kind: 'provider-invited', resetId: string, invitedBy: string, locale?: Locale }
 
 /** A job id derived from what the job is about, so that the same cause never queues two mails. */
 export function jobId (...parts: Array<string | number>): string {
@@ -75,6 +77,7 @@ export class Outbox {
     if (await em.count(MailDelivery, { id })) return 'duplicate'
     const message = await this.compose(em, job)
     if (!message) {
+      await this.forget(em, job)
       this.app.log.info({ mailId: id, kind: job.kind }, 'mail dropped: its consultation, invitation or account is gone or changed')
       return 'dropped'
     }
@@ -88,8 +91,14 @@ export class Outbox {
       this.app.log.warn({ mailId: id, kind: job.kind, err: { message: err.message } }, 'mail refused for good by the SMTP server; not retried')
     }
     await em.getConnection().execute('insert into mail_delivery (id, delivered_at) values (?, now()) on conflict do nothing', [id])
+    await this.forget(em, job)
     if (outcome === 'sent') this.app.log.info({ mailId: id, kind: job.kind, via: this.transport.kind }, 'mail delivered')
     return outcome
+  }
+
+  /** An old address waits only until its notice is delivered (or dropped for good). */
+  private async forget (em: EntityManager, job: OutboxJob): Promise<void> {
+    if (job.kind === 'email-changed') await em.nativeDelete(EmailChangeNotice, { id: job.noticeId })
   }
 
   /** Loads what the mail needs and renders it; null when the mail should no longer go out. */
@@ -98,6 +107,8 @@ export class Outbox {
       case 'invitation': case 'update': case 'reminder': case 'cancel': return await this.consultationMail(em, job)
       case 'account-registered': return await this.accountMail(em, job)
       case 'password-reset': return await this.resetMail(em, job)
+      case 'email-changed': return await this.emailChangedMail(em, job)
+      case 'provider-invited': return await this.providerInvitedMail(em, job)
     }
   }
 
@@ -195,6 +206,43 @@ export class Outbox {
       name: displayName(user),
       resetUrl,
       expiresIn: duration(this.settings.resetTtl, locale),
+      legalNotice: this.settings.legalNotice
+    }, { name: displayName(user), address: user.email })
+  }
+
+  private async emailChangedMail (em: EntityManager, job: Extract<OutboxJob, { kind: 'email-changed' }>): Promise<Outgoing | null> {
+    const notice = await em.findOne(EmailChangeNotice, { id: job.noticeId })
+    if (!notice) return null
+    const user = await em.findOne(User, { id: notice.user })
+    if (!user) return null
+    const practice = user.practice ? await em.findOne(Practice, { id: user.practice }) : null
+    const locale: Locale = job.locale ?? (isLocale(user.locale) ? user.locale : isLocale(practice?.locale) ? practice.locale : 'de')
+    const at = when(notice.createdAt, locale, practice?.timeZone ?? 'Europe/Berlin')
+    return this.render('email-changed', locale, {
+      brand: practice?.name ?? 'Sprechzimmer',
+      name: displayName(user),
+      changedAt: `${at.date}, ${at.time}${locale === 'de' ? ' Uhr' : ''} (${at.zone})`,
+      contact: practice ? `${practice.name} (${practice.contactEmail})` : this.config.mailFrom,
+      legalNotice: this.settings.legalNotice
+    }, { name: displayName(user), address: notice.oldEmail })
+  }
+
+  private async providerInvitedMail (em: EntityManager, job: Extract<OutboxJob, { kind: 'provider-invited' }>): Promise<Outgoing | null> {
+    const reset = await em.findOne(PasswordReset, { id: job.resetId, expiresAt: { $gt: new Date() } })
+    if (!reset) return null
+    const user = await em.findOne(User, { id: reset.user })
+    if (!user || !user.practice || !user.active) return null
+    const practice = await em.findOne(Practice, { id: user.practice })
+    if (!practice) return null
+    const inviter = await em.findOne(User, { id: job.invitedBy, practice: practice.id })
+    const locale: Locale = job.locale ?? (isLocale(practice.locale) ? practice.locale : 'de')
+    return this.render('provider-invited', locale, {
+      brand: practice.name,
+      name: displayName(user),
+      inviterName: inviter ? displayName(inviter) : practice.name,
+      practiceName: practice.name,
+      resetUrl: `${this.config.publicUrl}/password-reset#token=${resetTokenFor(this.config.sessionSecret, reset.id)}`,
+      expiresIn: duration(reset.expiresAt.getTime() - reset.createdAt.getTime(), locale),
       legalNotice: this.settings.legalNotice
     }, { name: displayName(user), address: user.email })
   }

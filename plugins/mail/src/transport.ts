@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, stat, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import nodemailer from 'nodemailer'
 import type Mail from 'nodemailer/lib/mailer/index.js'
@@ -27,6 +27,8 @@ export interface Transport {
   readonly kind: 'smtp' | 'outbox'
   /** Sends one message; `key` names it (Message-ID, outbox file). Throws DeliveryError. */
   send (message: Outgoing, key: string): Promise<void>
+  /** Deletes what the transport kept of mails sent before `cutoff` (the file outbox); returns how many. */
+  prune? (cutoff: Date): Promise<number>
   close (): void
 }
 
@@ -64,6 +66,16 @@ export function createTransport (config: Config, log: FastifyBaseLogger): Transp
       await writeFile(path, info.message as Buffer, { mode: 0o600 })
       // The path names the job only; never the address or the link.
       log.info({ path }, 'mail written to outbox (no SMTP_URL)')
+    },
+    async prune (cutoff) {
+      let names: string[]
+      try { names = await readdir(dir) } catch { return 0 }
+      let pruned = 0
+      for (const name of names.filter(n => n.endsWith('.eml'))) {
+        const path = join(dir, name)
+        if ((await stat(path)).mtime < cutoff) { await unlink(path); pruned++ }
+      }
+      return pruned
     },
     close: () => stream.close()
   }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import { simpleParser } from 'mailparser'
 import pg from 'pg'
@@ -90,4 +90,11 @@ t.test('with no SMTP_URL every mail is written as .eml to DATA_DIR/outbox, and t
   t.equal(lines.length, 2, 'a log line says where, for each mail')
   for (const file of files) t.ok(lines.some(l => l.includes(join(dir, file))), 'with the path')
   t.notMatch(logs.join(''), /eml@example\.org|Erika|\/join\//, 'no address, name or link in the log')
+
+  // The hourly clean-up deletes files older than SZ_MAIL_OUTBOX_KEEP (24h) and leaves newer ones.
+  const old = new Date(Date.now() - 25 * 3_600_000)
+  utimesSync(join(dir, files[0]), old, old)
+  await app.jobs.send('mail.cleanup', {})
+  await eventually(async () => !readdirSync(dir).includes(files[0]))
+  t.same(readdirSync(dir).filter(n => n.endsWith('.eml')), [files[1]], 'only the file past its keeping time is deleted')
 })

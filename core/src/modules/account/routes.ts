@@ -10,12 +10,14 @@ import { User } from './user.entity.js'
 import { Practice } from '../practice/practice.entity.js'
 import { isTimeZone, isValidIban, normalizeIban } from '../practice/iban.js'
 import { hashPassword, verifyPassword, decoyHash } from './password.js'
+import { accountErrors } from '../profile/errors.js'
 import { RegisterBody, LoginBody, UserView, PracticeView, MeView } from './schemas.js'
 
 export function userView (user: User): Static<typeof UserView> {
   return {
     id: user.id, kind: user.kind, email: user.email, salutation: user.salutation ?? null, title: user.title ?? null,
-    firstName: user.firstName, lastName: user.lastName, isPracticeAdmin: user.isPracticeAdmin, practiceId: user.practice ?? null
+    firstName: user.firstName, lastName: user.lastName, isPracticeAdmin: user.isPracticeAdmin, practiceId: user.practice ?? null,
+    locale: (user.locale as 'de' | 'en' | null) ?? null
   }
 }
 
@@ -82,7 +84,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { conf
       tags: ['accounts'],
       summary: 'Sign in; sets the APPSESSION cookie and returns the CSRF token for writes',
       body: LoginBody,
-      response: { 200: Type.Object({ user: UserView, csrfToken: Type.String() }), ...errorResponses(400, 401, 429) }
+      response: { 200: Type.Object({ user: UserView, csrfToken: Type.String() }), ...errorResponses(400, 401, 403, 429) }
     }
   }, async (request, reply) => {
     const em = request.em
@@ -91,6 +93,8 @@ const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { conf
     await app.ipAnonymizer.record(em, valid && user ? 'login' : 'login-failed', request)
     await em.flush()
     if (!valid || !user) throw new errors.invalidCredentials()
+    // Only after the password matched, so that the answer reveals nothing to someone who guesses.
+    if (!user.active) throw new accountErrors.accountDeactivated()
     const csrfToken = await app.sessions.start(em, user, reply)
     return { user: userView(user), csrfToken }
   })

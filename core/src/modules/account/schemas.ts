@@ -48,7 +48,8 @@ export const UserView = Type.Object({
   firstName: Type.String(),
   lastName: Type.String(),
   isPracticeAdmin: Type.Boolean(),
-  practiceId: Nullable(Type.String())
+  practiceId: Nullable(Type.String()),
+  locale: Type.Union([Locale, Type.Null()])
 })
 
 export const PracticeView = Type.Object({

@@ -19,7 +19,11 @@ export const User = defineEntity({
     salutation: p.string().length(50).nullable(),
     title: p.string().length(50).nullable(),
     firstName: p.string().length(100),
-    lastName: p.string().length(100)
+    lastName: p.string().length(100),
+    /** A deactivated provider cannot sign in and their sessions fail (practice admins toggle it). */
+    active: p.boolean().default(true),
+    /** The language of the portal and of mails to this user; null: the practice's or the browser's. */
+    locale: p.string().length(2).nullable()
   }
 })
 export type User = InferEntity<typeof User>

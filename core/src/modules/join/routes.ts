@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply } from 'fastify'
 import { Type } from 'typebox'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { LockMode } from '@mikro-orm/core'
@@ -15,6 +16,7 @@ import { Practice } from '../practice/practice.entity.js'
 import { participantView } from '../consultation/views.js'
 import { State } from '../consultation/schemas.js'
 import { markLeft } from './presence.js'
+import { WaitingRoomEntrance } from './entrance.js'
 
 const TokenParams = Type.Object({ token: Type.String({ maxLength: 100 }) })
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/
@@ -40,6 +42,7 @@ const Entered = Type.Object({
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { config } = app
   const tags = ['join']
+  const entrance = new WaitingRoomEntrance(app)
 
   /** The link's invitation and consultation; 404 for unknown links, 410 once they no longer work. */
   async function resolve (em: EntityManager, token: string, lock = false) {
@@ -86,8 +89,15 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const displayName = request.body.displayName.trim()
     const returning = await app.participantFrom(request)
-    // Entering changes no state, so it needs no exclusive lock. Only a deadline that is due and not
-    // yet applied (the job is a moment late) is caught up first, under the row lock.
+    if (!returning) {
+      if (!TOKEN_SHAPE.test(request.params.token)) throw new errors.joinLinkInvalid()
+      const entry = await entrance.enter({ tokenHash: hashToken(request.params.token), displayName, request })
+      if (entry.kind === 'refused') throw entry.error
+      if (entry.kind === 'entered') return answer(entry.participant, entry.consultationEndAt, reply)
+    }
+    // A returning client, or a consultation with a deadline due but not yet applied (the job is a
+    // moment late): entering changes no state, so it needs no exclusive lock; only the deadline is
+    // caught up first, under the row lock.
     let { invitation, consultation } = await resolve(request.em, request.params.token)
     if (consultation.dueAt && consultation.dueAt.getTime() <= Date.now()) {
       consultation = await request.em.fork().transactional(async (em: EntityManager) => {
@@ -119,10 +129,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       await app.realtime.publish(em, { practice: consultation.practice }, { type: 'participant.waiting', consultationId: consultation.id, participant: participantView(participant) })
       return participant
     })
-    const expiresAt = new Date(consultation.endAt.getTime() + config.liveGrace)
+    return answer(participant, consultation.endAt, reply)
+  })
+
+  function answer (participant: Participant, consultationEndAt: Date, reply: FastifyReply) {
+    const expiresAt = new Date(consultationEndAt.getTime() + config.liveGrace)
     const credential = app.sessions.issueParticipantCredential(participant, expiresAt, reply)
     return { participantId: participant.id, consultationId: participant.consultation, status: participant.status, credential, expiresAt: expiresAt.toISOString() }
-  })
+  }
 
   app.get('/api/participant', {
     onRequest: app.requireParticipant,

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { EntityManager } from '@mikro-orm/postgresql'
+import { errors } from '../../errors.js'
+import { waitingRoomOpensAt } from '../../lifecycle/deadlines.js'
+import { participantView } from '../consultation/views.js'
+import { Participant } from './participant.entity.js'
+
+export interface Entry {
+  tokenHash: string
+  displayName: string
+  request: FastifyRequest
+}
+
+export type EntryResult =
+  | { kind: 'entered', participant: Participant, consultationEndAt: Date }
+  | { kind: 'refused', error: Error }
+  /** A deadline of the consultation is due but not yet applied: the route catches it up under the row lock. */
+  | { kind: 'catch-up' }
+
+interface Pending extends Entry {
+  resolve: (result: EntryResult) => void
+  reject: (err: unknown) => void
+}
+
+interface LinkRow {
+  invitation_id: string
+  token_hash: string
+  consultation_id: string
+  practice_id: string
+  state: string
+  start_at: Date
+  end_at: Date
+  due_at: Date | null
+}
+
+/**
+ * Lets new clients into waiting rooms in batches: the entries that arrive while a batch is being
+ * written are written together in the next one, in one transaction with one statement per table
+ * (group commit). A client's answer still waits for the commit of its own entry, so nothing is
+ * acknowledged that a crash could lose; a batch that fails fails each of its requests.
+ */
+export class WaitingRoomEntrance {
+  private queue: Pending[] = []
+  private writing = 0
+  private scheduled = false
+
+  constructor (private readonly app: FastifyInstance, private readonly maxBatch = 200, private readonly maxConcurrentBatches = 2) {}
+
+  enter (entry: Entry): Promise<EntryResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ ...entry, resolve, reject })
+      if (!this.scheduled) {
+        // After this turn of the event loop, so that requests parsed in the same turn share a batch.
+        this.scheduled = true
+        setImmediate(() => { this.scheduled = false; this.pump() })
+      }
+    })
+  }
+
+  private pump (): void {
+    while (this.writing < this.maxConcurrentBatches && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch)
+      this.writing++
+      this.write(batch)
+        .catch(err => { for (const entry of batch) entry.reject(err) })
+        .finally(() => { this.writing--; this.pump() })
+    }
+  }
+
+  private async write (batch: Pending[]): Promise<void> {
+    const { app } = this
+    const now = Date.now()
+    const settled: Array<[Pending, EntryResult]> = []
+    await app.orm.em.fork().transactional(async (em: EntityManager) => {
+      // A shared lock on each consultation: entries do not wait for each other, but an END waits for
+      // them (and they for it), so a name is never written after an ended consultation's names were erased.
+      const rows = await em.getConnection().execute<LinkRow[]>(
+        `SELECT i.id AS invitation_id, i.token_hash, c.id AS consultation_id, c.practice_id, c.state, c.start_at, c.end_at, c.due_at
+           FROM invitation i JOIN consultation c ON c.id = i.consultation_id
+          WHERE i.token_hash IN (SELECT json_array_elements_text(?::json))
+          ORDER BY c.id
+            FOR SHARE OF c`,
+        [JSON.stringify([...new Set(batch.map(entry => entry.tokenHash))])], 'all', em.getTransactionContext())
+      const links = new Map(rows.map(row => [row.token_hash, row]))
+      const entered: Array<{ entry: Pending, link: LinkRow, participant: Participant }> = []
+      for (const entry of batch) {
+        const link = links.get(entry.tokenHash)
+        const refusal = link ? this.check(link, now) : { kind: 'refused' as const, error: new errors.joinLinkInvalid() }
+        if (refusal) { settled.push([entry, refusal]); continue }
+        const at = new Date(now)
+        const participant = {
+          id: randomUUID(), createdAt: at, updatedAt: at, consultation: link!.consultation_id, invitation: link!.invitation_id,
+          displayName: entry.displayName, status: 'waiting', waitingSince: at, admittedAt: null, leftAt: null
+        } as unknown as Participant
+        entered.push({ entry, link: link!, participant })
+      }
+      if (entered.length === 0) return
+      await em.insertMany(Participant, entered.map(e => e.participant))
+      await app.ipAnonymizer.recordMany(em, 'join', entered.map(e => e.entry.request))
+      await app.lifecycle.emitMany(em, 'participant.joined', entered.map(e => ({
+        consultation: { id: e.link.consultation_id, practice: e.link.practice_id }, data: { participantId: e.participant.id }
+      })))
+      await app.realtime.publishMany(em, entered.map(e => ({
+        to: { practice: e.link.practice_id },
+        event: { type: 'participant.waiting', consultationId: e.link.consultation_id, participant: participantView(e.participant) }
+      })))
+      for (const e of entered) settled.push([e.entry, { kind: 'entered', participant: e.participant, consultationEndAt: new Date(e.link.end_at) }])
+    })
+    for (const [entry, result] of settled) entry.resolve(result)
+  }
+
+  /** The same answers as the single-entry path, in the same order of checks; null when the entry may go in. */
+  private check (link: LinkRow, now: number): EntryResult | null {
+    const refused = (error: Error): EntryResult => ({ kind: 'refused', error })
+    if (link.state === 'cancelled') return refused(new errors.consultationCancelled())
+    if (link.state === 'ended' || link.state === 'purged' || new Date(link.end_at).getTime() <= now) return refused(new errors.joinLinkExpired())
+    if (link.due_at && new Date(link.due_at).getTime() <= now) return { kind: 'catch-up' }
+    const opensAt = waitingRoomOpensAt({ startAt: new Date(link.start_at) }, this.app.config)
+    if (opensAt.getTime() > now) {
+      return refused(Object.assign(new errors.waitingRoomNotOpen(opensAt.toISOString()), { details: { opensAt: opensAt.toISOString() } }))
+    }
+    if (link.state !== 'waiting' && link.state !== 'live') return refused(new errors.joinLinkExpired())
+    return null
+  }
+}

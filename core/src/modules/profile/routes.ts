@@ -1,0 +1,236 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type, type Static } from 'typebox'
+import { UniqueConstraintViolationException } from '@mikro-orm/core'
+import type { EntityManager } from '@mikro-orm/postgresql'
+import { errors } from '../../errors.js'
+import { errorResponses, DateTime, Email, Locale, Uuid } from '../../http/schemas.js'
+import { User } from '../account/user.entity.js'
+import { UserView } from '../account/schemas.js'
+import { userView } from '../account/routes.js'
+import { hashPassword, verifyPassword } from '../account/password.js'
+import { ServerSession } from '../session/session.entity.js'
+import { Consent, ProfilePicture } from './consent.entity.js'
+import { accountErrors } from './errors.js'
+import { recordDeletion } from '../../privacy/deletion-log.js'
+
+export const PICTURE_MAX_BYTES = 2 * 1024 * 1024
+const PICTURE_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const
+
+/** The image type the bytes really are (magic numbers), or null. */
+export function sniffImage (data: Buffer): typeof PICTURE_TYPES[number] | null {
+  if (data.length >= 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return 'image/jpeg'
+  if (data.length >= 8 && data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png'
+  if (data.length >= 12 && data.toString('latin1', 0, 4) === 'RIFF' && data.toString('latin1', 8, 12) === 'WEBP') return 'image/webp'
+  return null
+}
+
+const OptionalText = (max: number) => Type.Optional(Type.Union([Type.String({ maxLength: max }), Type.Null()]))
+const Name = Type.String({ minLength: 1, maxLength: 100 })
+const Password = Type.String({ minLength: 10, maxLength: 200, description: 'At least 10 characters' })
+
+export const ConsentView = Type.Object({
+  id: Uuid,
+  kind: Type.Literal('profile_picture'),
+  textVersion: Type.String(),
+  givenAt: DateTime,
+  revokedAt: Type.Union([DateTime, Type.Null()])
+})
+
+export function consentView (c: Consent): Static<typeof ConsentView> {
+  return { id: c.id, kind: c.kind, textVersion: c.textVersion, givenAt: c.givenAt.toISOString(), revokedAt: c.revokedAt?.toISOString() ?? null }
+}
+
+const UserAnswer = Type.Object({ user: UserView })
+
+/** The signed-in user's own profile: names, language, password, e-mail, consents and picture. */
+async function deletePicture (em: EntityManager, userId: string, practiceId: string | null): Promise<void> {
+  await recordDeletion(em, 'profile-picture', await em.nativeDelete(ProfilePicture, { user: userId }), practiceId)
+}
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  app.patch('/api/me', {
+    onRequest: app.requireUser,
+    schema: {
+      tags: ['profile'],
+      summary: 'Correct your own names, title, salutation or language',
+      body: Type.Object({
+        salutation: OptionalText(50),
+        title: OptionalText(50),
+        firstName: Type.Optional(Name),
+        lastName: Type.Optional(Name),
+        locale: Type.Optional(Type.Union([Locale, Type.Null()]))
+      }, { additionalProperties: false }),
+      response: { 200: UserAnswer, ...errorResponses(400, 401, 403) }
+    }
+  }, async (request) => {
+    const user = request.account!
+    const b = request.body
+    if (b.salutation !== undefined) user.salutation = b.salutation || null
+    if (b.title !== undefined) user.title = b.title || null
+    if (b.firstName !== undefined) user.firstName = b.firstName
+    if (b.lastName !== undefined) user.lastName = b.lastName
+    if (b.locale !== undefined) user.locale = b.locale
+    await request.em.flush()
+    return { user: userView(user) }
+  })
+
+  app.post('/api/me/password', {
+    onRequest: app.requireUser,
+    config: { rateLimit: { max: app.config.loginRateLimit, timeWindow: '1 minute' } },
+    schema: {
+      tags: ['profile'],
+      summary: 'Change your password (needs the current one); every other session is revoked',
+      body: Type.Object({ currentPassword: Type.String({ maxLength: 200 }), newPassword: Password }, { additionalProperties: false }),
+      response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 429) }
+    }
+  }, async (request, reply) => {
+    const user = request.account!
+    if (!await verifyPassword(request.body.currentPassword, user.passwordHash)) throw new accountErrors.passwordWrong()
+    const passwordHash = await hashPassword(request.body.newPassword)
+    await request.em.transactional(async (em: EntityManager) => {
+      await em.nativeUpdate(User, { id: user.id }, { passwordHash })
+      await em.nativeDelete(ServerSession, { user: user.id, id: { $ne: request.session!.id } })
+    })
+    return reply.code(204).send(null)
+  })
+
+  app.post('/api/me/email', {
+    onRequest: app.requireUser,
+    config: { rateLimit: { max: app.config.loginRateLimit, timeWindow: '1 minute' } },
+    schema: {
+      tags: ['profile'],
+      summary: 'Change your e-mail address (needs the password); a notice goes to the old address',
+      body: Type.Object({ password: Type.String({ maxLength: 200 }), email: Email }, { additionalProperties: false }),
+      response: { 200: UserAnswer, ...errorResponses(400, 401, 403, 409, 429) }
+    }
+  }, async (request) => {
+    const user = request.account!
+    if (!await verifyPassword(request.body.password, user.passwordHash)) throw new accountErrors.passwordWrong()
+    const email = request.body.email.toLowerCase()
+    const oldEmail = user.email
+    if (email === oldEmail) return { user: userView(user) }
+    try {
+      await request.em.transactional(async (em: EntityManager) => {
+        await em.nativeUpdate(User, { id: user.id }, { email })
+        await app.lifecycle.emailChanged(em, { userId: user.id, oldEmail, ...(user.locale === 'de' || user.locale === 'en' ? { locale: user.locale } : {}) })
+      })
+    } catch (err) {
+      if (err instanceof UniqueConstraintViolationException) throw new errors.emailTaken()
+      throw err
+    }
+    user.email = email
+    return { user: userView(user) }
+  })
+
+  app.get('/api/me/consents', {
+    onRequest: app.requireUser,
+    schema: { tags: ['profile'], summary: 'Your consents, with their history', response: { 200: Type.Array(ConsentView), ...errorResponses(401) } }
+  }, async (request) => {
+    const consents = await request.em.find(Consent, { user: request.account!.id }, { orderBy: { givenAt: 'asc', id: 'asc' } })
+    return consents.map(consentView)
+  })
+
+  app.post('/api/me/consents', {
+    onRequest: app.requireUser,
+    schema: {
+      tags: ['profile'],
+      summary: 'Give a consent (recorded with the time and the version of the text you saw)',
+      body: Type.Object({ kind: Type.Literal('profile_picture'), textVersion: Type.String({ minLength: 1, maxLength: 50 }) }, { additionalProperties: false }),
+      response: { 201: ConsentView, ...errorResponses(400, 401, 403) }
+    }
+  }, async (request, reply) => {
+    const userId = request.account!.id
+    const { kind, textVersion } = request.body
+    const consent = await request.em.transactional(async (em: EntityManager) => {
+      // One live consent per kind: consenting again to another text version closes the old record.
+      const live = await em.find(Consent, { user: userId, kind, revokedAt: null })
+      const same = live.find(c => c.textVersion === textVersion)
+      if (same) return same
+      const now = new Date()
+      for (const c of live) c.revokedAt = now
+      const created = em.create(Consent, { user: userId, kind, textVersion, givenAt: now, revokedAt: null })
+      await em.flush()
+      return created
+    })
+    return reply.code(201).send(consentView(consent))
+  })
+
+  app.delete('/api/me/consents/:kind', {
+    onRequest: app.requireUser,
+    schema: {
+      tags: ['profile'],
+      summary: 'Revoke a consent; the profile picture is deleted at once',
+      params: Type.Object({ kind: Type.Literal('profile_picture') }),
+      response: { 204: Type.Null(), ...errorResponses(400, 401, 403) }
+    }
+  }, async (request, reply) => {
+    const userId = request.account!.id
+    await request.em.transactional(async (em: EntityManager) => {
+      await em.nativeUpdate(Consent, { user: userId, kind: request.params.kind, revokedAt: null }, { revokedAt: new Date() })
+      await deletePicture(em, userId, request.account!.practice ?? null)
+    })
+    return reply.code(204).send(null)
+  })
+
+  // An account deletion takes the picture at once, like a revoked consent; the consent history goes with the row.
+  app.accountErasure.onRequested(async (em, userId) => {
+    const user = await em.findOne(User, { id: userId }, { fields: ['practice'] })
+    await deletePicture(em, userId, user?.practice ?? null)
+  })
+
+  await app.register(async (pictures) => {
+    // Raw bytes for the upload; the type is checked by its magic numbers, not trusted from the header.
+    pictures.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: PICTURE_MAX_BYTES }, (_request, body, done) => { done(null, body) })
+
+    pictures.put('/api/me/picture', {
+      onRequest: app.requireUser,
+      bodyLimit: PICTURE_MAX_BYTES,
+      schema: {
+        tags: ['profile'],
+        summary: 'Upload your profile picture (raw JPEG, PNG or WebP, at most 2 MiB); needs a live consent',
+        consumes: [...PICTURE_TYPES],
+        response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 409, 413, 415) }
+      }
+    }, async (request, reply) => {
+      const declared = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
+      const data = request.body
+      if (!Buffer.isBuffer(data) || !PICTURE_TYPES.includes(declared as any)) throw new accountErrors.pictureType()
+      const actual = sniffImage(data)
+      if (!actual || actual !== declared) throw new accountErrors.pictureType()
+      const userId = request.account!.id
+      await request.em.transactional(async (em: EntityManager) => {
+        const live = await em.count(Consent, { user: userId, kind: 'profile_picture', revokedAt: null })
+        if (!live) throw new accountErrors.consentRequired()
+        await em.getConnection().execute(
+          `insert into profile_picture (id, created_at, updated_at, user_id, content_type, data) values (gen_random_uuid(), now(), now(), ?, ?, ?)
+           on conflict (user_id) do update set content_type = excluded.content_type, data = excluded.data, updated_at = now()`,
+          [userId, actual, data], 'run', em.getTransactionContext())
+      })
+      return reply.code(204).send(null)
+    })
+
+    pictures.get('/api/me/picture', {
+      onRequest: app.requireUser,
+      schema: {
+        tags: ['profile'],
+        summary: 'Your profile picture',
+        produces: [...PICTURE_TYPES],
+        response: { 200: Type.Unsafe({ type: 'string', format: 'binary' }), ...errorResponses(401, 404) }
+      }
+    }, async (request, reply) => {
+      const picture = await request.em.findOne(ProfilePicture, { user: request.account!.id })
+      if (!picture) throw new errors.notFound('Profile picture')
+      return reply.header('content-type', picture.contentType).header('cache-control', 'private, no-store').send(Buffer.from(picture.data))
+    })
+
+    pictures.delete('/api/me/picture', {
+      onRequest: app.requireUser,
+      schema: { tags: ['profile'], summary: 'Delete your profile picture (the consent stays until you revoke it)', response: { 204: Type.Null(), ...errorResponses(401, 403) } }
+    }, async (request, reply) => {
+      await deletePicture(request.em, request.account!.id, request.account!.practice ?? null)
+      return reply.code(204).send(null)
+    })
+  })
+}
+
+export default routes

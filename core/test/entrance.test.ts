@@ -1,0 +1,69 @@
+import t from 'tap'
+import { randomBytes } from 'node:crypto'
+import { build, provider, as, schedule, inMinutes, realtime } from './helpers.js'
+
+const join = (app: Awaited<ReturnType<typeof build>>['app'], token: string, displayName: string) =>
+  app.inject({ method: 'POST', url: `/api/join/${token}`, payload: { displayName } })
+
+t.test('entries that arrive together are written together, and each gets its own answer', async t => {
+  const { app } = await build(t, { joinRateLimit: 1000 })
+  const me = await provider(app)
+  const open = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50), emails: ['a@example.org', 'b@example.org'] })
+  const cancelled = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  await as(app, me)('POST', `/api/consultations/${cancelled.id}/cancel`)
+  const later = await schedule(app, me, { start: inMinutes(120), end: inMinutes(150) })
+  const unknown = randomBytes(32).toString('base64url')
+  const socket = await realtime(app, { cookie: me.cookie })
+  await socket.next('hello')
+
+  const requests = [
+    ...Array.from({ length: 20 }, (_, i) => ({ token: open.tokens[i % 2], expect: 200, name: `Client ${i}` })),
+    ...Array.from({ length: 4 }, () => ({ token: cancelled.tokens[0], expect: 410, name: 'Cancelled' })),
+    ...Array.from({ length: 3 }, () => ({ token: later.tokens[0], expect: 425, name: 'Early' })),
+    ...Array.from({ length: 3 }, () => ({ token: unknown, expect: 404, name: 'Stranger' }))
+  ].sort(() => Math.random() - 0.5)
+  const answers = await Promise.all(requests.map(r => join(app, r.token, r.name)))
+
+  t.same(answers.map(a => a.statusCode), requests.map(r => r.expect), 'every request gets the answer it would get alone')
+  const codeOf = (status: number) => [...new Set(answers.filter(a => a.statusCode === status).map(a => a.json().code))]
+  t.same(codeOf(410), ['SZ_CONSULTATION_CANCELLED'])
+  t.same(codeOf(425), ['SZ_WAITING_ROOM_NOT_OPEN'])
+  t.same(codeOf(404), ['SZ_JOIN_LINK_INVALID'])
+  const opensAt = answers.find(a => a.statusCode === 425)!.json().opensAt
+  t.equal(Date.parse(opensAt), Date.parse(later.created.start) - 15 * 60_000, 'a refused early entry still says when the room opens')
+
+  const entered = answers.filter(a => a.statusCode === 200).map(a => a.json())
+  t.equal(new Set(entered.map(e => e.participantId)).size, 20, 'one participant per entry')
+  for (const e of entered) {
+    const status = await app.inject({ method: 'GET', url: '/api/participant', headers: { authorization: `Bearer ${e.credential}` } })
+    t.equal(status.json().status, 'waiting', 'each credential works')
+  }
+  const list = (await as(app, me)('GET', `/api/consultations/${open.id}/participants`)).json()
+  t.same(list.map((p: { displayName: string }) => p.displayName).sort(), requests.filter(r => r.expect === 200).map(r => r.name).sort())
+
+  const pushed = new Set<string>()
+  while (pushed.size < 20) pushed.add((await socket.next('participant.waiting')).participant.id)
+  t.same([...pushed].sort(), entered.map(e => e.participantId).sort(), 'the provider is told of every entry')
+
+  const em = app.orm.em.fork()
+  const [records] = await em.getConnection().execute("SELECT count(*)::int AS n FROM access_record WHERE kind = 'join'")
+  t.equal(records.n, 20, 'one access record per entry, none for refused ones')
+  const notices = await em.getConnection().execute(
+    "SELECT data->'data'->>'participantId' AS id FROM pgboss.job WHERE name = 'lifecycle.event' AND data->>'type' = 'participant.joined'")
+  t.same(notices.map((n: { id: string }) => n.id).sort(), entered.map(e => e.participantId).sort(), 'one lifecycle notice per entry')
+  socket.close()
+})
+
+t.test('an entry whose waiting room is due to open but not yet opened catches the deadline up first', async t => {
+  const { app } = await build(t)
+  const me = await provider(app)
+  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(30), end: inMinutes(60) })
+  t.equal((await as(app, me)('GET', `/api/consultations/${id}`)).json().state, 'scheduled')
+  // The deadline job is late: the room should be open by now, but the row still says scheduled.
+  await app.orm.em.fork().getConnection().execute(
+    "UPDATE consultation SET start_at = now() + interval '5 minutes', due_at = now() - interval '1 second' WHERE id = ?", [id])
+  const entered = await join(app, token, 'Punctual')
+  t.equal(entered.statusCode, 200)
+  t.equal(entered.json().status, 'waiting')
+  t.equal((await as(app, me)('GET', `/api/consultations/${id}`)).json().state, 'waiting', 'the room opened on the way in')
+})

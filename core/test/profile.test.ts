@@ -1,0 +1,131 @@
+import t from 'tap'
+import { build, provider, as, login, uniqueEmail } from './helpers.js'
+
+const PASSWORD = 'correct horse battery staple'
+const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('canary-png-bytes')])
+const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('jpeg-bytes')])
+
+function putPicture (app: any, s: { cookie: string, csrf: string }, body: Buffer, type: string) {
+  return app.inject({ method: 'PUT', url: '/api/me/picture', payload: body, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': type } })
+}
+
+t.test('PATCH /api/me corrects names and language', async t => {
+  const { app } = await build(t)
+  const s = await provider(app)
+  const res = await as(app, s)('PATCH', '/api/me', { salutation: 'Frau', title: null, firstName: 'Anne', lastName: 'Winter', locale: 'en' })
+  t.equal(res.statusCode, 200)
+  t.match(res.json().user, { salutation: 'Frau', title: null, firstName: 'Anne', lastName: 'Winter', locale: 'en' })
+  t.match((await as(app, s)('GET', '/api/me')).json().user, { firstName: 'Anne', locale: 'en' })
+  for (const payload of [{ firstName: '' }, { locale: 'fr' }, { email: 'x@example.org' }]) {
+    const bad = await as(app, s)('PATCH', '/api/me', payload)
+    t.equal(bad.statusCode, 400, JSON.stringify(payload))
+    t.equal(bad.json().code, 'SZ_VALIDATION')
+  }
+})
+
+t.test('a password change needs the current password and ends every other session', async t => {
+  const { app } = await build(t)
+  const s = await provider(app)
+  const other = await login(app, s.email, PASSWORD)
+  const wrong = await as(app, s)('POST', '/api/me/password', { currentPassword: 'not the password', newPassword: 'a brand new password' })
+  t.equal(wrong.statusCode, 403)
+  t.equal(wrong.json().code, 'SZ_PASSWORD_WRONG')
+  t.equal((await as(app, s)('POST', '/api/me/password', { currentPassword: PASSWORD, newPassword: 'short' })).json().code, 'SZ_VALIDATION')
+  const ok = await as(app, s)('POST', '/api/me/password', { currentPassword: PASSWORD, newPassword: 'a brand new password' })
+  t.equal(ok.statusCode, 204)
+  t.equal((await as(app, s)('GET', '/api/me')).statusCode, 200, 'this session stays')
+  t.equal((await as(app, other)('GET', '/api/me')).statusCode, 401, 'the other session is revoked')
+  await t.rejects(login(app, s.email, PASSWORD), 'the old password no longer works')
+  await login(app, s.email, 'a brand new password')
+})
+
+t.test('an e-mail change needs the password and refuses a taken address', async t => {
+  const { app } = await build(t)
+  const s = await provider(app)
+  const taken = await provider(app)
+  const wrong = await as(app, s)('POST', '/api/me/email', { password: 'wrong password', email: uniqueEmail('new') })
+  t.equal(wrong.json().code, 'SZ_PASSWORD_WRONG')
+  const clash = await as(app, s)('POST', '/api/me/email', { password: PASSWORD, email: taken.email.toUpperCase() })
+  t.equal(clash.statusCode, 409)
+  t.equal(clash.json().code, 'SZ_EMAIL_TAKEN')
+  t.equal((await as(app, s)('POST', '/api/me/email', { password: PASSWORD, email: 'not an address' })).statusCode, 400)
+  const next = uniqueEmail('New.Address')
+  const ok = await as(app, s)('POST', '/api/me/email', { password: PASSWORD, email: next })
+  t.equal(ok.statusCode, 200)
+  t.equal(ok.json().user.email, next.toLowerCase())
+  await login(app, next, PASSWORD)
+  await t.rejects(login(app, s.email, PASSWORD), 'the old address no longer signs in')
+})
+
+t.test('consents are recorded with history; a picture needs a live one; revoking deletes the picture', async t => {
+  const { app } = await build(t)
+  const s = await provider(app)
+  const req = as(app, s)
+  t.same((await req('GET', '/api/me/consents')).json(), [])
+
+  const without = await putPicture(app, s, PNG, 'image/png')
+  t.equal(without.statusCode, 409)
+  t.equal(without.json().code, 'SZ_CONSENT_REQUIRED')
+
+  const given = await req('POST', '/api/me/consents', { kind: 'profile_picture', textVersion: '2026-11' })
+  t.equal(given.statusCode, 201)
+  t.match(given.json(), { kind: 'profile_picture', textVersion: '2026-11', revokedAt: null })
+  t.ok(Date.parse(given.json().givenAt))
+  t.equal((await req('POST', '/api/me/consents', { kind: 'profile_picture', textVersion: '2026-11' })).json().id, given.json().id, 'consenting twice to the same text keeps one record')
+  t.equal((await req('POST', '/api/me/consents', { kind: 'newsletter', textVersion: '1' })).json().code, 'SZ_VALIDATION')
+
+  const wrongMagic = await putPicture(app, s, Buffer.from('GIF89a not really'), 'image/png')
+  t.equal(wrongMagic.statusCode, 415)
+  t.equal(wrongMagic.json().code, 'SZ_PICTURE_TYPE')
+  const mismatch = await putPicture(app, s, JPEG, 'image/png')
+  t.equal(mismatch.json().code, 'SZ_PICTURE_TYPE', 'declared type must match the bytes')
+  const gif = await putPicture(app, s, Buffer.from('GIF89a...'), 'image/gif')
+  t.equal(gif.statusCode, 415)
+  const big = await putPicture(app, s, Buffer.concat([PNG, Buffer.alloc(2 * 1024 * 1024)]), 'image/png')
+  t.equal(big.statusCode, 413)
+  t.equal(big.json().code, 'SZ_PAYLOAD_TOO_LARGE')
+
+  t.equal((await req('GET', '/api/me/picture')).json().code, 'SZ_NOT_FOUND')
+  t.equal((await putPicture(app, s, PNG, 'image/png')).statusCode, 204)
+  const got = await req('GET', '/api/me/picture')
+  t.equal(got.statusCode, 200)
+  t.equal(got.headers['content-type'], 'image/png')
+  t.same(got.rawPayload, PNG)
+  t.equal((await putPicture(app, s, JPEG, 'image/jpeg')).statusCode, 204, 'a new picture replaces the old')
+  t.equal((await req('GET', '/api/me/picture')).headers['content-type'], 'image/jpeg')
+
+  const revoke = await req('DELETE', '/api/me/consents/profile_picture')
+  t.equal(revoke.statusCode, 204)
+  t.equal((await req('GET', '/api/me/picture')).statusCode, 404, 'revoking deletes the picture at once')
+  const rows = await app.orm.em.fork().getConnection().execute('select count(*)::int as n from profile_picture')
+  t.equal(rows[0].n, 0, 'no bytes left in the database')
+  t.equal((await putPicture(app, s, PNG, 'image/png')).json().code, 'SZ_CONSENT_REQUIRED')
+
+  await req('POST', '/api/me/consents', { kind: 'profile_picture', textVersion: '2027-01' })
+  const history = (await req('GET', '/api/me/consents')).json()
+  t.equal(history.length, 2, 'the revoked consent stays as history')
+  t.ok(history[0].revokedAt)
+  t.equal(history[1].revokedAt, null)
+  t.equal((await putPicture(app, s, PNG, 'image/png')).statusCode, 204)
+  t.equal((await req('DELETE', '/api/me/picture')).statusCode, 204)
+  t.equal((await req('GET', '/api/me/picture')).statusCode, 404)
+  const logged = await app.orm.em.fork().getConnection().execute("select sum(count)::int as n from deletion_log where category = 'profile-picture'")
+  t.equal(logged[0].n, 2, 'both deletions (revoke, delete) are in the deletion log')
+
+  await putPicture(app, s, PNG, 'image/png')
+  t.equal((await req('POST', '/api/me/deletion', { password: PASSWORD })).statusCode, 202)
+  const left = await app.orm.em.fork().getConnection().execute('select count(*)::int as n from profile_picture')
+  t.equal(left[0].n, 0, 'an account deletion takes the picture at once, before the rows go')
+})
+
+t.test('another user never reaches my picture', async t => {
+  const { app } = await build(t)
+  const a = await provider(app)
+  const b = await provider(app)
+  await as(app, a)('POST', '/api/me/consents', { kind: 'profile_picture', textVersion: '1' })
+  t.equal((await putPicture(app, a, PNG, 'image/png')).statusCode, 204)
+  t.equal((await as(app, b)('GET', '/api/me/picture')).statusCode, 404)
+  t.equal((await app.inject({ method: 'GET', url: '/api/me/picture' })).statusCode, 401)
+  t.equal((await as(app, b)('DELETE', '/api/me/consents/profile_picture')).statusCode, 204)
+  t.equal((await as(app, a)('GET', '/api/me/picture')).statusCode, 200, 'B revoking their consent leaves A\'s picture')
+})
