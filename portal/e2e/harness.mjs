@@ -48,7 +48,9 @@ export async function launchBrowser () {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']
+      '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      // WebRTC gathers no candidates on loopback without it; the test server is on 127.0.0.1.
+      '--allow-loopback-in-peer-connection']
   })
   return browser
 }

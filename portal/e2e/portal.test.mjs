@@ -142,6 +142,16 @@ test('admit: both see the call view', async () => {
   await doctor.waitForURL(/\/consultations\/[0-9a-f-]{36}\/call$/)
   await doctor.getByText('In the call: Maria Muster').waitFor()
   await patient.getByText('Connected to Anna Sommer').waitFor()
+  // The built-in p2p call: each side decodes the other's fake camera.
+  const decoding = page => page.waitForFunction(() => {
+    const video = document.querySelector('video.remote-video')
+    return video && video.videoWidth > 0 && (video.getVideoPlaybackQuality?.().totalVideoFrames ?? 0) > 5
+  }, null, { timeout: 30_000 })
+  await Promise.all([decoding(doctor), decoding(patient)])
+  await doctor.getByText(/^Connected – picture and sound/).waitFor()
+  await patient.getByText(/^Connected – picture and sound/).waitFor()
+  await patient.getByRole('button', { name: 'Mute microphone' }).click()
+  assert.equal(await patient.getByRole('button', { name: 'Unmute microphone' }).getAttribute('aria-pressed'), 'true')
   await assertAccessible(doctor, '/consultations/:id/call')
   await assertAccessible(patient, '/join/:token in the call')
 })

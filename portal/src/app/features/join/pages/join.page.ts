@@ -5,6 +5,7 @@ import { CALL_STARTER, type CallSession } from '../../../core/call/call-starter'
 import { I18n } from '../../../core/i18n/i18n.service'
 import { Realtime, type RealtimeEvent } from '../../../core/realtime/realtime.service'
 import { PrecallCheck } from '../services/precall-check'
+import { CallMedia } from '../../../shared/call-media'
 
 type Phase = 'loading' | 'unknown' | 'expired' | 'cancelled' | 'error' | 'not-open' | 'ready' | 'waiting' | 'call' | 'ended' | 'left'
 interface Line { from: 'practice' | 'me', text: string, at: number }
@@ -12,6 +13,7 @@ interface Line { from: 'practice' | 'me', text: string, at: number }
 /** `/join/:token`: the client's page, from the invitation mail to the call. No account, little code. */
 @Component({
   selector: 'sz-join-page',
+  imports: [CallMedia],
   providers: [Realtime, PrecallCheck],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
@@ -84,8 +86,11 @@ interface Line { from: 'practice' | 'me', text: string, at: number }
     @if (phase() === 'call') {
       <section aria-labelledby="call-heading">
         <div role="status"><h2 id="call-heading" class="call-state">{{ i18n.t('call.connectedTo', { name: provider() }) }}</h2></div>
-        <video #callPreview class="video" autoplay muted playsinline [attr.aria-label]="i18n.t('call.localPreview')"></video>
-        <p class="muted">{{ i18n.t('call.mediaPending') }}</p>
+        @if (mediaFailed()) {
+          <p role="alert" class="notice error">{{ i18n.t('call.failed') }}</p>
+        } @else {
+          <sz-call-media [session]="session()" />
+        }
       </section>
     }
 
@@ -102,7 +107,6 @@ export class JoinPage {
   private readonly startCall = inject(CALL_STARTER)
   readonly token = input.required<string>()
   private readonly preview = viewChild<ElementRef<HTMLVideoElement>>('preview')
-  private readonly callPreview = viewChild<ElementRef<HTMLVideoElement>>('callPreview')
   protected readonly phase = signal<Phase>('loading')
   protected readonly info = signal<JoinInfo | null>(null)
   protected readonly failure = signal<string | null>(null)
@@ -112,7 +116,8 @@ export class JoinPage {
   protected readonly late = signal<number | null>(null)
   private readonly entered = signal<Entered | null>(null)
   private readonly enteredAt = signal<Date | null>(null)
-  private session: CallSession | null = null
+  protected readonly session = signal<CallSession | null>(null)
+  protected readonly mediaFailed = signal(false)
   private openTimer: ReturnType<typeof setTimeout> | null = null
   protected readonly provider = computed(() => this.info()?.consultation.provider.displayName ?? '')
   protected readonly opensAt = computed(() => { const i = this.info(); return i ? this.i18n.dateTime(i.waitingRoomOpensAt, { timeStyle: 'short' }) : '' })
@@ -121,7 +126,7 @@ export class JoinPage {
   constructor () {
     inject(DestroyRef).onDestroy(() => {
       this.check.stop()
-      this.session?.hangUp()
+      this.session()?.hangUp()
       if (this.openTimer) clearTimeout(this.openTimer)
     })
     // Video elements appear with their phase; attach the stream when they do.
@@ -194,7 +199,7 @@ export class JoinPage {
     const entered = this.entered()
     this.realtime.close()
     this.check.stop()
-    this.session?.hangUp()
+    this.session()?.hangUp()
     if (entered) await this.api.post('/api/participant/leave', null, { authorization: `Bearer ${entered.credential}` }).catch(() => undefined)
     this.phase.set('left')
   }
@@ -215,13 +220,15 @@ export class JoinPage {
     if (this.phase() === 'call') return
     this.check.stop()
     this.phase.set('call')
-    this.session = await this.startCall({ consultationId: this.entered()!.consultationId, role: 'participant' })
-    const video = this.callPreview()?.nativeElement
-    if (video && this.session.localStream) video.srcObject = this.session.localStream
+    try {
+      this.session.set(await this.startCall({ consultationId: this.entered()!.consultationId, role: 'participant' }))
+    } catch {
+      this.mediaFailed.set(true)
+    }
   }
 
   private end (): void {
-    this.session?.hangUp()
+    this.session()?.hangUp()
     this.check.stop()
     this.realtime.close()
     this.phase.set('ended')
