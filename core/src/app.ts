@@ -27,6 +27,7 @@ import profileRoutes from './modules/profile/routes.js'
 import taskRoutes from './modules/task/routes.js'
 import staffRoutes from './modules/staff/routes.js'
 import exportRoutes from './modules/export/routes.js'
+import portalWeb from './plugins/portal-web.js'
 
 export interface BuildOptions {
   config: Config
@@ -104,6 +105,7 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     await app.register(exportRoutes, { config })
     await app.register(host, { config, plugins })
     await app.register(call)
+    await app.register(portalWeb, { dir: config.portalDir, publicUrl: config.publicUrl })
   } catch (err) {
     // A plugin that fails to load must not leave the database pool or job workers running.
     await app.close().catch(() => {})

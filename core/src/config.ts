@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,6 +32,8 @@ export interface Config {
   logLevel: string
   /** How often the deadline sweep re-checks for overdue work that a lost job would have missed. */
   sweepInterval: number
+  /** The built portal (PORTAL_DIR); served at / when it holds an index.html. */
+  portalDir?: string
   /** ICE servers handed to the browsers of a call (TURN_URLS: stun:, turn:, turns: URLs, comma-separated). */
   turnUrls: string[]
   /** Shared secret of the TURN server's REST API (coturn `static-auth-secret`); never sent to a browser. */
@@ -126,6 +129,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
     loginRateLimit: parseInteger('SZ_LOGIN_RATE_LIMIT', get('SZ_LOGIN_RATE_LIMIT') ?? '10', 1, 1_000_000),
     joinRateLimit: parseInteger('SZ_JOIN_RATE_LIMIT', get('SZ_JOIN_RATE_LIMIT') ?? '30', 1, 1_000_000),
     logLevel: get('LOG_LEVEL') ?? 'info',
+    portalDir: resolve(get('PORTAL_DIR') ?? fileURLToPath(new URL('../../portal/dist/browser', import.meta.url))),
     turnUrls: parseIceUrls(get('TURN_URLS')),
     turnSecret: get('TURN_SECRET'),
     turnCredentialTtl: duration('SZ_TURN_CREDENTIAL_TTL', '2h'),

@@ -1,0 +1,224 @@
+// End to end against the real server: a provider registers, schedules, chats with and admits a
+// client who came through the join link in a second browser context; every page passes axe.
+import { after, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { assertAccessible, assertSameOrigin, launchBrowser, recordedContext, startServer } from './harness.mjs'
+
+const PASSWORD = 'a long password 123'
+const EMAIL = `dr.e2e.${process.pid}@example.org`
+const utcParts = (date) => ({ date: date.toISOString().slice(0, 10), time: date.toISOString().slice(11, 16) })
+
+const server = await startServer()
+const { base } = server
+const browser = await launchBrowser()
+after(async () => {
+  await server.close()
+  await browser.close()
+})
+const provider = await recordedContext(browser, base)
+const client = await recordedContext(browser, base)
+const doctor = await provider.context.newPage()
+const patient = await client.context.newPage()
+let joinUrl = ''
+
+test('register with practice data: a wrong IBAN is caught in the page, then the provider lands on Today', async () => {
+  await doctor.goto(`${base}/register`)
+  await doctor.getByRole('heading', { name: 'Register your practice' }).waitFor()
+  await assertAccessible(doctor, '/register')
+  const field = (label) => doctor.getByLabel(label, { exact: true })
+  await field('First name').fill('Anna')
+  await field('Last name').fill('Sommer')
+  await field('E-mail').fill(EMAIL)
+  await field('Password').fill(PASSWORD)
+  await field('Name of the practice').fill('Praxis Sommer')
+  await field('Kind of practice').fill('Psychotherapie')
+  await field('Street and number').fill('Hauptstr. 1')
+  await field('Postal code').fill('10115')
+  await field('City').fill('Berlin')
+  await field('Contact person').fill('Anna Sommer')
+  await field('Contact e-mail').fill('praxis@example.org')
+  await field('Time zone').fill('UTC')
+  await field('IBAN').fill('DE88370400440532013000')
+  await field('Account holder').fill('Anna Sommer')
+  await doctor.getByRole('button', { name: 'Create account' }).click()
+  await doctor.getByText('This IBAN is not valid').waitFor()
+  await assertAccessible(doctor, '/register with an IBAN error')
+  await field('IBAN').fill('DE89 3704 0044 0532 0130 00')
+  await doctor.getByRole('button', { name: 'Create account' }).click()
+  await doctor.waitForURL(`${base}/today`)
+  await doctor.getByRole('heading', { name: 'Waiting room' }).waitFor()
+  await assertAccessible(doctor, '/today')
+})
+
+test('log out and in again', async () => {
+  await doctor.getByRole('button', { name: 'Log out' }).click()
+  await doctor.waitForURL(`${base}/login`)
+  await assertAccessible(doctor, '/login')
+  await doctor.getByLabel('E-mail').fill(EMAIL)
+  await doctor.getByLabel('Password').fill('wrong password!')
+  await doctor.getByRole('button', { name: 'Log in' }).click()
+  await doctor.getByRole('alert').getByText('E-mail or password is wrong.').waitFor()
+  await doctor.getByLabel('Password').fill(PASSWORD)
+  await doctor.getByRole('button', { name: 'Log in' }).click()
+  await doctor.waitForURL(`${base}/today`)
+})
+
+test('tasks, profile, practice and help pages load with their states and pass axe', async () => {
+  for (const [link, heading] of [['Tasks', 'Tasks'], ['Profile', 'Profile'], ['Practice', 'Practice'], ['Help', 'Help']]) {
+    await doctor.getByRole('navigation').getByRole('link', { name: link, exact: true }).click()
+    await doctor.getByRole('heading', { level: 1, name: heading }).waitFor()
+    await doctor.waitForFunction(() => !document.querySelector('main [role=status].muted'), null, { timeout: 10_000 })
+    await assertAccessible(doctor, `/${link.toLowerCase()}`)
+    if (link === 'Practice') assert.equal(await doctor.getByLabel('Name of the practice').inputValue(), 'Praxis Sommer')
+  }
+  await doctor.getByRole('navigation').getByRole('link', { name: 'Today', exact: true }).click()
+  await doctor.getByRole('heading', { name: 'Waiting room' }).waitFor()
+})
+
+test('schedule a consultation in the calendar and read its join link', async () => {
+  await doctor.getByRole('link', { name: 'Calendar' }).click()
+  await doctor.getByRole('heading', { name: 'Schedule a consultation' }).waitFor()
+  await doctor.getByText('Times in UTC').waitFor()
+  await assertAccessible(doctor, '/calendar')
+  const { date, time } = utcParts(new Date(Date.now() + 3 * 60_000))
+  await doctor.getByLabel('Title').fill('Erstgespräch')
+  await doctor.getByLabel('Date').fill(date)
+  await doctor.getByLabel('Time').fill(time)
+  await doctor.getByLabel('Duration (minutes)').fill('30')
+  await doctor.getByLabel('Client e-mail').fill('maria@example.org')
+  await doctor.getByLabel('Client name (optional)').fill('Maria Muster')
+  await doctor.getByRole('button', { name: 'Schedule', exact: true }).click()
+  const link = doctor.getByLabel('Join link for maria@example.org')
+  await link.waitFor()
+  joinUrl = await link.inputValue()
+  assert.match(joinUrl, new RegExp(`^${base}/join/[A-Za-z0-9_-]{43}$`))
+  await doctor.getByRole('link', { name: 'Erstgespräch' }).first().waitFor()
+  for (const view of ['Week', 'List', 'Day']) {
+    await doctor.getByRole('button', { name: view, exact: true }).click()
+    await doctor.getByRole('link', { name: /Erstgespräch/ }).first().waitFor()
+  }
+  await assertAccessible(doctor, '/calendar with a consultation')
+  await doctor.getByRole('link', { name: /Erstgespräch/ }).first().click()
+  await doctor.waitForURL(/\/consultations\/[0-9a-f-]{36}$/)
+  await doctor.getByRole('heading', { name: 'Erstgespräch' }).waitFor()
+  assert.equal(await doctor.getByLabel('Join link for maria@example.org').inputValue(), joinUrl)
+  await assertAccessible(doctor, '/consultations/:id')
+  await doctor.getByRole('link', { name: 'Today' }).click()
+  await doctor.getByRole('heading', { name: 'Waiting room' }).waitFor()
+})
+
+test('the client checks camera and microphone, gives a name and waits; the provider gets the knock', async () => {
+  await patient.goto(joinUrl)
+  await patient.getByText('Praxis Sommer — with Anna Sommer').waitFor()
+  await assertAccessible(patient, '/join/:token')
+  await patient.getByRole('button', { name: 'Check camera and microphone' }).click()
+  await patient.getByText('Camera and microphone work.').waitFor()
+  await patient.getByLabel('Your full name').fill('Maria Muster')
+  await patient.getByRole('button', { name: 'Enter the waiting room' }).click()
+  await patient.getByText('You are in the waiting room.').waitFor()
+  await assertAccessible(patient, '/join/:token waiting')
+
+  await doctor.getByRole('button', { name: 'Admit Maria Muster' }).waitFor()
+  await doctor.getByText('1 waiting').first().waitFor()
+  assert.match(await doctor.title(), /^\(1\) /, 'the title shows the knock')
+  await assertAccessible(doctor, '/today with a waiting client')
+})
+
+test('provider and client chat, the client sees the late notice', async () => {
+  await doctor.getByLabel('Message to Maria Muster').fill('Guten Tag, einen Moment bitte.')
+  await doctor.getByRole('button', { name: 'Send', exact: true }).click()
+  await patient.getByText('Guten Tag, einen Moment bitte.').waitFor()
+  await patient.getByLabel('Your reply').fill('Kein Problem.')
+  await patient.getByRole('button', { name: 'Send', exact: true }).click()
+  await doctor.getByText('Kein Problem.').waitFor()
+  await doctor.getByLabel('Running late (minutes)').fill('10')
+  await doctor.getByRole('button', { name: 'Send notice' }).click()
+  await patient.getByText('Anna Sommer is running about 10 minutes late.').waitFor()
+  await assertAccessible(patient, '/join/:token with messages')
+})
+
+test('admit: both see the call view', async () => {
+  await doctor.getByRole('button', { name: 'Admit Maria Muster' }).click()
+  await doctor.waitForURL(/\/consultations\/[0-9a-f-]{36}\/call$/)
+  await doctor.getByText('In the call: Maria Muster').waitFor()
+  await patient.getByText('Connected to Anna Sommer').waitFor()
+  // The built-in p2p call: each side decodes the other's fake camera.
+  const decoding = page => page.waitForFunction(() => {
+    const video = document.querySelector('video.remote-video')
+    return video && video.videoWidth > 0 && (video.getVideoPlaybackQuality?.().totalVideoFrames ?? 0) > 5
+  }, null, { timeout: 30_000 })
+  await Promise.all([decoding(doctor), decoding(patient)])
+  await doctor.getByText(/^Connected – picture and sound/).waitFor()
+  await patient.getByText(/^Connected – picture and sound/).waitFor()
+  await patient.getByRole('button', { name: 'Mute microphone' }).click()
+  assert.equal(await patient.getByRole('button', { name: 'Unmute microphone' }).getAttribute('aria-pressed'), 'true')
+  await assertAccessible(doctor, '/consultations/:id/call')
+  await assertAccessible(patient, '/join/:token in the call')
+})
+
+test('expired, unknown and cancelled links get their own pages', async () => {
+  const me = await provider.context.request.get(`${base}/api/me`)
+  const { csrfToken } = await me.json()
+  const soon = await provider.context.request.post(`${base}/api/consultations`, {
+    headers: { 'x-csrf-token': csrfToken },
+    data: { title: 'Kurz', start: new Date(Date.now() + 1000).toISOString(), end: new Date(Date.now() + 1500).toISOString(), participants: [{ email: 'late@example.org' }] }
+  })
+  assert.equal(soon.status(), 201)
+  const expiredUrl = (await soon.json()).invitations[0].joinUrl
+  const cancelledRes = await provider.context.request.post(`${base}/api/consultations`, {
+    headers: { 'x-csrf-token': csrfToken },
+    data: { title: 'Abgesagt', start: new Date(Date.now() + 3_600_000).toISOString(), end: new Date(Date.now() + 5_400_000).toISOString(), participants: [{ email: 'c@example.org' }] }
+  })
+  const cancelled = await cancelledRes.json()
+  assert.equal((await provider.context.request.post(`${base}/api/consultations/${cancelled.id}/cancel`, { headers: { 'x-csrf-token': csrfToken } })).status(), 200)
+  await new Promise(resolve => setTimeout(resolve, 2000))
+
+  const page = await client.context.newPage()
+  await page.goto(expiredUrl)
+  await page.getByRole('heading', { name: 'This link has expired' }).waitFor()
+  await assertAccessible(page, 'expired link')
+  await page.goto(`${base}/join/${'x'.repeat(43)}`)
+  await page.getByRole('heading', { name: 'This link is not valid' }).waitFor()
+  await assertAccessible(page, 'unknown link')
+  await page.goto(cancelled.invitations[0].joinUrl)
+  await page.getByRole('heading', { name: 'This consultation was cancelled' }).waitFor()
+  await assertAccessible(page, 'cancelled link')
+  await page.close()
+})
+
+test('the language switch changes the page at once and is remembered', async () => {
+  const page = await client.context.newPage()
+  await page.goto(`${base}/login`)
+  await page.getByRole('heading', { name: 'Log in' }).waitFor()
+  await page.getByLabel('Language').selectOption('de')
+  await page.getByRole('heading', { name: 'Anmelden' }).waitFor()
+  assert.equal(await page.getAttribute('html', 'lang'), 'de')
+  await assertAccessible(page, '/login in German')
+  await page.reload()
+  await page.getByRole('heading', { name: 'Anmelden' }).waitFor()
+  await page.getByLabel('Sprache').selectOption('en')
+  await page.getByRole('heading', { name: 'Log in' }).waitFor()
+  await page.getByRole('link', { name: 'Forgot your password?' }).click()
+  await page.getByRole('heading', { name: 'Reset your password' }).waitFor()
+  await assertAccessible(page, '/password-reset')
+  await page.goto('about:blank') // the mail link opens a new page, not a hash change
+  await page.goto(`${base}/password-reset#token=${'t'.repeat(43)}`)
+  await page.getByLabel('New password').waitFor()
+  assert.equal(new URL(page.url()).hash, '', 'the token leaves the address bar at once')
+  await assertAccessible(page, '/password-reset#token=…')
+  await page.goto(`${base}/no-such-page`)
+  await page.getByRole('heading', { name: 'Page not found' }).waitFor()
+  await assertAccessible(page, 'unknown page')
+  await page.close()
+})
+
+test('every request was same-origin, no CSP complaint, and the provider holds only APPSESSION', async () => {
+  assertSameOrigin(provider.requests, base)
+  assertSameOrigin(client.requests, base)
+  assert.deepEqual(provider.problems, [])
+  assert.deepEqual(client.problems, [])
+  const providerCookies = (await provider.context.cookies()).map(c => c.name)
+  assert.deepEqual(providerCookies, ['APPSESSION'])
+  const clientCookies = (await client.context.cookies()).map(c => c.name)
+  assert.ok(clientCookies.every(name => name === 'SZ_PARTICIPANT'), `client cookies: ${clientCookies}`)
+})

@@ -1,0 +1,53 @@
+import { ChangeDetectionStrategy, Component, type ElementRef, inject, signal, viewChild } from '@angular/core'
+import { NavigationEnd, Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router'
+import { Auth } from './core/auth/auth.service'
+import { I18n } from './core/i18n/i18n.service'
+import { LanguageSwitch } from './shared/language-switch'
+
+@Component({
+  selector: 'sz-root',
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, LanguageSwitch],
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  template: `
+    <a class="skip" href="#main" (click)="skip($event)">{{ i18n.t('app.skip') }}</a>
+    <header class="bar">
+      <span class="brand">{{ i18n.t('app.name') }}</span>
+      @if (auth.loggedIn() && !isJoin()) {
+        <nav [attr.aria-label]="i18n.t('nav.main')">
+          <a routerLink="/today" routerLinkActive="active" ariaCurrentWhenActive="page">{{ i18n.t('nav.today') }}</a>
+          <a routerLink="/calendar" routerLinkActive="active" ariaCurrentWhenActive="page">{{ i18n.t('nav.calendar') }}</a>
+          <a routerLink="/tasks" routerLinkActive="active" ariaCurrentWhenActive="page">{{ i18n.t('nav.tasks') }}</a>
+          <a routerLink="/profile" routerLinkActive="active" ariaCurrentWhenActive="page">{{ i18n.t('nav.profile') }}</a>
+          <a routerLink="/practice" routerLinkActive="active" ariaCurrentWhenActive="page">{{ i18n.t('nav.practice') }}</a>
+          <a routerLink="/help" routerLinkActive="active" ariaCurrentWhenActive="page">{{ i18n.t('nav.help') }}</a>
+          <button type="button" class="link" (click)="logout()">{{ i18n.t('nav.logout') }}</button>
+        </nav>
+      }
+      <sz-language-switch />
+    </header>
+    <main id="main" tabindex="-1" #main><router-outlet /></main>
+  `
+})
+export class App {
+  protected readonly auth = inject(Auth)
+  protected readonly i18n = inject(I18n)
+  private readonly router = inject(Router)
+  private readonly main = viewChild.required<ElementRef<HTMLElement>>('main')
+  protected readonly isJoin = signal(location.pathname.startsWith('/join/'))
+
+  constructor () {
+    this.router.events.subscribe(event => {
+      if (event instanceof NavigationEnd) this.isJoin.set(event.urlAfterRedirects.startsWith('/join/'))
+    })
+  }
+
+  protected skip (event: Event): void {
+    event.preventDefault()
+    this.main().nativeElement.focus()
+  }
+
+  protected async logout (): Promise<void> {
+    await this.auth.logout().catch(() => undefined)
+    await this.router.navigateByUrl('/login')
+  }
+}

@@ -1,0 +1,5 @@
+import type { Routes } from '@angular/router'
+
+export const practiceRoutes: Routes = [
+  { path: '', loadComponent: () => import('./pages/practice.page').then(m => m.PracticePage) }
+]

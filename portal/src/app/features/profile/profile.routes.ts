@@ -1,0 +1,5 @@
+import type { Routes } from '@angular/router'
+
+export const profileRoutes: Routes = [
+  { path: '', loadComponent: () => import('./pages/profile.page').then(m => m.ProfilePage) }
+]
