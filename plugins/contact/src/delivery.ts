@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { MailService } from '@sprechzimmer/plugin-mail'
+import { recordDeletion } from '@sprechzimmer/core'
 import { ContactMessage } from './entities.js'
 import type { ContactSettings, Locale } from './settings.js'
 
@@ -51,7 +52,7 @@ export async function deliver (app: FastifyInstance, settings: ContactSettings, 
     if (!isPermanent(err)) throw err
     app.log.warn({ contactId: id, err: { message: (err as Error).message } }, 'contact confirmation refused for good by the SMTP server; not retried')
   }
-  await em.nativeDelete(ContactMessage, { id })
+  await recordDeletion(em, 'contact-message', await em.nativeDelete(ContactMessage, { id }))
   app.log.info({ contactId: id }, 'contact message delivered and deleted')
   return 'sent'
 }
@@ -67,5 +68,6 @@ export async function cleanup (app: FastifyInstance): Promise<number> {
        select 1 from pgboss.job j where j.name = ? and j.id = m.id and j.state in ('created', 'retry', 'active')
      ) returning m.id`, [DELIVERY_QUEUE])
   if (rows.length) app.log.warn({ count: rows.length }, 'contact messages deleted undelivered: their delivery failed for good')
+  await recordDeletion(em, 'contact-message', rows.length)
   return rows.length
 }

@@ -43,6 +43,7 @@ t.test('a message reaches CONTACT_TO with everything, the sender gets a confirma
   const log = logs.join('')
   t.match(log, /contact message delivered and deleted/)
   t.notMatch(log, /Erika|Mustermann|erika\.sender|Terminanfrage|dienstags/, 'no name, address, subject or text in the log')
+  t.same(await query(databaseUrl, "select category, count from deletion_log where category = 'contact-message'"), [{ category: 'contact-message', count: 1 }], 'the deletion is in the deletion log, as a count')
 })
 
 t.test('the confirmation is in German for de, for no Accept-Language and for languages other than de/en', async t => {
