@@ -89,7 +89,9 @@ export class P2PCall extends EventTarget {
     if (from.id !== this.peer.id) return
     if (body.ready) {
       if (!body.ack) this.signal({ ready: true, ack: true })
-      this.start()
+      // Only the impolite side offers; the polite one adds its media when the offer comes, so the
+      // two never offer at once and the call needs a single round trip.
+      if (!this.options.polite) this.start()
       return
     }
     if (body.description) {
