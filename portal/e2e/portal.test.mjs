@@ -2,6 +2,7 @@
 // client who came through the join link in a second browser context; every page passes axe.
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { assertAccessible, assertSameOrigin, launchBrowser, recordedContext, startServer } from './harness.mjs'
 
 const PASSWORD = 'a long password 123'
@@ -185,6 +186,17 @@ test('admit: both see the call view', async () => {
   await patient.getByText(/^Connected – picture and sound/).waitFor()
   await patient.getByRole('button', { name: 'Mute microphone' }).click()
   assert.equal(await patient.getByRole('button', { name: 'Unmute microphone' }).getAttribute('aria-pressed'), 'true')
+  // Chat and a document over the call's own data channel, browser to browser.
+  const callChat = patient.locator('form', { has: patient.getByLabel('Message', { exact: true }) })
+  await callChat.getByLabel('Message', { exact: true }).fill('Hallo aus dem Gespräch')
+  await callChat.getByRole('button', { name: 'Send', exact: true }).click()
+  await doctor.getByText('Hallo aus dem Gespräch').waitFor()
+  await doctor.getByLabel('Send a document (PDF or image)').setInputFiles({ name: 'befund.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% Befund e2e\n') })
+  const saved = patient.getByRole('link', { name: 'Save "befund.pdf"' })
+  await saved.waitFor()
+  const [download] = await Promise.all([patient.waitForEvent('download'), saved.click()])
+  assert.equal(download.suggestedFilename(), 'befund.pdf')
+  assert.equal(readFileSync(await download.path(), 'utf8'), '%PDF-1.4\n% Befund e2e\n', 'the document arrives byte for byte')
   await assertAccessible(doctor, '/consultations/:id/call')
   await assertAccessible(patient, '/join/:token in the call')
 })

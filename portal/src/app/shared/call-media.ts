@@ -1,8 +1,10 @@
 import { ChangeDetectionStrategy, Component, DestroyRef, type ElementRef, effect, inject, input, signal, viewChild } from '@angular/core'
+import type { ChatMessage, ReceivedDocument } from '@sprechzimmer/call-client'
 import type { CallSession } from '../core/call/call-starter'
 import { I18n } from '../core/i18n/i18n.service'
 
 type Connection = 'connecting' | 'connected' | 'lost'
+interface Line { mine: boolean, text?: string, document?: { name: string, url: string } }
 
 /** The call itself: the other side's picture and sound, the own preview, microphone and camera switches. */
 @Component({
@@ -18,6 +20,25 @@ type Connection = 'connecting' | 'connected' | 'lost'
       <button type="button" [attr.aria-pressed]="!microphone()" (click)="toggleMicrophone()">{{ i18n.t(microphone() ? 'call.mute' : 'call.unmute') }}</button>
       <button type="button" [attr.aria-pressed]="!camera()" (click)="toggleCamera()">{{ i18n.t(camera() ? 'call.cameraOff' : 'call.cameraOn') }}</button>
     </div>
+    <section class="card" aria-labelledby="call-chat-heading">
+      <h2 id="call-chat-heading">{{ i18n.t('call.chat') }}</h2>
+      <p class="muted">{{ i18n.t('call.chatPrivacy') }}</p>
+      <ul class="list" aria-live="polite">
+        @for (line of lines(); track $index) {
+          <li>
+            <strong>{{ i18n.t(line.mine ? 'call.me' : 'call.other') }}:</strong>
+            @if (line.document) { <a [href]="line.document.url" [download]="line.document.name">{{ i18n.t('call.download', { name: line.document.name }) }}</a> }
+            @else { {{ line.text }} }
+          </li>
+        }
+      </ul>
+      <form (submit)="sendChat($event)">
+        <label>{{ i18n.t('call.message') }} <input name="message" maxlength="1000" autocomplete="off" required></label>
+        <button type="submit" [disabled]="!channelOpen()">{{ i18n.t('call.send') }}</button>
+      </form>
+      <label>{{ i18n.t('call.sendDocument') }} <input type="file" accept="application/pdf,image/*" [disabled]="!channelOpen()" (change)="sendDocument($event)"></label>
+      @if (sending()) { <p role="status" class="muted">{{ i18n.t('call.sending', { percent: sending()! }) }}</p> }
+    </section>
   `
 })
 export class CallMedia {
@@ -28,20 +49,37 @@ export class CallMedia {
   protected readonly connection = signal<Connection>('connecting')
   protected readonly microphone = signal(true)
   protected readonly camera = signal(true)
+  protected readonly lines = signal<Line[]>([])
+  protected readonly channelOpen = signal(false)
+  protected readonly sending = signal<number | null>(null)
+  private readonly urls: string[] = []
 
   constructor () {
     const onState = (event: Event) => {
       const state = (event as CustomEvent<RTCPeerConnectionState>).detail
       this.connection.set(state === 'connected' ? 'connected' : state === 'failed' || state === 'disconnected' ? 'lost' : 'connecting')
     }
+    const onChat = (event: Event) => {
+      const { text, mine } = (event as CustomEvent<ChatMessage>).detail
+      this.lines.update(lines => [...lines, { mine, text }])
+    }
+    const onDocument = (event: Event) => {
+      const document = (event as CustomEvent<ReceivedDocument>).detail
+      const url = URL.createObjectURL(document.blob)
+      this.urls.push(url)
+      this.lines.update(lines => [...lines, { mine: false, document: { name: document.name, url } }])
+    }
+    const onOpen = () => this.channelOpen.set(true)
+    const listeners: Array<[string, (event: Event) => void]> = [['state', onState], ['chat', onChat], ['document', onDocument], ['channel-open', onOpen]]
     effect(onCleanup => {
       const session = this.session()
       this.local().nativeElement.srcObject = session?.localStream ?? null
       this.remote().nativeElement.srcObject = session?.remoteStream ?? null
-      session?.call?.addEventListener('state', onState)
-      onCleanup(() => session?.call?.removeEventListener('state', onState))
+      for (const [type, listener] of listeners) session?.call?.addEventListener(type, listener)
+      onCleanup(() => { for (const [type, listener] of listeners) session?.call?.removeEventListener(type, listener) })
     })
-    inject(DestroyRef).onDestroy(() => this.session()?.call?.removeEventListener('state', onState))
+    // Chat and documents exist only in this page: nothing is left once it closes.
+    inject(DestroyRef).onDestroy(() => { for (const url of this.urls) URL.revokeObjectURL(url) })
   }
 
   protected connectionKey () {
@@ -51,6 +89,33 @@ export class CallMedia {
   protected toggleMicrophone (): void {
     this.microphone.update(on => !on)
     this.session()?.call?.setMicrophone(this.microphone())
+  }
+
+  protected sendChat (event: Event): void {
+    event.preventDefault()
+    const form = event.target as HTMLFormElement
+    const input = form.elements.namedItem('message') as HTMLInputElement
+    const text = input.value.trim()
+    if (!text || !this.session()?.call) return
+    this.session()!.call!.sendChat(text)
+    form.reset()
+  }
+
+  protected async sendDocument (event: Event): Promise<void> {
+    const input = event.target as HTMLInputElement
+    const file = input.files?.[0]
+    const call = this.session()?.call
+    if (!file || !call) return
+    const progress = (e: Event) => { const { sent, size } = (e as CustomEvent<{ sent: number, size: number }>).detail; this.sending.set(Math.round(100 * sent / size)) }
+    call.addEventListener('document-progress', progress)
+    try {
+      await call.sendDocument(file, file.name)
+      this.lines.update(lines => [...lines, { mine: true, text: this.i18n.t('call.documentSent', { name: file.name }) }])
+    } finally {
+      call.removeEventListener('document-progress', progress)
+      this.sending.set(null)
+      input.value = ''
+    }
   }
 
   protected toggleCamera (): void {
