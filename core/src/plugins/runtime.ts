@@ -44,8 +44,9 @@ export default fp<{ config: Config, databaseUrl: string }>(async (app, { config,
     await jobs.work(IP_QUEUE, {}, async () => { await ipAnonymizer.run() })
     // A safety net: once a minute, anything overdue that a lost or failed job left behind is caught up.
     await jobs.schedule(SWEEP_QUEUE, '* * * * *')
-    await service.reconcile()
-    await ipAnonymizer.run()
+    // What fell due while no instance ran is caught up at once, by the sweep job rather than here:
+    // a backlog of thousands must not hold up the start (Fastify gives onReady 10 s).
+    await jobs.send(SWEEP_QUEUE, {})
   })
   app.addHook('preClose', async () => {
     await jobs.stop()
