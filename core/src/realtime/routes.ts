@@ -43,9 +43,14 @@ const routes: FastifyPluginAsync = async (app) => {
   }
 
   app.get('/api/realtime', { websocket: true, schema: { hide: true } }, async (socket, request) => {
+    // Frames can arrive while the socket is being authenticated: keep them until it is.
+    const early: Array<[Buffer, boolean]> = []
+    const keep = (data: Buffer, isBinary: boolean) => { if (early.length < 20) early.push([data, isBinary]) }
+    socket.on('message', keep)
     // Browsers send cookies with cross-site WebSocket handshakes; only our own pages may connect.
     const origin = request.headers.origin
     const who = origin && origin !== allowedOrigin ? null : await identify(request).catch(() => null)
+    socket.off('message', keep)
     if (!who) {
       socket.close(CLOSE_UNAUTHORIZED, 'unauthorized')
       return
@@ -55,7 +60,7 @@ const routes: FastifyPluginAsync = async (app) => {
     // never stored, never logged; a refusal is answered on the socket, which stays open.
     let budget = { left: RELAY_BUDGET.messages, resetAt: Date.now() + RELAY_BUDGET.windowMs }
     const refuseWith = (code: string, message: string) => socket.send(JSON.stringify({ type: 'error', code, message }))
-    socket.on('message', (data: Buffer, isBinary: boolean) => {
+    const onMessage = (data: Buffer, isBinary: boolean) => {
       if (Date.now() > budget.resetAt) budget = { left: RELAY_BUDGET.messages, resetAt: Date.now() + RELAY_BUDGET.windowMs }
       if (--budget.left < 0) return refuseWith('SZ_RATE_LIMITED', 'Too many messages; wait a few seconds')
       if (isBinary) return refuseWith('SZ_MESSAGE_INVALID', 'A message must be JSON text')
@@ -67,7 +72,9 @@ const routes: FastifyPluginAsync = async (app) => {
         app.log.warn({ code: err?.code }, 'realtime message could not be passed on')
         refuseWith('SZ_MESSAGE_FAILED', 'The message could not be passed on; try again')
       })
-    })
+    }
+    socket.on('message', onMessage)
+    for (const [data, isBinary] of early.splice(0)) onMessage(data, isBinary)
     socket.on('close', () => {
       unsubscribe()
       if (!closing && who.kind === 'participant' && app.realtime.connectionsOf(who.participant) === 0) {
