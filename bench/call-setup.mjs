@@ -4,13 +4,12 @@
 // Same run, same two Chromium instances, loopback only.
 //   npm run build && node bench/call-setup.mjs        (BENCH_CALL_RUNS, default 7)
 import { performance } from 'node:perf_hooks'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
-import { buildApp, loadConfig } from '@sprechzimmer/core'
+import { buildApp, freePort, loadConfig } from '@sprechzimmer/core'
 import { databaseServer, freshDatabase } from './lib/database.mjs'
 
 const RUNS = Number(process.env.BENCH_CALL_RUNS ?? 7)
@@ -18,7 +17,7 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
   '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection']
 const pagePlugin = fileURLToPath(new URL('../call-client/test/fixtures/call-page.plugin.mjs', import.meta.url))
 
-const port = await new Promise(resolve => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) }) })
+const port = await freePort()
 const base = `http://127.0.0.1:${port}`
 const server = await databaseServer()
 const database = await freshDatabase(server.url, 'call')

@@ -1,26 +1,16 @@
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { build, provider, as, schedule, inMinutes, setFinalTeardown } from '@sprechzimmer/core/testing'
+import { build, provider, as, schedule, inMinutes, setFinalTeardown, freePort } from '@sprechzimmer/core/testing'
 
 setFinalTeardown(fn => t.teardown(fn))
 const pagePlugin = fileURLToPath(new URL('./fixtures/call-page.plugin.mjs', import.meta.url))
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection']
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    }).on('error', reject)
-  })
-}
 
 /** Debian's coturn with the TURN REST API (shared secret), loopback only. */
 async function startCoturn (t: Test, secret: string): Promise<number> {

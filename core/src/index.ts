@@ -1,6 +1,6 @@
 export { buildApp, type App, type BuildOptions } from './app.js'
 export { loadConfig, parseDuration, ConfigError, type Config } from './config.js'
-export { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded.js'
+export { startEmbeddedDatabase, freePort, type EmbeddedDatabase } from './db/embedded.js'
 export { errors, type CodedError } from './errors.js'
 export { LIFECYCLE_EVENTS, type LifecycleEventType, type LifecycleNotice, type LifecycleHandler, type InvitationIssued } from './lifecycle/events.js'
 export { consultationMachine, MACHINE_VERSION } from './lifecycle/machine.js'

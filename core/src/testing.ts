@@ -226,3 +226,5 @@ export async function realtime (app: App, headers: Record<string, string>): Prom
     }
   }
 }
+
+export { freePort } from './db/embedded.js'

@@ -1,13 +1,12 @@
 import t from 'tap'
 import { spawn, execFile } from 'node:child_process'
-import { createServer } from 'node:net'
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SMTPServer } from 'smtp-server'
 import WebSocket from 'ws'
-import { testDatabase, practiceInput, eventually } from './helpers.js'
+import { testDatabase, practiceInput, eventually, freePort } from './helpers.js'
 
 /**
  * The whole flow over real HTTP against the built server (core/dist/server.js with the mail plugin,
@@ -28,14 +27,6 @@ const canary = {
   waitingName: 'Canary Wartezimmername',
   chat: 'Canary chat Bauchschmerzen 0815',
   chatAfterAdmission: 'Canary chat im Gespraech 4711'
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()))
-  const { port } = server.address() as { port: number }
-  await new Promise(resolve => server.close(resolve))
-  return port
 }
 
 function filesUnder (dir: string): string[] {

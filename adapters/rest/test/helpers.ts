@@ -1,6 +1,5 @@
 import tap from 'tap'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import { createServer as createNetServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import pg from 'pg'
@@ -97,15 +96,6 @@ export async function receiver (t: { teardown (fn: () => unknown): void }, port 
   const r = await new Receiver().start(port)
   t.teardown(() => r.stop())
   return r
-}
-
-/** A loopback port that nothing listens on (yet). */
-export async function freePort (): Promise<number> {
-  const server = createNetServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>(resolve => server.close(() => resolve()))
-  return port
 }
 
 /** What docs/webhooks.md tells receivers to do. */

@@ -9,7 +9,8 @@ export interface EmbeddedDatabase {
   stop (): Promise<void>
 }
 
-async function freePort (): Promise<number> {
+/** A loopback port that nothing listens on (yet). */
+export async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)

@@ -1,6 +1,5 @@
 import tap from 'tap'
 import { fileURLToPath } from 'node:url'
-import { createServer } from 'node:net'
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server'
 import { simpleParser, type ParsedMail } from 'mailparser'
 import ical from 'node-ical'
@@ -76,15 +75,6 @@ export async function catcher (t: { teardown (fn: () => unknown): void }, port =
   const c = await new MailCatcher().start(port, options)
   t.teardown(() => c.stop())
   return c
-}
-
-/** A loopback port that nothing listens on (yet). */
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>(resolve => server.close(() => resolve()))
-  return port
 }
 
 /** The app with the mail plugin, sending to `smtpUrl`. */
