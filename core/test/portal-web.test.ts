@@ -26,6 +26,7 @@ t.test('serves the portal build with a strict CSP and an SPA fallback for naviga
   t.equal(root.body, INDEX)
   t.match(root.headers['content-type'], /text\/html/)
   t.equal(root.headers['cache-control'], 'no-cache')
+  t.equal((await app.inject({ method: 'GET', url: '/', headers: { accept: '*/*' } })).body, INDEX, 'the start page also for clients that accept anything (curl)')
   const csp = String(root.headers['content-security-policy'])
   t.match(csp, /default-src 'self'/)
   t.match(csp, /script-src 'self'(;|$)/, 'no inline or remote scripts')

@@ -66,7 +66,8 @@ const portalWeb: FastifyPluginAsync<PortalWebOptions> = async (app, { dir, publi
       reply.header('cache-control', HASHED.test(path) ? 'public, max-age=31536000, immutable' : 'public, max-age=0, must-revalidate')
       return reply.sendFile(path.slice(1))
     }
-    const navigation = (request.headers.accept ?? '').includes('text/html')
+    // The start page is always the app; deep links only for navigations (a script asking for a missing file gets 404).
+    const navigation = path === '/' || path === '/index.html' || (request.headers.accept ?? '').includes('text/html')
     if (!navigation || extname(path) !== '') return reply.callNotFound()
     reply.header('cache-control', 'no-cache')
     return reply.sendFile('index.html')
