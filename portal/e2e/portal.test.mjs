@@ -184,6 +184,7 @@ test('admit: both see the call view', async () => {
   await Promise.all([decoding(doctor), decoding(patient)])
   await doctor.getByText(/^Connected – picture and sound/).waitFor()
   await patient.getByText(/^Connected – picture and sound/).waitFor()
+  await patient.getByText(/^Connection quality: (good|fair|poor) \(direct\)$/).waitFor()
   await patient.getByRole('button', { name: 'Mute microphone' }).click()
   assert.equal(await patient.getByRole('button', { name: 'Unmute microphone' }).getAttribute('aria-pressed'), 'true')
   // Chat and a document over the call's own data channel, browser to browser.

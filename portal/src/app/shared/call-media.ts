@@ -1,5 +1,5 @@
 import { ChangeDetectionStrategy, Component, DestroyRef, type ElementRef, effect, inject, input, signal, viewChild } from '@angular/core'
-import type { ChatMessage, ReceivedDocument } from '@sprechzimmer/call-client'
+import type { CallQuality, ChatMessage, ReceivedDocument } from '@sprechzimmer/call-client'
 import type { CallSession } from '../core/call/call-starter'
 import { I18n } from '../core/i18n/i18n.service'
 
@@ -12,6 +12,9 @@ interface Line { mine: boolean, text?: string, document?: { name: string, url: s
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <p role="status" class="call-connection">{{ i18n.t(connectionKey()) }}</p>
+    @if (quality(); as q) {
+      <p class="muted call-quality">{{ i18n.t('call.quality', { level: i18n.t(qualityKey(q.level)), path: i18n.t(q.path === 'relay' ? 'call.pathRelay' : 'call.pathDirect') }) }}</p>
+    }
     <div class="call-videos">
       <video #remote class="video remote-video" autoplay playsinline [attr.aria-label]="i18n.t('call.remoteVideo')"></video>
       <video #local class="video" autoplay muted playsinline [attr.aria-label]="i18n.t('call.localPreview')"></video>
@@ -52,6 +55,7 @@ export class CallMedia {
   protected readonly lines = signal<Line[]>([])
   protected readonly channelOpen = signal(false)
   protected readonly sending = signal<number | null>(null)
+  protected readonly quality = signal<CallQuality | null>(null)
   private readonly urls: string[] = []
 
   constructor () {
@@ -78,8 +82,17 @@ export class CallMedia {
       for (const [type, listener] of listeners) session?.call?.addEventListener(type, listener)
       onCleanup(() => { for (const [type, listener] of listeners) session?.call?.removeEventListener(type, listener) })
     })
+    // The quality reading every few seconds, once connected.
+    const timer = setInterval(() => {
+      const call = this.session()?.call
+      if (call && this.connection() === 'connected') void call.quality().then(q => this.quality.set(q.level === 'unknown' ? null : q)).catch(() => {})
+    }, 2000)
     // Chat and documents exist only in this page: nothing is left once it closes.
-    inject(DestroyRef).onDestroy(() => { for (const url of this.urls) URL.revokeObjectURL(url) })
+    inject(DestroyRef).onDestroy(() => { clearInterval(timer); for (const url of this.urls) URL.revokeObjectURL(url) })
+  }
+
+  protected qualityKey (level: CallQuality['level']) {
+    return level === 'good' ? 'call.qualityGood' as const : level === 'fair' ? 'call.qualityFair' as const : 'call.qualityPoor' as const
   }
 
   protected connectionKey () {
