@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SMTPServer } from 'smtp-server'
 import WebSocket from 'ws'
+import pg from 'pg'
 import { testDatabase, practiceInput, eventually, freePort } from './helpers.js'
 
 /**
@@ -36,8 +37,33 @@ function filesUnder (dir: string): string[] {
   })
 }
 
-function pgDump (url: string): Promise<string> {
+function pgDumpWith (url: string): Promise<string> {
   return new Promise((resolve, reject) => execFile(PG_DUMP, ['--no-owner', '--inserts', '-d', url], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout) => err ? reject(err) : resolve(stdout)))
+}
+
+/**
+ * The whole database as text. Debian's pg_dump 15 refuses newer servers (the embedded PostgreSQL of
+ * `npm test` without DATABASE_URL is 18): then every row of every table of every schema is written as
+ * the same INSERT statements that `pg_dump --inserts` writes (the data part of a dump).
+ */
+async function pgDump (url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const { rows: [{ major }] } = await client.query("SELECT current_setting('server_version_num')::int / 10000 AS major")
+    if (major <= 15) return await pgDumpWith(url)
+    const { rows: tables } = await client.query(`SELECT format('%I.%I', table_schema, table_name) AS name FROM information_schema.tables
+      WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`)
+    let dump = ''
+    for (const { name } of tables) {
+      // The same shape as pg_dump --inserts: INSERT INTO schema.table VALUES ('quoted', …);
+      const { rows } = await client.query(`SELECT 'INSERT INTO ${name} VALUES (' || (SELECT string_agg(quote_nullable(c.value), ', ') FROM json_each_text(row_to_json(t)) AS c) || ');' AS line FROM ${name} AS t`)
+      dump += `-- Data for ${name}\n` + rows.map((r: { line: string }) => r.line).join('\n') + '\n'
+    }
+    return dump
+  } finally {
+    await client.end()
+  }
 }
 
 function socket (url: string, headers: Record<string, string>) {
