@@ -6,25 +6,14 @@ import { performance } from 'node:perf_hooks'
 import pg from 'pg'
 import { buildApp, loadConfig } from '@sprechzimmer/core'
 import { databaseServer, freshDatabase } from './lib/database.mjs'
+import { overduePurgesSql } from '@sprechzimmer/core/testing'
 
 const COUNT = Number(process.env.BENCH_PURGE_COUNT ?? 10_000)
 const CONCURRENCY = Number(process.env.BENCH_PURGE_CONCURRENCY ?? 8)
 
 async function seed (db, practiceId, providerId) {
   await db.query('delete from consultation')
-  await db.query(`
-    with c as (
-      insert into consultation (id, created_at, updated_at, practice_id, provider_id, title, start_at, end_at, state, snapshot, machine_version, ended_at, due_at)
-      select gen_random_uuid(), now(), now(), $1, $2, 'Termin ' || n, now() - interval '3 hours', now() - interval '2 hours', 'ended',
-             '{"value":"ended","context":{"noShow":false,"endReason":"provider"}}', '1', now() - interval '2 hours', now() - interval '1 hour'
-        from generate_series(1, ${COUNT}) n
-      returning id),
-    i as (
-      insert into invitation (id, created_at, updated_at, consultation_id, email, token_hash)
-      select gen_random_uuid(), now(), now(), c.id, 'client-' || c.id || '@example.org', md5(c.id::text) || md5(c.id::text || 'x') from c
-      returning id, consultation_id)
-    insert into participant (id, created_at, updated_at, consultation_id, invitation_id, display_name, status, waiting_since)
-    select gen_random_uuid(), now(), now(), i.consultation_id, i.id, null, 'left', now() - interval '3 hours' from i`, [practiceId, providerId])
+  await db.query(overduePurgesSql(COUNT), [practiceId, providerId])
   await db.query('vacuum analyze consultation, invitation, participant')
   return (await db.query("select id from consultation where state = 'ended'")).rows.map(r => r.id)
 }

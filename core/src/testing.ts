@@ -228,3 +228,23 @@ export async function realtime (app: App, headers: Record<string, string>): Prom
 }
 
 export { freePort } from './db/embedded.js'
+
+/**
+ * SQL that inserts `count` ended consultations overdue for purge, each with an invitation and a
+ * participant ($1 practice id, $2 provider id): the purge test and the purge bench seed with it.
+ */
+export function overduePurgesSql (count: number): string {
+  return `
+    with c as (
+      insert into consultation (id, created_at, updated_at, practice_id, provider_id, title, start_at, end_at, state, snapshot, machine_version, ended_at, due_at)
+      select gen_random_uuid(), now(), now(), $1, $2, 'Termin ' || n, now() - interval '3 hours', now() - interval '2 hours', 'ended',
+             '{"value":"ended","context":{"noShow":false,"endReason":"provider"}}', '1', now() - interval '2 hours', now() - interval '1 hour'
+        from generate_series(1, ${Math.floor(count)}) n
+      returning id),
+    i as (
+      insert into invitation (id, created_at, updated_at, consultation_id, email, token_hash)
+      select gen_random_uuid(), now(), now(), c.id, 'client-' || c.id || '@example.org', md5(c.id::text) || md5(c.id::text || 'x') from c
+      returning id, consultation_id)
+    insert into participant (id, created_at, updated_at, consultation_id, invitation_id, display_name, status, waiting_since)
+    select gen_random_uuid(), now(), now(), i.consultation_id, i.id, null, 'left', now() - interval '3 hours' from i`
+}

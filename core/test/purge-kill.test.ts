@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import { testDatabase, practiceInput, eventually } from './helpers.js'
+import { testDatabase, practiceInput, eventually, overduePurgesSql } from './helpers.js'
 
 /**
  * kill -9 in the middle of a purge sweep: the built server (core/dist/server.js) starts with many
@@ -45,19 +45,7 @@ t.test('a purge sweep killed with SIGKILL resumes after a restart and purges eve
   t.equal(await first.exited, 0)
 
   // COUNT ended consultations, overdue for purge, each with an invitation and a participant.
-  await db.query(`
-    with c as (
-      insert into consultation (id, created_at, updated_at, practice_id, provider_id, title, start_at, end_at, state, snapshot, machine_version, ended_at, due_at)
-      select gen_random_uuid(), now(), now(), $1, $2, 'Termin ' || n, now() - interval '3 hours', now() - interval '2 hours', 'ended',
-             '{"value":"ended","context":{"noShow":false,"endReason":"provider"}}', '1', now() - interval '2 hours', now() - interval '1 hour'
-        from generate_series(1, ${COUNT}) n
-      returning id),
-    i as (
-      insert into invitation (id, created_at, updated_at, consultation_id, email, token_hash)
-      select gen_random_uuid(), now(), now(), c.id, 'client-' || c.id || '@example.org', md5(c.id::text) || md5(c.id::text || 'x') from c
-      returning id, consultation_id)
-    insert into participant (id, created_at, updated_at, consultation_id, invitation_id, display_name, status, waiting_since)
-    select gen_random_uuid(), now(), now(), i.consultation_id, i.id, null, 'left', now() - interval '3 hours' from i`, [user.practiceId, user.id])
+  await db.query(overduePurgesSql(COUNT), [user.practiceId, user.id])
   const purged = async () => Number((await db.query("select count(*) from consultation where state = 'purged'")).rows[0].count)
 
   // Second start: the start-up sweep purges one consultation after another; kill it mid-way.
