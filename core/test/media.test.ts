@@ -61,7 +61,7 @@ t.test('the active media provider is driven by the lifecycle: room at opening, a
   await as(app, me)('POST', `/api/consultations/${id}/participants/${entered.participantId}/admit`)
   await eventually(async () => (await calls()).some(c => c[0] === 'admit' && c[2] === entered.participantId))
   const info = await app.inject({ method: 'GET', url: '/api/participant/media', headers: { authorization: `Bearer ${entered.credential}` } })
-  t.same(info.json(), { room: `room-${id}`, token: `token-${entered.participantId}`, provider: 'recording', iceServers: [] })
+  t.same(info.json(), { room: `room-${id}`, token: `token-${entered.participantId}`, provider: 'recording', self: { kind: 'participant', id: entered.participantId }, iceServers: [] })
 
   await app.inject({ method: 'POST', url: '/api/participant/leave', headers: { authorization: `Bearer ${entered.credential}` } })
   await eventually(async () => (await calls()).some(c => c[0] === 'leave' && c[2] === entered.participantId))

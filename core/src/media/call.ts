@@ -15,6 +15,7 @@ const OPEN = new Set(['waiting', 'live'])
 
 const CallInfo = Type.Object({
   provider: Type.String({ description: 'Which media provider runs the call: `p2p` (browser to browser) or `janus`' }),
+  self: Type.Object({ kind: Type.Union([Type.Literal('provider'), Type.Literal('participant')]), id: Type.String() }, { description: 'Who the caller is in the call: the id others address signals to' }),
   iceServers: Type.Array(Type.Object({
     urls: Type.Array(Type.String()),
     username: Type.Optional(Type.String()),
@@ -46,7 +47,8 @@ export default fp(async (appRaw: FastifyInstance) => {
     try {
       await app.media.admit?.(c, holder)
       const info = await app.media.joinInfo(c, holder)
-      return { ...info, provider: app.media.name, iceServers: iceServersFor(app.config, holder.id) }
+      // A provider may run some calls itself and leave others to the browsers (`provider` in its answer).
+      return { provider: app.media.name, ...info, self: holder, iceServers: iceServersFor(app.config, holder.id) }
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode) throw err
       app.log.error({ err, consultationId: c.id }, 'media provider failed')
