@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -10,6 +11,7 @@ import { Participant } from '../modules/join/participant.entity.js'
 import { IdParams } from '../modules/consultation/schemas.js'
 import type { LifecycleNotice } from '../lifecycle/events.js'
 import { iceServersFor } from './ice.js'
+import type { CallHolder } from '../plugins/host.js'
 
 const OPEN = new Set(['waiting', 'live'])
 
@@ -43,15 +45,34 @@ export default fp(async (appRaw: FastifyInstance) => {
     })
   }
 
-  async function callInfo (c: Consultation, holder: { id: string, kind: 'provider' | 'participant' }) {
+  /**
+   * Lets the holder into the provider's room. When the provider moves the call (its answer differs from
+   * the stored room record), the new record is stored under the row lock and everyone in the call is
+   * told to fetch their connection data again (`call.changed`), after the commit.
+   */
+  async function enter (c: Consultation, holder: CallHolder): Promise<Consultation> {
+    if (!app.media.admit) return c
+    const people = 1 + await app.orm.em.fork().count(Participant, { consultation: c.id, status: 'admitted' })
+    const moved = await app.media.admit({ id: c.id, media: c.media, people }, holder)
+    if (!moved || isDeepStrictEqual(moved, c.media)) return c
+    return await app.orm.em.fork().transactional(async (tx: EntityManager) => {
+      const locked = await app.consultationLifecycle.lock(tx, { id: c.id })
+      if (!locked || !OPEN.has(locked.state) || isDeepStrictEqual(moved, locked.media)) return locked ?? c
+      locked.media = moved
+      await app.realtime.publish(tx, { practice: locked.practice, consultation: locked.id }, { type: 'call.changed', consultationId: locked.id })
+      return locked
+    })
+  }
+
+  async function callInfo (found: Consultation, holder: CallHolder) {
     try {
-      await app.media.admit?.(c, holder)
+      const c = await enter(found, holder)
       const info = await app.media.joinInfo(c, holder)
       // A provider may run some calls itself and leave others to the browsers (`provider` in its answer).
       return { provider: app.media.name, ...info, self: holder, iceServers: iceServersFor(app.config, holder.id) }
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode) throw err
-      app.log.error({ err, consultationId: c.id }, 'media provider failed')
+      app.log.error({ err, consultationId: found.id }, 'media provider failed')
       throw new errors.mediaUnavailable()
     }
   }
@@ -84,7 +105,7 @@ export default fp(async (appRaw: FastifyInstance) => {
     const c = await withRoom(em, notice.consultationId)
     // A late notice must not let back in someone who has left since.
     const participant = await em.findOne(Participant, { id: String(notice.data.participantId) }, { fields: ['status'] })
-    if (c?.media && OPEN.has(c.state) && participant?.status === 'admitted') await app.media.admit?.(c, { id: participant.id, kind: 'participant' })
+    if (c?.media && OPEN.has(c.state) && participant?.status === 'admitted') await enter(c, { id: participant.id, kind: 'participant' })
   })
   app.lifecycle.on('participant.left', async notice => {
     const c = await load(notice)

@@ -8,6 +8,8 @@ import type { Config } from '../config.js'
 /** Who connects to a call: a provider of the practice (user id) or an admitted participant. */
 export interface CallHolder { id: string, kind: 'provider' | 'participant' }
 type RoomOf = { id: string, media?: Record<string, unknown> | null }
+/** A consultation with the number of people admitted to its call (the practice's providers count as one). */
+type CallOf = RoomOf & { people: number }
 
 /**
  * What a media provider offers core and the portal; `p2p` is built in, media-janus replaces it.
@@ -19,8 +21,12 @@ export interface MediaProvider {
   createRoom (consultation: { id: string }): Promise<Record<string, unknown>>
   /** What a holder's browser needs to connect (room, token); core adds the ICE servers. */
   joinInfo (consultation: RoomOf, holder: CallHolder): Promise<Record<string, unknown>>
-  /** Lets the holder into the room (called for providers and for admitted participants only). */
-  admit? (consultation: RoomOf, holder: CallHolder): Promise<void>
+  /**
+   * Lets the holder into the room (called for providers and for admitted participants only). May answer
+   * a changed room record when the call has to move (a media server taking over once a third person is
+   * in): core stores it and tells everyone in the call to fetch their connection data again.
+   */
+  admit? (consultation: CallOf, holder: CallHolder): Promise<Record<string, unknown> | void>
   leave? (consultation: RoomOf, holder: CallHolder): Promise<void>
   /** Tears the room down when the consultation ends or is cancelled. */
   destroyRoom (consultation: RoomOf): Promise<void>

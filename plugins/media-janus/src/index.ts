@@ -12,6 +12,8 @@ export interface JanusSettings {
   adminKey?: string
   /** Most publishers per room (JANUS_MAX_PUBLISHERS, default 6). */
   maxPublishers: number
+  /** Which calls go through Janus (JANUS_FOR): `group` (default) once a third person is in, else browser to browser; `all` every call. */
+  callsFor: 'group' | 'all'
 }
 
 export function janusSettings (env: NodeJS.ProcessEnv = process.env): JanusSettings {
@@ -22,7 +24,9 @@ export function janusSettings (env: NodeJS.ProcessEnv = process.env): JanusSetti
   if (!/^wss?:\/\//.test(publicUrl)) throw new ConfigError('JANUS_PUBLIC_URL: must be a ws:// or wss:// address')
   const maxPublishers = Number(get('JANUS_MAX_PUBLISHERS') ?? '6')
   if (!Number.isInteger(maxPublishers) || maxPublishers < 2 || maxPublishers > 50) throw new ConfigError('JANUS_MAX_PUBLISHERS: a whole number from 2 to 50')
-  return { url, publicUrl, adminKey: get('JANUS_ADMIN_KEY'), maxPublishers }
+  const callsFor = get('JANUS_FOR') ?? 'group'
+  if (callsFor !== 'group' && callsFor !== 'all') throw new ConfigError('JANUS_FOR: `group` (calls of three or more people) or `all`')
+  return { url, publicUrl, adminKey: get('JANUS_ADMIN_KEY'), maxPublishers, callsFor }
 }
 
 /** Janus's VideoRoom error codes that mean "already so": these make each step idempotent. */
@@ -35,7 +39,8 @@ interface VideoRoomHandle {
 }
 
 /**
- * One Janus VideoRoom per consultation. The room id, its secret and pin and each holder's token are
+ * One Janus VideoRoom per consultation. Two people talk browser to browser (p2p) unless JANUS_FOR=all;
+ * the room is made ready anyway, and the call moves into it for good once a third person is admitted. The room id, its secret and pin and each holder's token are
  * derived from SESSION_SECRET and the ids, so nothing secret is stored: the database keeps only the
  * room number (technical data, erased at purge). Rooms are private, require end-to-end encryption,
  * admit only listed tokens, and refuse recording (record off, lock_record on, secret server-only).
@@ -50,6 +55,7 @@ export function createJanusMedia (config: Pick<Config, 'sessionSecret'>, setting
   const tokenOf = (c: { id: string }, holder: CallHolder) => derive('token', `${c.id}:${holder.kind}:${holder.id}`)
   const secretOf = (c: { id: string }) => derive('secret', c.id)
   const pinOf = (c: { id: string }) => derive('pin', c.id).slice(0, 24)
+  const inJanus = (c: { media?: Record<string, unknown> | null }) => c.media?.['group'] === true
 
   async function videoRoom (): Promise<VideoRoomHandle> {
     handle ??= (async () => {
@@ -88,16 +94,19 @@ export function createJanusMedia (config: Pick<Config, 'sessionSecret'>, setting
         publishers: settings.maxPublishers, record: false, lock_record: true, allowed: [], permanent: false,
         ...(settings.adminKey ? { admin_key: settings.adminKey } : {})
       }, [ROOM_EXISTS])
-      return { provider: 'janus', room }
+      return { provider: 'janus', room, group: settings.callsFor === 'all' }
     },
     async admit (c, holder) {
+      // Everyone's token is listed from their admission on, so a move into the room needs no further step.
       await request({ request: 'allowed', room: roomOf(c.id), secret: secretOf(c), action: 'add', allowed: [tokenOf(c, holder)] })
+      if (!inJanus(c) && c.people > 2) return { ...c.media, provider: 'janus', room: roomOf(c.id), group: true }
     },
     async leave (c, holder) {
       await request({ request: 'allowed', room: roomOf(c.id), secret: secretOf(c), action: 'remove', allowed: [tokenOf(c, holder)] }, [NO_SUCH_ROOM])
     },
     async joinInfo (c, holder) {
-      return { url: settings.publicUrl, room: roomOf(c.id), pin: pinOf(c), token: tokenOf(c, holder), e2ee: true }
+      if (!inJanus(c)) return { provider: 'p2p' }
+      return { provider: 'janus', url: settings.publicUrl, room: roomOf(c.id), pin: pinOf(c), token: tokenOf(c, holder), e2ee: true }
     },
     async destroyRoom (c) {
       await request({ request: 'destroy', room: roomOf(c.id), secret: secretOf(c), permanent: false }, [NO_SUCH_ROOM])

@@ -1,8 +1,8 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import Janode from 'janode'
 import VideoRoomPlugin from 'janode/plugins/videoroom'
 import { fileURLToPath } from 'node:url'
-import { build, provider, as, schedule, inMinutes, eventually, setFinalTeardown } from '@sprechzimmer/core/testing'
+import { build, provider, as, schedule, inMinutes, eventually, realtime, setFinalTeardown } from '@sprechzimmer/core/testing'
 import { startJanus } from './janus-server.js'
 
 setFinalTeardown(fn => t.teardown(fn))
@@ -23,12 +23,18 @@ async function client (url: string) {
   return { vr, attempt, close: async () => { await session.destroy().catch(() => {}); await connection.close().catch(() => {}) } }
 }
 
-t.test('a private end-to-end-encrypted room per consultation that admits only admitted holders and never records', async t => {
+/** Points the plugin at a fresh Janus, with the other settings given, for the one test. */
+async function janusFor (t: Test, env: Record<string, string> = {}) {
   const janus = await startJanus()
   t.teardown(janus.stop)
-  process.env.JANUS_URL = janus.url
-  process.env.JANUS_ADMIN_KEY = janus.adminKey
-  t.teardown(() => { delete process.env.JANUS_URL; delete process.env.JANUS_ADMIN_KEY })
+  const settings: Record<string, string> = { JANUS_URL: janus.url, JANUS_ADMIN_KEY: janus.adminKey, ...env }
+  Object.assign(process.env, settings)
+  t.teardown(() => { for (const name of Object.keys(settings)) delete process.env[name] })
+  return janus
+}
+
+t.test('a private end-to-end-encrypted room per consultation that admits only admitted holders and never records', async t => {
+  const janus = await janusFor(t, { JANUS_FOR: 'all' })
 
   const { app } = await build(t, { plugins: [pluginEntry] })
   const browser = await client(janus.url)
@@ -76,3 +82,39 @@ t.test('a private end-to-end-encrypted room per consultation that admits only ad
   t.pass('the room is destroyed when the consultation ends')
 })
 
+
+t.test('two people talk browser to browser; the call moves into the encrypted room for good when a third is admitted', async t => {
+  const janus = await janusFor(t)
+  const { app } = await build(t, { plugins: [pluginEntry] })
+  const browser = await client(janus.url)
+  t.teardown(browser.close)
+  const me = await provider(app)
+  const { id, tokens: [first, second] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50), emails: ['a@example.org', 'b@example.org'] })
+  const enter = async (token: string) => (await app.inject({ method: 'POST', url: `/api/join/${token}`, payload: { displayName: 'X' } })).json()
+  const [maria, jonas] = [await enter(first), await enter(second)]
+  const mediaOf = async (who: { credential: string }) => (await app.inject({ method: 'GET', url: '/api/participant/media', headers: { authorization: `Bearer ${who.credential}` } })).json()
+
+  await as(app, me)('POST', `/api/consultations/${id}/participants/${maria.participantId}/admit`)
+  t.match(await mediaOf(maria), { provider: 'p2p', self: { kind: 'participant', id: maria.participantId } }, 'two people: browser to browser')
+  t.notOk((await mediaOf(maria)).pin, 'no room data while the call is not in the room')
+  const room = (await as(app, me)('GET', `/api/consultations/${id}/media`)).json()
+  t.equal(room.provider, 'p2p')
+
+  const desk = await realtime(app, { cookie: me.cookie })
+  const mariasSocket = await realtime(app, { authorization: `Bearer ${maria.credential}` })
+  t.teardown(() => { desk.close(); mariasSocket.close() })
+  await as(app, me)('POST', `/api/consultations/${id}/participants/${jonas.participantId}/admit`)
+  t.match(await desk.next('call.changed'), { consultationId: id }, 'the practice is told to fetch the connection data again')
+  t.match(await mariasSocket.next('call.changed'), { consultationId: id }, 'so is the client already in the call')
+
+  const [hers, his, mine] = [await mediaOf(maria), await mediaOf(jonas), (await as(app, me)('GET', `/api/consultations/${id}/media`)).json()]
+  for (const info of [hers, his, mine]) t.match(info, { provider: 'janus', e2ee: true, room: hers.room, pin: hers.pin })
+  t.equal(new Set([hers.token, his.token, mine.token]).size, 3, 'a token each')
+  const join = (token: string) => browser.attempt({ request: 'join', ptype: 'publisher', room: hers.room, display: 'x', pin: hers.pin, token })
+  t.equal(await join(hers.token), 0, 'the client admitted before the move is on the list too')
+
+  await app.inject({ method: 'POST', url: '/api/participant/leave', headers: { authorization: `Bearer ${jonas.credential}` } })
+  await eventually(async () => (await as(app, me)('GET', `/api/consultations/${id}/participants`)).json().some((p: any) => p.status === 'left'))
+  t.equal((await mediaOf(maria)).provider, 'janus', 'back to two people, the call stays in the room (no second move)')
+  t.equal(desk.messages.filter(m => m.type === 'call.changed').length, 1, 'exactly one move was announced')
+})
