@@ -142,6 +142,11 @@ export class P2PCall extends EventTarget {
     await sender?.replaceTrack(track)
   }
 
+  /** Another microphone, without renegotiating. */
+  async replaceAudioTrack (track: MediaStreamTrack): Promise<void> {
+    await this.connection.getSenders().find(s => s.track?.kind === 'audio')?.replaceTrack(track)
+  }
+
   async quality (): Promise<CallQuality> {
     const report = await this.connection.getStats()
     let roundTripMs: number | null = null

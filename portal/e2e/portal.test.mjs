@@ -187,6 +187,11 @@ test('admit: both see the call view', async () => {
   await patient.getByText(/^Connection quality: (good|fair|poor) \(direct\)$/).waitFor()
   await patient.getByRole('button', { name: 'Mute microphone' }).click()
   assert.equal(await patient.getByRole('button', { name: 'Unmute microphone' }).getAttribute('aria-pressed'), 'true')
+  // Screen sharing replaces the camera in the running connection, and ends back on the camera.
+  await doctor.getByRole('button', { name: 'Share screen' }).click()
+  assert.equal(await doctor.getByRole('button', { name: 'Stop sharing' }).getAttribute('aria-pressed'), 'true')
+  await doctor.getByRole('button', { name: 'Stop sharing' }).click()
+  await doctor.getByRole('button', { name: 'Share screen' }).waitFor()
   // Chat and a document over the call's own data channel, browser to browser.
   const callChat = patient.locator('form', { has: patient.getByLabel('Message', { exact: true }) })
   await callChat.getByLabel('Message', { exact: true }).fill('Hallo aus dem Gespräch')

@@ -1,27 +1,52 @@
-import { InjectionToken } from '@angular/core'
-import type { P2PCall } from '@sprechzimmer/call-client'
-import { startP2PCall } from './p2p-call'
+import { InjectionToken, type Signal } from '@angular/core'
+import type { CallQuality } from '@sprechzimmer/call-client'
+import { startCall } from './call-session'
+import { CallStartError } from './connector'
+export { CallStartError }
 
-/** What the call view needs from a media implementation. */
+/** The message for a call that could not start. */
+export function callFailure (err: unknown): 'call.failed' | 'call.e2eeUnsupported' | 'call.devicesFailed' {
+  if (!(err instanceof CallStartError)) return 'call.failed'
+  return err.reason === 'e2ee-unsupported' ? 'call.e2eeUnsupported' : err.reason === 'devices' ? 'call.devicesFailed' : 'call.failed'
+}
+
+/** What the call view uses of a connection; the two-party and the group call both offer it. */
+export interface CallConnection extends EventTarget {
+  sendChat (text: string): void
+  sendDocument (file: Blob, name: string): Promise<void>
+  setMicrophone (on: boolean): void
+  setCamera (on: boolean): void
+  replaceVideoTrack (track: MediaStreamTrack): Promise<void>
+  replaceAudioTrack? (track: MediaStreamTrack): Promise<void>
+  quality (): Promise<CallQuality>
+  close (): void
+}
+
+/** One other person's picture and sound; `id` is their participant or user id. */
+export interface RemoteFeed { id: string, kind: 'provider' | 'participant', stream: MediaStream }
+
+/** A running call. The connection underneath may change (the call moves into the media server). */
 export interface CallSession {
-  /** The local camera/microphone, for the preview. */
-  readonly localStream: MediaStream | null
-  /** The other side's audio and video; tracks arrive once the call connects. */
-  readonly remoteStream: MediaStream | null
-  /** The connection itself (mute, camera, chat, documents, quality), when there is one. */
-  readonly call: P2PCall | null
+  /** The own camera (or shared screen) and microphone, for the preview. */
+  readonly localStream: Signal<MediaStream | null>
+  readonly remotes: Signal<RemoteFeed[]>
+  readonly connection: Signal<CallConnection | null>
+  /** True while the call runs through the media server with end-to-end encryption. */
+  readonly group: Signal<boolean>
+  readonly sharingScreen: Signal<boolean>
+  /** Another camera or microphone (a `deviceId` from enumerateDevices). */
+  useDevice (kind: 'videoinput' | 'audioinput', deviceId: string): Promise<void>
+  shareScreen (): Promise<void>
+  stopSharing (): Promise<void>
   hangUp (): void
 }
 
 export interface CallContext { consultationId: string, role: 'provider' | 'participant' }
 
-/**
- * The call views ask this for a session. The default is the built-in peer-to-peer call over the
- * server's realtime channel (media-janus will provide its own starter for group calls).
- */
+/** The call views ask this for a session; tests and other media set-ups may provide their own. */
 export type CallStarter = (context: CallContext) => Promise<CallSession>
 
 export const CALL_STARTER = new InjectionToken<CallStarter>('CALL_STARTER', {
   providedIn: 'root',
-  factory: () => startP2PCall
+  factory: () => startCall
 })

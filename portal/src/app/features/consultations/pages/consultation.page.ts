@@ -5,6 +5,7 @@ import type { Consultation } from '../../../core/api/models'
 import { I18n } from '../../../core/i18n/i18n.service'
 import { practiceZone } from '../../../core/practice-zone'
 import { CopyButton } from '../../../shared/copy-button'
+import { InviteForm } from '../components/invite-form'
 import { formValues } from '../../../shared/form'
 import { loadable } from '../../../shared/loadable'
 import { Status } from '../../../shared/status'
@@ -13,7 +14,7 @@ import { dayKey, timeKey, zonedToUtc } from '../../../shared/time'
 /** `/consultations/:id`: the calendar feed links here. */
 @Component({
   selector: 'sz-consultation-page',
-  imports: [RouterLink, Status, CopyButton],
+  imports: [RouterLink, Status, CopyButton, InviteForm],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <p><a routerLink="/calendar">{{ i18n.t('app.back') }}</a></p>
@@ -50,15 +51,7 @@ import { dayKey, timeKey, zonedToUtc } from '../../../shared/time'
 
       @if (open()) {
         <div class="grid2">
-          <form class="card" (submit)="invite($event)" aria-labelledby="invite-heading">
-            <h2 id="invite-heading">{{ i18n.t('consultation.invite') }}</h2>
-            <label>{{ i18n.t('calendar.clientEmail') }} <input name="email" type="email" required></label>
-            <label>{{ i18n.t('calendar.clientName') }} <input name="name" maxlength="200"></label>
-            <label>{{ i18n.t('calendar.clientLanguage') }}
-              <select name="locale"><option value="de" [selected]="i18n.locale() === 'de'">Deutsch</option><option value="en" [selected]="i18n.locale() === 'en'">English</option></select>
-            </label>
-            <button type="submit" [disabled]="busy()">{{ i18n.t('consultation.invite') }}</button>
-          </form>
+          <sz-invite-form [consultationId]="c.id" (invited)="consultation.reload()" />
           <form class="card" (submit)="reschedule($event)" aria-labelledby="reschedule-heading">
             <h2 id="reschedule-heading">{{ i18n.t('consultation.reschedule') }}</h2>
             <label>{{ i18n.t('calendar.date') }} <input name="date" type="date" required [value]="dateOf(c.start)"></label>
@@ -102,15 +95,6 @@ export class ConsultationPage {
   protected timeOf (iso: string): string { return timeKey(iso, this.zone()) }
   protected minutes (c: Consultation): number { return Math.round((Date.parse(c.end) - Date.parse(c.start)) / 60_000) }
 
-  protected invite (event: Event): Promise<void> {
-    const form = event.target as HTMLFormElement
-    const body = formValues(event)
-    return this.run(async () => {
-      await this.api.post(`/api/consultations/${this.id()}/invitations`, body)
-      form.reset()
-    }, 'consultation.invited')
-  }
-
   /** A to-do of the provider's own, linked to this consultation (shown on /tasks). */
   protected addTask (event: Event): Promise<void> {
     const form = event.target as HTMLFormElement
@@ -133,7 +117,7 @@ export class ConsultationPage {
     return this.run(() => this.api.post(`/api/consultations/${this.id()}/${action}`), action === 'cancel' ? 'consultation.cancelled' : 'call.ended')
   }
 
-  private async run (call: () => Promise<unknown>, success: 'consultation.invited' | 'app.saved' | 'consultation.cancelled' | 'call.ended'): Promise<void> {
+  private async run (call: () => Promise<unknown>, success: 'app.saved' | 'consultation.cancelled' | 'call.ended'): Promise<void> {
     this.busy.set(true)
     this.error.set(null)
     this.message.set(null)

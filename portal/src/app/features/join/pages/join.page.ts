@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, DestroyRef, type ElementRef, computed, effect, inject, input, signal, viewChild } from '@angular/core'
 import { Api, ApiError } from '../../../core/api/api.service'
 import type { Entered, JoinInfo } from '../../../core/api/models'
-import { CALL_STARTER, type CallSession } from '../../../core/call/call-starter'
+import { CALL_STARTER, callFailure, type CallSession } from '../../../core/call/call-starter'
 import { I18n } from '../../../core/i18n/i18n.service'
 import { Realtime, type RealtimeEvent } from '../../../core/realtime/realtime.service'
 import { PrecallCheck } from '../services/precall-check'
@@ -87,7 +87,7 @@ interface Line { from: 'practice' | 'me', text: string, at: number }
       <section aria-labelledby="call-heading">
         <div role="status"><h2 id="call-heading" class="call-state">{{ i18n.t('call.connectedTo', { name: provider() }) }}</h2></div>
         @if (mediaFailed()) {
-          <p role="alert" class="notice error">{{ i18n.t('call.failed') }}</p>
+          <p role="alert" class="notice error">{{ i18n.t(mediaFailed()!) }}</p>
         } @else {
           <sz-call-media [session]="session()" />
         }
@@ -117,7 +117,7 @@ export class JoinPage {
   private readonly entered = signal<Entered | null>(null)
   private readonly enteredAt = signal<Date | null>(null)
   protected readonly session = signal<CallSession | null>(null)
-  protected readonly mediaFailed = signal(false)
+  protected readonly mediaFailed = signal<ReturnType<typeof callFailure> | null>(null)
   private openTimer: ReturnType<typeof setTimeout> | null = null
   protected readonly provider = computed(() => this.info()?.consultation.provider.displayName ?? '')
   protected readonly opensAt = computed(() => { const i = this.info(); return i ? this.i18n.dateTime(i.waitingRoomOpensAt, { timeStyle: 'short' }) : '' })
@@ -222,8 +222,8 @@ export class JoinPage {
     this.phase.set('call')
     try {
       this.session.set(await this.startCall({ consultationId: this.entered()!.consultationId, role: 'participant' }))
-    } catch {
-      this.mediaFailed.set(true)
+    } catch (err) {
+      this.mediaFailed.set(callFailure(err))
     }
   }
 

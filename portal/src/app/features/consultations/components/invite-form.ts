@@ -1,0 +1,52 @@
+import { ChangeDetectionStrategy, Component, inject, input, output, signal } from '@angular/core'
+import { Api } from '../../../core/api/api.service'
+import { I18n } from '../../../core/i18n/i18n.service'
+import { formValues } from '../../../shared/form'
+
+/** One more client for a consultation, before or during the call: the join link goes out by mail. */
+@Component({
+  selector: 'sz-invite-form',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  template: `
+    <form class="card" (submit)="invite($event)" [attr.aria-labelledby]="headingId()">
+      <h2 [id]="headingId()">{{ heading() ?? i18n.t('consultation.invite') }}</h2>
+      <label>{{ i18n.t('calendar.clientEmail') }} <input name="email" type="email" required></label>
+      <label>{{ i18n.t('calendar.clientName') }} <input name="name" maxlength="200"></label>
+      <label>{{ i18n.t('calendar.clientLanguage') }}
+        <select name="locale"><option value="de" [selected]="i18n.locale() === 'de'">Deutsch</option><option value="en" [selected]="i18n.locale() === 'en'">English</option></select>
+      </label>
+      <button type="submit" [disabled]="busy()">{{ i18n.t('consultation.invite') }}</button>
+      @if (done()) { <p role="status" class="notice ok">{{ i18n.t('consultation.invited') }}</p> }
+      @if (error()) { <p role="alert" class="notice error">{{ error() }}</p> }
+    </form>
+  `
+})
+export class InviteForm {
+  protected readonly i18n = inject(I18n)
+  private readonly api = inject(Api)
+  readonly consultationId = input.required<string>()
+  readonly heading = input<string | null>(null)
+  readonly headingId = input('invite-heading')
+  readonly invited = output<void>()
+  protected readonly busy = signal(false)
+  protected readonly done = signal(false)
+  protected readonly error = signal<string | null>(null)
+
+  protected async invite (event: Event): Promise<void> {
+    const form = event.target as HTMLFormElement
+    const body = formValues(event)
+    this.busy.set(true)
+    this.done.set(false)
+    this.error.set(null)
+    try {
+      await this.api.post(`/api/consultations/${this.consultationId()}/invitations`, body)
+      form.reset()
+      this.done.set(true)
+      this.invited.emit()
+    } catch (err) {
+      this.error.set(this.i18n.error(err))
+    } finally {
+      this.busy.set(false)
+    }
+  }
+}
