@@ -8,6 +8,7 @@ import { errors } from '../errors.js'
 import { errorResponses } from '../http/schemas.js'
 import { Consultation } from '../modules/consultation/consultation.entity.js'
 import { Participant } from '../modules/join/participant.entity.js'
+import { Practice } from '../modules/practice/practice.entity.js'
 import { IdParams } from '../modules/consultation/schemas.js'
 import type { LifecycleNotice } from '../lifecycle/events.js'
 import { iceServersFor } from './ice.js'
@@ -52,8 +53,12 @@ export default fp(async (appRaw: FastifyInstance) => {
    */
   async function enter (c: Consultation, holder: CallHolder): Promise<Consultation> {
     if (!app.media.admit) return c
-    const people = 1 + await app.orm.em.fork().count(Participant, { consultation: c.id, status: 'admitted' })
-    const moved = await app.media.admit({ id: c.id, media: c.media, people }, holder)
+    const em = app.orm.em.fork()
+    const [admitted, practice] = await Promise.all([
+      em.count(Participant, { consultation: c.id, status: 'admitted' }),
+      em.findOne(Practice, { id: c.practice }, { fields: ['callsThroughMediaServer'] })
+    ])
+    const moved = await app.media.admit({ id: c.id, media: c.media, people: 1 + admitted, throughServer: practice?.callsThroughMediaServer === true }, holder)
     if (!moved || isDeepStrictEqual(moved, c.media)) return c
     return await app.orm.em.fork().transactional(async (tx: EntityManager) => {
       const locked = await app.consultationLifecycle.lock(tx, { id: c.id })

@@ -8,8 +8,11 @@ import type { Config } from '../config.js'
 /** Who connects to a call: a provider of the practice (user id) or an admitted participant. */
 export interface CallHolder { id: string, kind: 'provider' | 'participant' }
 type RoomOf = { id: string, media?: Record<string, unknown> | null }
-/** A consultation with the number of people admitted to its call (the practice's providers count as one). */
-type CallOf = RoomOf & { people: number }
+/**
+ * A consultation with the number of people admitted to its call (the practice's providers count as one)
+ * and whether its practice wants every call through the media server.
+ */
+type CallOf = RoomOf & { people: number, throughServer: boolean }
 
 /**
  * What a media provider offers core and the portal; `p2p` is built in, media-janus replaces it.

@@ -99,7 +99,7 @@ export function createJanusMedia (config: Pick<Config, 'sessionSecret'>, setting
     async admit (c, holder) {
       // Everyone's token is listed from their admission on, so a move into the room needs no further step.
       await request({ request: 'allowed', room: roomOf(c.id), secret: secretOf(c), action: 'add', allowed: [tokenOf(c, holder)] })
-      if (!inJanus(c) && c.people > 2) return { ...c.media, provider: 'janus', room: roomOf(c.id), group: true }
+      if (!inJanus(c) && (c.people > 2 || c.throughServer)) return { ...c.media, provider: 'janus', room: roomOf(c.id), group: true }
     },
     async leave (c, holder) {
       await request({ request: 'allowed', room: roomOf(c.id), secret: secretOf(c), action: 'remove', allowed: [tokenOf(c, holder)] }, [NO_SUCH_ROOM])

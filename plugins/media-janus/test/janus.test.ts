@@ -118,3 +118,17 @@ t.test('two people talk browser to browser; the call moves into the encrypted ro
   t.equal((await mediaOf(maria)).provider, 'janus', 'back to two people, the call stays in the room (no second move)')
   t.equal(desk.messages.filter(m => m.type === 'call.changed').length, 1, 'exactly one move was announced')
 })
+
+t.test('a practice that wants every call through the media server gets the room for two people as well', async t => {
+  await janusFor(t)
+  const { app } = await build(t, { plugins: [pluginEntry] })
+  const me = await provider(app)
+  t.match((await as(app, me)('GET', '/api/practice')).json(), { mediaServer: 'janus', callsThroughMediaServer: false }, 'the practice admin sees the setting and that it means something here')
+  t.match((await as(app, me)('PATCH', '/api/practice', { callsThroughMediaServer: true })).json(), { callsThroughMediaServer: true })
+  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  const maria = (await app.inject({ method: 'POST', url: `/api/join/${token}`, payload: { displayName: 'X' } })).json()
+  await as(app, me)('POST', `/api/consultations/${id}/participants/${maria.participantId}/admit`)
+  const hers = (await app.inject({ method: 'GET', url: '/api/participant/media', headers: { authorization: `Bearer ${maria.credential}` } })).json()
+  t.match(hers, { provider: 'janus', e2ee: true }, 'two people, end-to-end encrypted through Janus')
+  t.match((await as(app, me)('GET', `/api/consultations/${id}/media`)).json(), { provider: 'janus', room: hers.room })
+})

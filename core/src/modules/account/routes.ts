@@ -25,7 +25,7 @@ export function practiceView (p: Practice): Static<typeof PracticeView> {
   return {
     id: p.id, name: p.name, type: p.type, street: p.street, postalCode: p.postalCode, city: p.city, country: p.country,
     contactName: p.contactName, contactEmail: p.contactEmail, iban: p.iban, bic: p.bic ?? null, accountHolder: p.accountHolder,
-    timeZone: p.timeZone, locale: p.locale
+    timeZone: p.timeZone, locale: p.locale, callsThroughMediaServer: p.callsThroughMediaServer ?? false
   }
 }
 

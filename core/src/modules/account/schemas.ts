@@ -66,7 +66,9 @@ export const PracticeView = Type.Object({
   bic: Nullable(Type.String()),
   accountHolder: Type.String(),
   timeZone: Type.String(),
-  locale: Type.String()
+  locale: Type.String(),
+  callsThroughMediaServer: Type.Boolean({ description: 'Every call through the media server (end-to-end encrypted), not only calls of three or more' }),
+  mediaServer: Type.Optional(Nullable(Type.String({ description: 'The media server this installation runs (e.g. `janus`), or null when calls go only browser to browser' })))
 })
 
 export const MeView = Type.Object({ user: UserView, practice: Type.Optional(PracticeView), csrfToken: Type.String() })

@@ -18,7 +18,9 @@ export const Practice = defineEntity({
     bic: p.string().length(11).nullable(),
     accountHolder: p.string().length(200),
     timeZone: p.string().length(64),
-    locale: p.string().length(2)
+    locale: p.string().length(2),
+    /** Every call through the media server (when one is configured), not only calls of three or more. */
+    callsThroughMediaServer: p.boolean().default(false)
   }
 })
 export type Practice = InferEntity<typeof Practice>

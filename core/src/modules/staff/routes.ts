@@ -30,16 +30,19 @@ export function providerView (u: User): Static<typeof ProviderView> {
 }
 
 /** Every field of the practice may be corrected; all optional in a PATCH. */
-const PracticePatch = Type.Partial(PracticeInput, { additionalProperties: false })
+const PracticePatch = Type.Partial(Type.Object({ ...PracticeInput.properties, callsThroughMediaServer: Type.Boolean() }), { additionalProperties: false })
 const ProviderParams = Type.Object({ id: Uuid })
 
 /** The practice's own data and its providers. Reads for every provider of the practice; writes for its admins. */
 const routes: FastifyPluginAsyncTypebox = async (app) => {
+  /** The practice admin sees whether the media-server setting means anything here. */
+  const withMediaServer = <T extends object>(view: T) => ({ ...view, mediaServer: app.media.name === 'p2p' ? null : app.media.name })
+
   app.get('/api/practice', {
     onRequest: app.requireProvider,
     schema: { tags: ['practice'], summary: 'Your practice', response: { 200: PracticeView, ...errorResponses(401, 403) } }
   }, async (request) => {
-    return practiceView(await request.em.findOneOrFail(Practice, { id: request.account!.practice! }))
+    return withMediaServer(practiceView(await request.em.findOneOrFail(Practice, { id: request.account!.practice! })))
   })
 
   app.patch('/api/practice', {
@@ -61,7 +64,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     if (contactEmail !== undefined) practice.contactEmail = contactEmail.toLowerCase()
     if (bic !== undefined) practice.bic = bic
     await request.em.flush()
-    return practiceView(practice)
+    return withMediaServer(practiceView(practice))
   })
 
   app.get('/api/practice/providers', {

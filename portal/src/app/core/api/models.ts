@@ -27,6 +27,9 @@ export interface Practice {
   accountHolder: string
   timeZone: string
   locale?: string
+  callsThroughMediaServer?: boolean
+  /** The media server of this installation, if any (then the setting above means something). */
+  mediaServer?: string | null
 }
 
 export interface Me { user: User, practice?: Practice, csrfToken: string }

@@ -37,6 +37,17 @@ type Field = typeof PRACTICE_FIELDS[number]
       }
     </section>
 
+    @if (practice.value()?.mediaServer) {
+      <section aria-labelledby="calls-heading">
+        <h2 id="calls-heading">{{ i18n.t('practice.calls') }}</h2>
+        <label>
+          <input type="checkbox" [checked]="practice.value()?.callsThroughMediaServer" [disabled]="!admin() || busy()" (change)="setCallsThroughServer($event)">
+          {{ i18n.t('practice.callsThroughMediaServer') }}
+        </label>
+        <p class="muted">{{ i18n.t('practice.callsThroughMediaServerHelp') }}</p>
+      </section>
+    }
+
     <section aria-labelledby="providers-heading">
       <h2 id="providers-heading">{{ i18n.t('practice.providers') }}</h2>
       <sz-status [loading]="providers.loading()" [error]="providers.error()" (retry)="providers.reload()" />
@@ -150,6 +161,13 @@ export class PracticePage {
       const saved = await this.api.patch<Practice>('/api/practice', { ...values, iban: values['iban']?.replace(/\s+/g, '').toUpperCase() })
       this.practice.value.set(saved)
       this.auth.practice.set(saved)
+    }, this.i18n.t('app.saved'))
+  }
+
+  protected setCallsThroughServer (event: Event): Promise<void> {
+    const callsThroughMediaServer = (event.target as HTMLInputElement).checked
+    return this.run(async () => {
+      this.practice.value.set(await this.api.patch<Practice>('/api/practice', { callsThroughMediaServer }))
     }, this.i18n.t('app.saved'))
   }
 
