@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, provider, as, login, realtime } from './helpers.js'
+import { build, provider, as, login, realtime, schedule, inMinutes } from './helpers.js'
 import { hashPassword, User, type App } from '../src/index.js'
 
 const PASSWORD = 'a provider password'
@@ -90,6 +90,26 @@ t.test('a session that outlived a deactivation (not yet revoked) is refused too'
   t.equal((await as(app, session)('GET', '/api/me')).json().code, 'SZ_UNAUTHORIZED')
   const after = await realtime(app, { cookie: session.cookie })
   t.equal((await after.closed).code, 4401, 'realtime refuses the deactivated provider')
+})
+
+t.test('an open realtime socket closes when its session ends: deactivation, logout; other sessions stay', async t => {
+  const { app } = await build(t)
+  const admin = await provider(app)
+  const { created, session } = await invite(app, admin, { email: 'open.staff5@example.org', firstName: 'O', lastName: 'Pen' })
+  const theirs = await realtime(app, { cookie: session.cookie })
+  const mine = await realtime(app, { cookie: admin.cookie })
+  await Promise.all([theirs.next('hello'), mine.next('hello')])
+  t.equal((await as(app, admin)('POST', `/api/practice/providers/${created.id}/deactivate`)).statusCode, 204)
+  t.equal((await theirs.closed).code, 4401, 'the deactivated provider\'s open socket is closed at once')
+
+  // Whoever waits now is announced to the practice: the closed socket must not hear of it.
+  const { tokens: [token] } = await schedule(app, admin, { start: inMinutes(5), end: inMinutes(50) })
+  await app.inject({ method: 'POST', url: `/api/join/${token}`, payload: { displayName: 'Maria' } })
+  await mine.next('participant.waiting')
+  t.notOk(theirs.messages.some(m => m.type === 'participant.waiting'), 'no waiting-room push reaches it')
+
+  t.equal((await as(app, admin)('POST', '/api/auth/logout')).statusCode < 300, true)
+  t.equal((await mine.closed).code, 4401, 'logging out closes the own socket too')
 })
 
 t.test('the last active admin cannot be deactivated', async t => {

@@ -26,7 +26,11 @@ export type Subscriber =
 
 export interface RealtimeSocket {
   send (text: string): void
+  close (code: number, reason: string): void
 }
+
+/** Close code for a socket whose session ended: the page must sign in again. */
+export const CLOSE_SESSION_ENDED = 4401
 
 /**
  * Fans realtime events out to the WebSockets of every instance through PostgreSQL LISTEN/NOTIFY.
@@ -42,6 +46,7 @@ export class RealtimeHub {
   private readonly byUser = new Map<string, Set<RealtimeSocket>>()
   private readonly byConsultation = new Map<string, Set<RealtimeSocket>>()
   private readonly byParticipant = new Map<string, Set<RealtimeSocket>>()
+  private readonly bySession = new Map<string, Set<RealtimeSocket>>()
 
   constructor (private readonly connectionString: string, private readonly log: FastifyBaseLogger) {}
 
@@ -90,7 +95,7 @@ export class RealtimeHub {
 
   subscribe (socket: RealtimeSocket, who: Subscriber): () => void {
     const entries: Array<[Map<string, Set<RealtimeSocket>>, string]> = who.kind === 'provider'
-      ? [[this.byPractice, who.practice], [this.byUser, who.user]]
+      ? [[this.byPractice, who.practice], [this.byUser, who.user], [this.bySession, who.sessionHash]]
       : [[this.byConsultation, who.consultation], [this.byParticipant, who.participant]]
     for (const [map, key] of entries) {
       if (!map.has(key)) map.set(key, new Set())
@@ -111,8 +116,9 @@ export class RealtimeHub {
   }
 
   private deliver (payload: string): void {
-    let message: { to: Audience, event: RealtimeEvent, origin?: string }
+    let message: { to: Audience, event: RealtimeEvent, origin?: string, close?: { session?: string } }
     try { message = JSON.parse(payload) } catch { return }
+    if (message.close?.session) return this.closeSession(message.close.session)
     if (message.origin === this.instance) return
     this.deliverTo(message.to, JSON.stringify(message.event))
   }
@@ -125,6 +131,17 @@ export class RealtimeHub {
     if (to.participant) this.byParticipant.get(to.participant)?.forEach(s => targets.add(s))
     for (const socket of targets) {
       try { socket.send(text) } catch (err) { this.log.debug({ err }, 'realtime send failed') }
+    }
+  }
+
+  /** A session ended (announced by the database): its sockets must not receive another event. */
+  private closeSession (sessionHash: string): void {
+    for (const socket of [...this.bySession.get(sessionHash) ?? []]) {
+      // Off every list at once, not only when the closing handshake is over.
+      for (const map of [this.byPractice, this.byUser, this.bySession]) {
+        for (const [key, set] of map) if (set.delete(socket) && set.size === 0) map.delete(key)
+      }
+      try { socket.close(CLOSE_SESSION_ENDED, 'session ended') } catch (err) { this.log.debug({ err }, 'realtime close failed') }
     }
   }
 

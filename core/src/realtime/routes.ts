@@ -4,10 +4,9 @@ import { hashToken } from '../secrets.js'
 import { ServerSession } from '../modules/session/session.entity.js'
 import { User } from '../modules/account/user.entity.js'
 import { markLeft, markPresent } from '../modules/join/presence.js'
-import type { Subscriber } from './hub.js'
+import { CLOSE_SESSION_ENDED, type Subscriber } from './hub.js'
 import { RelayRefused, parseSend, route } from './relay.js'
 
-const CLOSE_UNAUTHORIZED = 4401
 /** Messages a socket may send per window: enough for a burst of ICE candidates, not for a flood. */
 const RELAY_BUDGET = { messages: 200, windowMs: 10_000 }
 
@@ -52,7 +51,7 @@ const routes: FastifyPluginAsync = async (app) => {
     const who = origin && origin !== allowedOrigin ? null : await identify(request).catch(() => null)
     socket.off('message', keep)
     if (!who) {
-      socket.close(CLOSE_UNAUTHORIZED, 'unauthorized')
+      socket.close(CLOSE_SESSION_ENDED, 'unauthorized')
       return
     }
     const unsubscribe = app.realtime.subscribe(socket, who)

@@ -3,11 +3,13 @@ import { Migration20261128134045 } from './Migration20261128134045.js'
 import { PrivacyMigration20261129021000 } from './PrivacyMigration20261129021000.js'
 import { AccountMigration20261129023000 } from './AccountMigration20261129023000.js'
 import { MediaMigration20261129051500 } from './MediaMigration20261129051500.js'
+import { RealtimeMigration20261129052000 } from './RealtimeMigration20261129052000.js'
 
 /** Committed migrations in order; `npm run migration:create -w core` appends new ones. */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261128134045', class: Migration20261128134045 },
   { name: 'PrivacyMigration20261129021000', class: PrivacyMigration20261129021000 },
   { name: 'AccountMigration20261129023000', class: AccountMigration20261129023000 },
-  { name: 'MediaMigration20261129051500', class: MediaMigration20261129051500 }
+  { name: 'MediaMigration20261129051500', class: MediaMigration20261129051500 },
+  { name: 'RealtimeMigration20261129052000', class: RealtimeMigration20261129052000 }
 ]
