@@ -105,7 +105,7 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     await app.register(exportRoutes, { config })
     await app.register(host, { config, plugins })
     await app.register(call)
-    await app.register(portalWeb, { dir: config.portalDir, publicUrl: config.publicUrl })
+    await app.register(portalWeb, { dir: config.portalDir, publicUrl: config.publicUrl, connectSources: app.media.browserOrigins })
   } catch (err) {
     // A plugin that fails to load must not leave the database pool or job workers running.
     await app.close().catch(() => {})

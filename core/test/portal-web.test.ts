@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { build } from './helpers.js'
 
@@ -56,6 +57,13 @@ t.test('serves the portal build with a strict CSP and an SPA fallback for naviga
   t.equal(icon.headers['cache-control'], 'public, max-age=0, must-revalidate', 'unhashed files are revalidated')
 
   t.ok(logs.every(line => !line.includes('portal: no build found')))
+})
+
+t.test('the pages may also connect to the media server that the media provider names', async t => {
+  const recording = fileURLToPath(new URL('./fixtures/recording-media.plugin.mjs', import.meta.url))
+  const { app } = await build(t, { portalDir: portalBuild(), publicUrl: 'http://localhost:3000', plugins: [recording] })
+  const csp = String((await app.inject({ method: 'GET', url: '/', headers: html })).headers['content-security-policy'])
+  t.match(csp, /connect-src 'self' ws:\/\/localhost:3000 wss:\/\/media\.example\.org(;|$)/)
 })
 
 t.test('leaves the server paths, missing files and non-navigations alone', async t => {

@@ -20,6 +20,8 @@ type CallOf = RoomOf & { people: number, throughServer: boolean }
  */
 export interface MediaProvider {
   readonly name: string
+  /** Where browsers connect besides this server (e.g. the media server's WebSocket), for the pages' CSP. */
+  readonly browserOrigins?: string[]
   /** Prepares the call when the waiting room opens; returns technical data kept until purge. */
   createRoom (consultation: { id: string }): Promise<Record<string, unknown>>
   /** What a holder's browser needs to connect (room, token); core adds the ICE servers. */

@@ -8,6 +8,8 @@ export interface PortalWebOptions {
   dir?: string
   /** PUBLIC_URL: the WebSocket origin the pages may connect to. */
   publicUrl: string
+  /** Further origins the pages may connect to (the media server's). */
+  connectSources?: string[]
 }
 
 /** Paths that belong to the server, never to the single-page app. */
@@ -16,7 +18,7 @@ const SERVER_PATHS = /^\/(api|docs|cal|health|legal)(\/|$)/
 const HASHED = /-[A-Z0-9]{8}\.(js|css|woff2?)$/
 
 /** The portal's pages load everything from this server, and nothing else. */
-export function portalCsp (publicUrl: string) {
+export function portalCsp (publicUrl: string, connectSources: string[] = []) {
   const origin = new URL(publicUrl)
   const ws = `${origin.protocol === 'https:' ? 'wss:' : 'ws:'}//${origin.host}`
   return {
@@ -27,7 +29,7 @@ export function portalCsp (publicUrl: string) {
       styleSrc: ["'self'"],
       imgSrc: ["'self'", 'blob:'],
       mediaSrc: ["'self'", 'blob:'],
-      connectSrc: ["'self'", ws],
+      connectSrc: ["'self'", ws, ...connectSources],
       fontSrc: ["'self'"],
       objectSrc: ["'none'"],
       baseUri: ["'self'"],
@@ -41,7 +43,7 @@ export function portalCsp (publicUrl: string) {
  * Serves the built portal at `/`: files as they are (hashed ones cached for a year), and index.html
  * for every other GET navigation outside the server's own paths, so deep links like /join/<token> work.
  */
-const portalWeb: FastifyPluginAsync<PortalWebOptions> = async (app, { dir, publicUrl }) => {
+const portalWeb: FastifyPluginAsync<PortalWebOptions> = async (app, { dir, publicUrl, connectSources }) => {
   const root = dir ? resolve(dir) : undefined
   if (!root || !existsSync(resolve(root, 'index.html'))) {
     app.log.info('portal: no build found, the portal is not served (run `npm run build`)')
@@ -57,7 +59,7 @@ const portalWeb: FastifyPluginAsync<PortalWebOptions> = async (app, { dir, publi
 
   app.get('/*', {
     schema: { hide: true },
-    helmet: { contentSecurityPolicy: portalCsp(publicUrl) }
+    helmet: { contentSecurityPolicy: portalCsp(publicUrl, connectSources) }
   }, async (request, reply) => {
     let path: string
     try { path = decodeURIComponent(request.url.split('?')[0]!) } catch { return reply.callNotFound() }

@@ -87,6 +87,7 @@ export function createJanusMedia (config: Pick<Config, 'sessionSecret'>, setting
 
   return {
     name: 'janus',
+    browserOrigins: [new URL(settings.publicUrl).origin],
     async createRoom (c) {
       const room = roomOf(c.id)
       await request({
