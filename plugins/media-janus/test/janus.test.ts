@@ -3,7 +3,7 @@ import Janode from 'janode'
 import VideoRoomPlugin from 'janode/plugins/videoroom'
 import { fileURLToPath } from 'node:url'
 import { build, provider, as, schedule, inMinutes, eventually, realtime, setFinalTeardown } from '@sprechzimmer/core/testing'
-import { startJanus } from './janus-server.js'
+import { startJanus } from '../src/testing.js'
 
 setFinalTeardown(fn => t.teardown(fn))
 /** The compiled plugin, as an operator names it in SPRECHZIMMER_PLUGINS (the root `npm test` builds first). */
