@@ -5,17 +5,12 @@
  * except signalling; chat and documents go browser to browser and exist only in the two pages.
  */
 
-export interface Peer { kind: 'provider' | 'participant', id: string }
+import { ChannelReader, DEFAULT_MAX_DOCUMENT_BYTES, HIGH_WATER, chatFrame, rateQuality, sendDocumentFrames, type CallQuality, type ChannelFrame, type ChatMessage, type Peer } from './channel.js'
 
-/** Sends one signalling message to a peer (`to`: a participant id, a provider's user id, or "providers"). */
-export type SendSignal = (to: string, body: SignalBody) => void
-
-export interface SignalBody {
-  ready?: boolean
-  ack?: boolean
-  description?: RTCSessionDescriptionInit | null
-  candidate?: RTCIceCandidateInit | null
-}
+export type { CallQuality, ChatMessage, Peer, ReceivedDocument } from './channel.js'
+export type { SendSignal, SignalBody, GroupSignalBody } from './signal.js'
+import type { SendSignal, SignalBody } from './signal.js'
+export { GroupCall, JanusError, type GroupCallOptions } from './group/index.js'
 
 export interface CallOptions {
   /** Whom to call; a participant who does not know the provider's id yet calls "providers". */
@@ -31,16 +26,6 @@ export interface CallOptions {
   maxDocumentBytes?: number
 }
 
-export interface ChatMessage { text: string, at: Date, mine: boolean }
-export interface ReceivedDocument { name: string, type: string, size: number, blob: Blob }
-export interface CallQuality { level: 'good' | 'fair' | 'poor' | 'unknown', roundTripMs: number | null, lossPercent: number | null, path: 'direct' | 'relay' | null }
-
-const CHUNK = 16 * 1024
-const HIGH_WATER = 1024 * 1024
-
-interface DocumentHeader { type: 'doc', id: string, name: string, mime: string, size: number }
-type ChannelMessage = { type: 'chat', text: string } | DocumentHeader | { type: 'doc-end', id: string }
-
 export class P2PCall extends EventTarget {
   readonly connection: RTCPeerConnection
   readonly remoteStream = new MediaStream()
@@ -51,11 +36,12 @@ export class P2PCall extends EventTarget {
   private started = false
   private inbox: Promise<void> = Promise.resolve()
   private readonly pendingCandidates: RTCIceCandidateInit[] = []
-  private incoming: { header: DocumentHeader, parts: ArrayBuffer[], received: number } | null = null
+  private readonly reader: ChannelReader
 
   constructor (private readonly options: CallOptions) {
     super()
     this.peer = { ...options.peer }
+    this.reader = new ChannelReader(options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES, (type, detail) => this.emit(type, detail))
     this.connection = new RTCPeerConnection({ iceServers: options.iceServers, iceTransportPolicy: options.iceTransportPolicy ?? 'all' })
     this.connection.ontrack = ({ track }) => {
       this.remoteStream.addTrack(track)
@@ -117,20 +103,16 @@ export class P2PCall extends EventTarget {
   }
 
   sendChat (text: string): void {
-    this.send({ type: 'chat', text })
+    this.openChannel().send(chatFrame(text))
     this.emit('chat', { text, at: new Date(), mine: true } satisfies ChatMessage)
   }
 
   /** Sends a document in chunks, waiting whenever the channel's buffer is full. */
   async sendDocument (file: Blob, name: string): Promise<void> {
-    const id = crypto.randomUUID()
-    this.send({ type: 'doc', id, name, mime: file.type || 'application/octet-stream', size: file.size })
-    for (let offset = 0; offset < file.size; offset += CHUNK) {
+    await sendDocumentFrames(file, name, async (frame: ChannelFrame) => {
       if (this.openChannel().bufferedAmount > HIGH_WATER) await this.drained()
-      this.openChannel().send(await file.slice(offset, offset + CHUNK).arrayBuffer())
-      this.emit('document-progress', { id, sent: Math.min(file.size, offset + CHUNK), size: file.size })
-    }
-    this.send({ type: 'doc-end', id })
+      this.openChannel().send(frame as any)
+    }, progress => this.emit('document-progress', progress))
   }
 
   setMicrophone (on: boolean): void { for (const track of this.options.localStream.getAudioTracks()) track.enabled = on }
@@ -148,30 +130,13 @@ export class P2PCall extends EventTarget {
   }
 
   async quality (): Promise<CallQuality> {
-    const report = await this.connection.getStats()
-    let roundTripMs: number | null = null
-    let lost = 0
-    let received = 0
-    let path: CallQuality['path'] = null
-    const byId = new Map<string, any>()
-    report.forEach((stat: any) => byId.set(stat.id, stat))
-    report.forEach((stat: any) => {
-      if (stat.type === 'candidate-pair' && stat.nominated && stat.state === 'succeeded') {
-        if (typeof stat.currentRoundTripTime === 'number') roundTripMs = Math.round(stat.currentRoundTripTime * 1000)
-        const local = byId.get(stat.localCandidateId)
-        path = local?.candidateType === 'relay' ? 'relay' : 'direct'
-      }
-      if (stat.type === 'inbound-rtp') { lost += stat.packetsLost ?? 0; received += stat.packetsReceived ?? 0 }
-    })
-    const lossPercent = received + lost > 0 ? Math.round(1000 * lost / (received + lost)) / 10 : null
-    const level = roundTripMs === null ? 'unknown' : (roundTripMs > 400 || (lossPercent ?? 0) > 5) ? 'poor' : (roundTripMs > 150 || (lossPercent ?? 0) > 1) ? 'fair' : 'good'
-    return { level, roundTripMs, lossPercent, path }
+    return rateQuality([await this.connection.getStats()])
   }
 
   close (): void {
     this.channel?.close()
     this.connection.close()
-    this.incoming = null
+    this.reader.reset()
   }
 
   /** Media and the data channel are added only once the peer listens, so that no offer is lost. */
@@ -180,14 +145,13 @@ export class P2PCall extends EventTarget {
     this.started = true
     const channel = this.connection.createDataChannel('call', { negotiated: true, id: 0, ordered: true })
     channel.binaryType = 'arraybuffer'
-    channel.onmessage = event => this.onChannelMessage(event.data)
+    channel.onmessage = event => this.reader.read(event.data)
     channel.onopen = () => this.emit('channel-open', null)
     this.channel = channel
     for (const track of this.options.localStream.getTracks()) this.connection.addTrack(track, this.options.localStream)
   }
 
   private signal (body: SignalBody): void { this.options.send(this.peer.id, body) }
-  private send (message: ChannelMessage): void { this.openChannel().send(JSON.stringify(message)) }
 
   private openChannel (): RTCDataChannel {
     if (this.channel?.readyState !== 'open') throw new Error('The call is not connected yet')
@@ -199,31 +163,5 @@ export class P2PCall extends EventTarget {
     const channel = this.openChannel()
     channel.bufferedAmountLowThreshold = HIGH_WATER / 4
     return new Promise(resolve => channel.addEventListener('bufferedamountlow', () => resolve(), { once: true }))
-  }
-
-  private onChannelMessage (data: string | ArrayBuffer): void {
-    if (typeof data !== 'string') {
-      const doc = this.incoming
-      if (!doc) return
-      doc.received += data.byteLength
-      if (doc.received > doc.header.size) { this.incoming = null; this.emit('error', new Error('A document was larger than announced')); return }
-      doc.parts.push(data)
-      return
-    }
-    let message: ChannelMessage
-    try { message = JSON.parse(data) } catch { return }
-    if (message.type === 'chat' && typeof message.text === 'string') {
-      this.emit('chat', { text: message.text.slice(0, 4000), at: new Date(), mine: false } satisfies ChatMessage)
-    } else if (message.type === 'doc') {
-      const limit = this.options.maxDocumentBytes ?? 20 * 1024 * 1024
-      this.incoming = message.size <= limit ? { header: message, parts: [], received: 0 } : null
-      if (!this.incoming) this.emit('document-refused', { name: message.name, size: message.size, limit })
-    } else if (message.type === 'doc-end' && this.incoming?.header.id === message.id) {
-      const { header, parts, received } = this.incoming
-      this.incoming = null
-      if (received !== header.size) { this.emit('error', new Error('A document arrived incomplete')); return }
-      const document: ReceivedDocument = { name: header.name, type: header.mime, size: header.size, blob: new Blob(parts, { type: header.mime }) }
-      this.emit('document', document)
-    }
   }
 }
