@@ -71,7 +71,7 @@ export class GroupCall extends EventTarget {
   private readonly remotes = new Map<number, Remote>()
   /** The frame keys peers sent us, by `kind:id`. */
   private readonly frameKeys = new Map<string, CryptoKey>()
-  private readonly pairwise = new Map<string, { publicKey: string, key: Promise<CryptoKey> }>()
+  private readonly pairwise = new Map<string, { publicKey: string, key: Promise<CryptoKey>, sent: boolean }>()
   private readonly greeted = new Set<string>()
   private inbox: Promise<void> = Promise.resolve()
   private outbox: Promise<void> = Promise.resolve()
@@ -96,7 +96,7 @@ export class GroupCall extends EventTarget {
     return call
   }
 
-  /** Feed every realtime `kind: "signal"` message here; GroupCall takes only its own (`group` in the body). */
+  /** Feed every realtime `kind: "signal"` message here; GroupCall takes only its own (`group` in the body), one at a time. */
   receive (from: Peer, body: unknown): Promise<void> {
     const signal = body as GroupSignalBody
     if (!signal || typeof signal !== 'object' || !('group' in signal) || signal.room !== this.options.room) return this.inbox
@@ -311,22 +311,26 @@ export class GroupCall extends EventTarget {
     this.signal(peer, { group: 'hello', room: this.options.room, publicKey: this.keys.publicKey })
   }
 
+  /**
+   * The relay may reorder two messages of one sender (each is checked against the database on its own),
+   * so each message stands alone: a key carries its sender's public key, and answers a hello as well.
+   */
   private async handleSignal (from: Peer, body: GroupSignalBody): Promise<void> {
-    if (this.closed) return
+    if (this.closed || typeof body.publicKey !== 'string') return
     const id = peerKey(from)
     const { room, self } = this.options
-    if (body.group === 'hello' && typeof body.publicKey === 'string') {
-      if (!this.greeted.has(id)) this.hello(from)
-      let pair = this.pairwise.get(id)
-      if (pair?.publicKey !== body.publicKey) {
-        pair = { publicKey: body.publicKey, key: this.keys.pairwise(room, self, from, body.publicKey) }
-        this.pairwise.set(id, pair)
-      }
-      this.signal(from, { group: 'key', room, ...await this.keys.wrapFor(await pair.key, self, from) })
-    } else if (body.group === 'key') {
-      const pair = this.pairwise.get(id)
-      if (!pair) return
-      this.frameKeys.set(id, await GroupKeys.unwrap(await pair.key, from, self, body))
+    this.greeted.add(id)
+    let pair = this.pairwise.get(id)
+    if (pair?.publicKey !== body.publicKey) {
+      // A new public key: the peer (re)started, so it needs our frame key again.
+      pair = { publicKey: body.publicKey, key: this.keys.pairwise(room, self, from, body.publicKey), sent: false }
+      this.pairwise.set(id, pair)
+    }
+    const pairwise = await pair.key
+    if (body.group === 'key') this.frameKeys.set(id, await GroupKeys.unwrap(pairwise, from, self, body))
+    if (!pair.sent) {
+      pair.sent = true
+      this.signal(from, { group: 'key', room, publicKey: this.keys.publicKey, ...await this.keys.wrapFor(pairwise, self, from) })
     }
   }
 
