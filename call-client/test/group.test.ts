@@ -164,6 +164,8 @@ t.test('a group call through Janus: encrypted media, chat and documents among th
   await as(app, me)('POST', `/api/consultations/${id}/end`)
   await eventually(async () => !(await exists()))
   t.pass('the room is destroyed after the end')
+  await until('the pages hear of the end', async () => (await pageState(mariaPage)).states.includes('ended'))
+  t.pass('GroupCall reports the end (state "ended")')
 
   for (const canary of [chatCanary, documentCanary]) {
     const what = canary.split('-')[0]

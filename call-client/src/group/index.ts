@@ -165,9 +165,9 @@ export class GroupCall extends EventTarget {
 
   private onPublisherMessage (msg: any, jsep: any, done: (err?: Error) => void): void {
     if (msg.error_code || msg.error) { done(janusError(msg)); if (!this.closed) this.emit('error', janusError(msg)); return }
-    if (msg.videoroom === 'joined') {
-      this.publish(done)
-    }
+    if (msg.videoroom === 'joined') this.publish(done)
+    // The consultation ended: the server destroyed the room.
+    if (msg.videoroom === 'destroyed') this.emit('state', 'ended')
     if (jsep) this.publisher.handleRemoteJsep({ jsep, error: (err: unknown) => done(new Error(`Janus answer: ${String(err)}`)) })
     if (msg.configured === 'ok' && jsep) {
       const pc: RTCPeerConnection | undefined = this.publisher.webrtcStuff?.pc

@@ -8,7 +8,14 @@ import { randomBytes } from 'node:crypto'
 
 const LIBS = '/usr/lib/x86_64-linux-gnu/janus'
 
-export interface JanusServer { url: string, adminKey: string, log: () => string, stop: () => Promise<void> }
+export interface JanusServer {
+  url: string
+  adminKey: string
+  /** Janus's process id (for measurements: /proc/<pid>/stat). */
+  pid: number
+  log: () => string
+  stop: () => Promise<void>
+}
 
 export interface JanusOptions {
   /**
@@ -66,6 +73,7 @@ events: { broadcast = false }
   return {
     url,
     adminKey,
+    pid: child.pid!,
     log: readLog,
     async stop () {
       child.kill('SIGTERM')
