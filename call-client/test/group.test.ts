@@ -65,7 +65,7 @@ t.test('a group call through Janus: encrypted media, chat and documents among th
   }
   const pages: Page[] = await Promise.all(contexts.map(c => c.newPage()))
   const [providerPage, mariaPage, jonasPage, evaPage, waitingPage] = pages as [Page, Page, Page, Page, Page]
-  for (const page of pages) await page.goto(`${base}/group-test/`)
+  await Promise.all(pages.map(page => page.goto(`${base}/group-test/`)))
 
   const started = Date.now()
   const start = (page: Page, role: string, wrongKeys = false) => page.evaluate(o => (window as any).startGroup(o), { consultationId: id, role, wrongKeys })
@@ -115,7 +115,7 @@ t.test('a group call through Janus: encrypted media, chat and documents among th
   }
   await providerPage.evaluate(bytes => (window as any).call.sendDocument(new Blob([new Uint8Array(bytes)], { type: 'application/pdf' }), 'befund.pdf'), documentBytes)
   for (const page of [mariaPage, jonasPage]) {
-    await until('the document', async () => (await pageState(page)).documents.length === 1)
+    await until('the document', () => page.evaluate(() => (window as any).state.documents.length === 1))
     const received = (await pageState(page)).documents[0]
     t.same({ name: received.name, type: received.type, from: received.from }, { name: 'befund.pdf', type: 'application/pdf', from: { kind: 'provider', id: me.userId } })
     t.ok(Buffer.from(received.bytes).equals(Buffer.from(documentBytes)), 'the document arrives byte for byte')
