@@ -10,7 +10,6 @@ import { ChannelReader, DEFAULT_MAX_DOCUMENT_BYTES, HIGH_WATER, chatFrame, rateQ
 export type { CallQuality, ChatMessage, Peer, ReceivedDocument } from './channel.js'
 export type { SendSignal, SignalBody, GroupSignalBody } from './signal.js'
 import type { SendSignal, SignalBody } from './signal.js'
-export { GroupCall, JanusError, type GroupCallOptions } from './group/index.js'
 
 export interface CallOptions {
   /** Whom to call; a participant who does not know the provider's id yet calls "providers". */
