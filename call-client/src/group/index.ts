@@ -155,6 +155,7 @@ export class GroupCall extends EventTarget {
           },
           error: (err: unknown) => done(new Error(`Janus attach failed: ${String(err)}`)),
           iceState: (state: string) => this.emit('state', state),
+          ondataopen: () => this.emit('channel-open', null),
           onmessage: (msg: any, jsep: any) => this.onPublisherMessage(msg, jsep, done)
         }),
         error: (err: unknown) => { if (!this.closed) done(new Error(`Janus unreachable: ${String(err)}`)) },
@@ -298,10 +299,9 @@ export class GroupCall extends EventTarget {
     remote.gone = true
     remote.reader.reset()
     this.remotes.delete(feed)
-    const id = peerKey(remote.peer)
-    this.frameKeys.delete(id)
-    this.pairwise.delete(id)
-    this.greeted.delete(id)
+    // The keys stay: a peer that rejoins (a new page, the call moving) may have sent its new key before
+    // Janus reported the old feed gone, and a new public key replaces them anyway.
+    this.greeted.delete(peerKey(remote.peer))
     try { remote.handle?.detach() } catch {}
     this.emit('remote-gone', { peer: remote.peer })
   }
