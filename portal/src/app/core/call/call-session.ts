@@ -8,7 +8,8 @@ interface RealtimeFrame { type: string, kind?: string, consultationId?: string, 
 
 /** Connectors by the `provider` field of the connection data. The group call is loaded only when needed. */
 const connectors: Record<string, () => Promise<Connector>> = {
-  p2p: async () => connectP2P
+  p2p: async () => connectP2P,
+  janus: async () => (await import('./group-call')).connectGroup
 }
 
 /**
@@ -36,6 +37,7 @@ export async function startCall (context: CallContext): Promise<CallSession> {
   const early: RealtimeFrame[] = []
   let deliver = (frame: RealtimeFrame) => { early.push(frame) }
   let moves = Promise.resolve()
+  let current = ''
   socket.onmessage = event => {
     let frame: RealtimeFrame
     try { frame = JSON.parse(String(event.data)) as RealtimeFrame } catch { return }
@@ -58,13 +60,25 @@ export async function startCall (context: CallContext): Promise<CallSession> {
     removeRemote (id) { remotes.update(list => list.filter(f => f.id !== id)) }
   }
 
+  /** Hands signals to `target` from now on, the kept ones first. */
+  function deliverTo (target: CallConnection): void {
+    const receiver = target as CallConnection & { receive (from: Peer, body: unknown): Promise<void> }
+    deliver = frame => { void receiver.receive(frame.from!, frame.body) }
+    for (const frame of early.splice(0)) deliver(frame)
+  }
+
   /** (Re)connects with the connection data the server gives now. */
   async function connect (): Promise<void> {
-    connection()?.close()
-    connection.set(null)
-    remotes.set([])
     deliver = frame => { early.push(frame) }
     const info = await fetchJson<MediaInfo>(role === 'provider' ? `/api/consultations/${consultationId}/media` : '/api/participant/media')
+    // A page that started in the media server also hears of the move it is part of: it stays.
+    const place = `${info.provider}:${String(info['room'] ?? '')}`
+    const now = connection()
+    if (place === current && now) { deliverTo(now); return }
+    current = place
+    now?.close()
+    connection.set(null)
+    remotes.set([])
     const load = connectors[info.provider]
     if (!load) throw new CallStartError('connection')
     const next = await (await load())(info, connectContext)
@@ -72,9 +86,7 @@ export async function startCall (context: CallContext): Promise<CallSession> {
     if (screen) await next.replaceVideoTrack(screen)
     connection.set(next)
     group.set(info.provider !== 'p2p')
-    const receiver = next as CallConnection & { receive (from: Peer, body: unknown): Promise<void> }
-    deliver = frame => { void receiver.receive(frame.from!, frame.body) }
-    for (const frame of early.splice(0)) deliver(frame)
+    deliverTo(next)
   }
 
   /** Sends `track` instead of the current picture, and shows it in the preview. */
