@@ -95,6 +95,15 @@ t.test('a group call through Janus: encrypted media, chat and documents among th
     t.same(new Set((await pageState(page)).remotes.map(key)), new Set(selves.filter((_, j) => j !== i)), `${selves[i]}: 'remote' names each other person by kind:id`)
   }
 
+  const codes = await Promise.all([
+    providerPage.evaluate(peer => (window as any).call.safetyCode(peer), joined[1].self),
+    mariaPage.evaluate(peer => (window as any).call.safetyCode(peer), joined[0].self),
+    mariaPage.evaluate(peer => (window as any).call.safetyCode(peer), joined[2].self)
+  ])
+  t.match(codes[0], /^\d{5}( \d{5}){4}$/, 'a safety code of five groups of digits')
+  t.equal(codes[0], codes[1], 'both ends of a pair see the same safety code')
+  t.not(codes[1], codes[2], 'another pair has another code')
+
   // Janus knows the people only as kind:id: no names.
   const admin = await Janode.connect({ address: { url: janus.url }, max_retries: 1 })
   t.teardown(() => admin.close().catch(() => {}))

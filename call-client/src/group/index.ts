@@ -8,7 +8,7 @@ import adapter from 'webrtc-adapter'
 import JanusModule from 'janus-gateway'
 import { ChannelReader, DEFAULT_MAX_DOCUMENT_BYTES, HIGH_WATER, chatFrame, rateQuality, sendDocumentFrames, type CallQuality, type ChannelFrame, type ChatMessage, type Peer } from '../channel.js'
 import type { GroupSignalBody, SendSignal } from '../signal.js'
-import { GroupKeys, clearBytes, openFrame, openMessage, peerKey, sealFrame, sealMessage } from './keys.js'
+import { GroupKeys, safetyCode, clearBytes, openFrame, openMessage, peerKey, sealFrame, sealMessage } from './keys.js'
 
 const Janus: any = (JanusModule as any).default ?? JanusModule
 const JOIN_TIMEOUT_MS = 20_000
@@ -112,6 +112,17 @@ export class GroupCall extends EventTarget {
 
   async sendDocument (file: Blob, name: string): Promise<void> {
     await sendDocumentFrames(file, name, frame => this.sendFrame(frame), progress => this.emit('document-progress', progress))
+  }
+
+  /**
+   * A code both people see alike only if no one swapped their public keys (the server could): read it out
+   * to each other. Five groups of five digits from SHA-256 over both identities and public keys; null
+   * until the peer's key is known.
+   */
+  async safetyCode (peer: Peer): Promise<string | null> {
+    const theirs = this.pairwise.get(peerKey(peer))?.publicKey
+    if (!theirs) return null
+    return await safetyCode([[peerKey(this.options.self), this.keys.publicKey], [peerKey(peer), theirs]])
   }
 
   setMicrophone (on: boolean): void { for (const track of this.options.localStream.getAudioTracks()) track.enabled = on }

@@ -109,3 +109,12 @@ export async function openMessage (key: CryptoKey, from: Peer, sealed: { iv: str
   const plain = new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: fromBase64(sealed.iv), additionalData: utf8(peerKey(from)) }, key, fromBase64(sealed.sealed)))
   return plain[0] === 0 ? new TextDecoder().decode(plain.subarray(1)) : plain.slice(1).buffer
 }
+
+/** Both sides sort the pairs, so both compute the same digits. */
+export async function safetyCode (pairs: Array<[identity: string, publicKey: string]>): Promise<string> {
+  const text = pairs.map(([identity, key]) => `${identity}=${key}`).sort().join('\n')
+  const digest = new DataView(await subtle().digest('SHA-256', utf8(`sprechzimmer-safety\n${text}`)))
+  const groups: string[] = []
+  for (let i = 0; i < 5; i++) groups.push(String(digest.getUint32(i * 4) % 100_000).padStart(5, '0'))
+  return groups.join(' ')
+}
