@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url'
 
 if (!process.env.SZ_IN_NETNS) {
   const script = fileURLToPath(import.meta.url)
-  const run = spawnSync('unshare', ['-n', 'bash', '-c', 'ip link set lo up && ip link add jv0 type veth peer name jv1 && ip addr add 127.0.0.2/32 dev jv0 && ip link set jv1 up && ip link set jv0 up && exec env -u DATABASE_URL SZ_IN_NETNS=1 "$@"', '_', process.execPath, script], { stdio: 'inherit' })
+  const inNetns = fileURLToPath(new URL('../scripts/in-netns.sh', import.meta.url))
+  const run = spawnSync('bash', [inNetns, 'env', 'SZ_IN_NETNS=1', process.execPath, script], { stdio: 'inherit' })
   process.exit(run.status ?? 1)
 }
 
