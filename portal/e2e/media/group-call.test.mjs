@@ -73,6 +73,19 @@ test('the moderator admits a third person during the call: everyone moves into t
   await assertAccessible(jonas, 'group call, client')
 })
 
+test('the doctor and Maria read the same safety code, so nobody swapped the keys between them', async () => {
+  const codeOn = async (page, name) => {
+    const figure = page.getByRole('figure').filter({ hasText: name })
+    await figure.getByText('Safety code').click()
+    return await figure.locator('.code').innerText()
+  }
+  const doctorSees = await codeOn(doctor, 'Maria Muster')
+  assert.match(doctorSees, /^\d{5}( \d{5}){4}$/)
+  assert.equal(await codeOn(maria, 'Practice'), doctorSees)
+  assert.notEqual(await codeOn(doctor, 'Jonas Beispiel'), doctorSees, 'each pair has its own code')
+  await assertAccessible(doctor, 'group call with a safety code open')
+})
+
 test('chat in the group call reaches everyone, with who sent it', async () => {
   const chat = maria.locator('form', { has: maria.getByLabel('Message', { exact: true }) })
   await chat.getByLabel('Message', { exact: true }).fill('Hallo in die Runde')

@@ -28,6 +28,13 @@ type Sent<T> = T & { from?: Peer }
         <figure class="remote-feed">
           <video class="video remote-video" autoplay playsinline [szSrcObject]="feed.stream" [attr.aria-label]="i18n.t('call.videoOf', { name: nameOf(feed) })"></video>
           <figcaption>{{ nameOf(feed) }}</figcaption>
+          @if (safetyCodes()[feed.id]; as code) {
+            <details class="safety-code">
+              <summary>{{ i18n.t('call.safetyCode') }}</summary>
+              <p>{{ i18n.t('call.safetyCodeHelp', { name: nameOf(feed) }) }}</p>
+              <p class="code" [attr.aria-label]="i18n.t('call.safetyCodeOf', { name: nameOf(feed) })">{{ code }}</p>
+            </details>
+          }
         </figure>
       } @empty {
         <p class="muted">{{ i18n.t('call.waitingForOthers') }}</p>
@@ -88,6 +95,8 @@ export class CallMedia {
   protected readonly cameras = signal<Device[]>([])
   protected readonly microphones = signal<Device[]>([])
   protected readonly deviceError = signal<string | null>(null)
+  /** Group calls: per person, a code both sides can compare to know no one swapped the keys between them. */
+  protected readonly safetyCodes = signal<Record<string, string>>({})
   protected readonly canShareScreen = typeof navigator.mediaDevices?.getDisplayMedia === 'function'
   private readonly urls: string[] = []
 
@@ -117,6 +126,15 @@ export class CallMedia {
       untracked(() => { connection.setMicrophone(this.microphone()); connection.setCamera(this.camera()) })
       for (const [type, listener] of listeners) connection.addEventListener(type, listener)
       onCleanup(() => { for (const [type, listener] of listeners) connection.removeEventListener(type, listener) })
+    })
+    effect(() => {
+      const connection = this.session()?.connection()
+      if (!connection?.safetyCode) return
+      for (const feed of this.remotes()) {
+        void connection.safetyCode({ kind: feed.kind, id: feed.id }).then(code => {
+          if (code) this.safetyCodes.update(codes => ({ ...codes, [feed.id]: code }))
+        }).catch(() => {})
+      }
     })
     // Device labels are readable once the camera is allowed, that is once the session has started.
     effect(() => { if (this.session()?.localStream()) void this.listDevices() })

@@ -1,5 +1,5 @@
 import { InjectionToken, type Signal } from '@angular/core'
-import type { CallQuality } from '@sprechzimmer/call-client'
+import type { CallQuality, Peer } from '@sprechzimmer/call-client'
 import { startCall } from './call-session'
 import { CallStartError } from './connector'
 export { CallStartError }
@@ -19,6 +19,8 @@ export interface CallConnection extends EventTarget {
   replaceVideoTrack (track: MediaStreamTrack): Promise<void>
   replaceAudioTrack? (track: MediaStreamTrack): Promise<void>
   quality (): Promise<CallQuality>
+  /** End-to-end-encrypted group calls: the code to compare with `peer` (null until their key is known). */
+  safetyCode? (peer: Peer): Promise<string | null>
   close (): void
 }
 
