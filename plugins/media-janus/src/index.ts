@@ -123,6 +123,8 @@ export function createJanusMedia (config: Pick<Config, 'sessionSecret'>, setting
 
 /** Enabled with SPRECHZIMMER_PLUGINS=@sprechzimmer/plugin-media-janus; replaces the built-in p2p provider. */
 export default fp<{ config: Config }>(async (app, { config }) => {
+  // janode logs to stdout past pino's redaction (at info level, and whole Janus messages on odd events); failures reach app.log through our handlers.
+  Janode.Logger.setLevel('none')
   const media = createJanusMedia(config, janusSettings(), app.log)
   app.media = media
   app.addHook('onClose', async () => { await media.close() })
