@@ -59,7 +59,7 @@ async function measure (name, server, tokens, settings, log) {
 }
 
 /** A cookie-authenticated HTTP client for the set-up calls (register, login, schedule). */
-async function provider (base) {
+export async function provider (base) {
   const email = `bench.${process.pid}.${Date.now()}@example.org`
   const password = 'correct horse battery staple'
   const post = (path, body, headers = {}) => fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })

@@ -1,5 +1,4 @@
 import Fastify, { type FastifyServerOptions } from 'fastify'
-import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
@@ -11,6 +10,7 @@ import { openDatabase } from './db/orm.js'
 import { errors } from './errors.js'
 import { installErrorHandler, refuseNulCharacters } from './http/error-handler.js'
 import { loggerOptions } from './http/logging.js'
+import { htmlPages, securityHeaders } from './http/security-headers.js'
 import { ErrorResponse, errorResponses } from './http/schemas.js'
 import database from './plugins/database.js'
 import auth from './plugins/auth.js'
@@ -65,7 +65,7 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     installErrorHandler(app)
     app.addHook('preValidation', refuseNulCharacters)
 
-    await app.register(helmet, { global: true })
+    await app.register(securityHeaders)
     await app.register(rateLimit, {
       global: false,
       errorResponseBuilder: (_request, context) => new errors.rateLimited(context.after)
@@ -105,7 +105,7 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     await app.register(exportRoutes, { config })
     await app.register(host, { config, plugins })
     await app.register(call)
-    await app.register(portalWeb, { dir: config.portalDir, publicUrl: config.publicUrl, connectSources: app.media.browserOrigins })
+    await app.register(htmlPages(portalWeb), { dir: config.portalDir, publicUrl: config.publicUrl, connectSources: app.media.browserOrigins })
   } catch (err) {
     // A plugin that fails to load must not leave the database pool or job workers running.
     await app.close().catch(() => {})

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import PgBoss from 'pg-boss'
 import type { EntityManager } from '@mikro-orm/postgresql'
 
@@ -29,14 +30,30 @@ export interface Jobs {
   insert (name: string, jobs: Array<Omit<PgBoss.JobInsert, 'name'>>, options?: { em?: EntityManager }): Promise<void>
   work<T extends object> (name: string, options: WorkOptions, handler: (job: PgBoss.Job<T>) => Promise<void>): Promise<void>
   schedule (name: string, cron: string): Promise<void>
+  /**
+   * The statement `insert` runs (pg-boss 10's own), with its placeholders numbered from `$first`, and
+   * its values: for writing jobs from inside a larger statement (a CTE) without a round trip of their
+   * own. Run the whole statement with `sqlOn(em)` so that the jobs exist only if the transaction commits.
+   */
+  insertStatement (name: string, jobs: Array<Omit<PgBoss.JobInsert, 'name'>>, first: number): { sql: string, values: unknown[] }
   stop (): Promise<void>
   readonly boss: PgBoss
 }
+
+// pg-boss 10's own insert statement and configuration defaults (its package has no exports map), so
+// that `insertStatement` writes exactly the rows `boss.insert` would. test/jobs.test.ts compares them.
+const require = createRequire(import.meta.url)
+const plans = require('pg-boss/src/plans.js') as { insertJobs (schema: string): string }
+const attorney = require('pg-boss/src/attorney.js') as { getConfig (options: object): Record<string, unknown> }
 
 /**
  * pg-boss writes `$1` placeholders; MikroORM's raw execute takes `?`. Rewriting lets a job insert run
  * on the request's transaction, which is what makes mails, webhooks and deadlines an outbox.
  */
+export function sqlOn (em: EntityManager): PgBoss.Db {
+  return inTransaction(em)
+}
+
 function inTransaction (em: EntityManager): PgBoss.Db {
   return {
     async executeSql (text: string, values: unknown[] = []) {
@@ -49,7 +66,10 @@ function inTransaction (em: EntityManager): PgBoss.Db {
 }
 
 export async function startJobs (connectionString: string, onError: (err: Error) => void): Promise<Jobs> {
-  const boss = new PgBoss({ connectionString, max: 10, schema: 'pgboss', application_name: 'sprechzimmer-jobs' })
+  const options = { connectionString, max: 10, schema: 'pgboss', application_name: 'sprechzimmer-jobs' }
+  const boss = new PgBoss(options)
+  const config = attorney.getConfig(options)
+  const insertJobsSql = plans.insertJobs(options.schema)
   boss.on('error', onError)
   await boss.start()
   const workers: string[] = []
@@ -66,6 +86,13 @@ export async function startJobs (connectionString: string, onError: (err: Error)
     async insert (name, jobs, options = {}) {
       if (jobs.length === 0) return
       await boss.insert(jobs.map(job => ({ ...job, name })), options.em ? { db: inTransaction(options.em) } : {})
+    },
+    insertStatement (name, jobs, first) {
+      return {
+        sql: insertJobsSql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + first - 1}`),
+        // The values boss.insert passes (manager.js), in the order of its placeholders.
+        values: [JSON.stringify(jobs.map(job => ({ ...job, name }))), config.expireIn, config.keepUntil, config.retryLimit, config.retryDelay, config.retryBackoff]
+      }
     },
     async work (name, options, handler) {
       const { concurrency = 1, ...workOptions } = options

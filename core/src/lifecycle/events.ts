@@ -137,8 +137,22 @@ export class Lifecycle {
 
   /** The same notices as `emit` for each of `events`, written in one statement. */
   async emitMany (em: EntityManager, type: LifecycleEventType, events: Array<{ consultation: { id: string, practice: string }, data?: Record<string, unknown> }>): Promise<void> {
-    const notices = events.map(({ consultation, data }) => this.notice(type, consultation, data))
-    await this.jobs.insert(LIFECYCLE_QUEUE, notices.map(notice => ({ id: notice.id, data: notice, ...NOTICE_RETRIES })), { em })
+    await this.jobs.insert(LIFECYCLE_QUEUE, this.noticeJobs(type, events), { em })
+  }
+
+  /**
+   * The same notices as `emitMany`, as an insert of their jobs for a larger statement (`jobs.insertStatement`,
+   * placeholders from `$first`); the caller runs it on the transaction of the change they report.
+   */
+  emitManyStatement (type: LifecycleEventType, events: Array<{ consultation: { id: string, practice: string }, data?: Record<string, unknown> }>, first: number): { sql: string, values: unknown[] } {
+    return this.jobs.insertStatement(LIFECYCLE_QUEUE, this.noticeJobs(type, events), first)
+  }
+
+  private noticeJobs (type: LifecycleEventType, events: Array<{ consultation: { id: string, practice: string }, data?: Record<string, unknown> }>) {
+    return events.map(({ consultation, data }) => {
+      const notice = this.notice(type, consultation, data)
+      return { id: notice.id, data: notice, ...NOTICE_RETRIES }
+    })
   }
 
   private notice (type: LifecycleEventType, consultation: { id: string, practice: string }, data: Record<string, unknown> = {}): LifecycleNotice {

@@ -9,11 +9,15 @@ import { hashToken, hmac, newToken, safeEqual } from '../secrets.js'
 import { ServerSession } from '../modules/session/session.entity.js'
 import { User } from '../modules/account/user.entity.js'
 import { Participant } from '../modules/join/participant.entity.js'
+import { ParticipantCredentials, PARTICIPANT_CREDENTIAL_PREFIX } from './participant-credential.js'
 
 export const SESSION_COOKIE = 'APPSESSION'
 export const PARTICIPANT_COOKIE = 'SZ_PARTICIPANT'
 
-/** What a participant credential (a JWT) says: this participant, in this one consultation. */
+/**
+ * What a participant credential says: this participant, in this one consultation. New credentials are
+ * `szp1.` tokens (participant-credential.ts); JWTs issued before them are still accepted until they expire.
+ */
 export interface ParticipantClaims {
   typ: 'participant'
   sub: string
@@ -63,7 +67,9 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 export default fp<{ config: Config }>(async (app, { config }) => {
   const secure = config.publicUrl.startsWith('https:')
   await app.register(cookie)
+  // Also verifies participant credentials issued as JWTs before the szp1. format.
   await app.register(jwt, { secret: hmac(config.sessionSecret, 'jwt', 'participant') })
+  const participantCredentials = new ParticipantCredentials(config.sessionSecret)
 
   app.decorateRequest('account', null)
   app.decorateRequest('session', null)
@@ -86,8 +92,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       reply.clearCookie(SESSION_COOKIE, { path: '/' })
     },
     issueParticipantCredential (participant, expiresAt, reply) {
-      const claims: ParticipantClaims = { typ: 'participant', sub: participant.id, cid: participant.consultation }
-      const credential = app.jwt.sign(claims, { expiresIn: Math.max(60, Math.ceil((expiresAt.getTime() - Date.now()) / 1000)) })
+      const credential = participantCredentials.issue({ sub: participant.id, cid: participant.consultation }, new Date(Math.max(expiresAt.getTime(), Date.now() + 60_000)))
       reply.setCookie(PARTICIPANT_COOKIE, credential, { path: '/api', httpOnly: true, sameSite: 'strict', secure, expires: expiresAt })
       return credential
     }
@@ -137,9 +142,15 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     const header = request.headers.authorization
     const credential = header?.startsWith('Bearer ') ? header.slice(7) : request.cookies[PARTICIPANT_COOKIE]
     if (!credential) return null
-    let claims: ParticipantClaims
-    try { claims = app.jwt.verify<ParticipantClaims>(credential) } catch { return null }
-    if (claims.typ !== 'participant') return null
+    let claims: { sub: string, cid: string } | null
+    if (credential.startsWith(PARTICIPANT_CREDENTIAL_PREFIX)) {
+      claims = participantCredentials.verify(credential)
+    } else {
+      let jwtClaims: ParticipantClaims
+      try { jwtClaims = app.jwt.verify<ParticipantClaims>(credential) } catch { return null }
+      claims = jwtClaims.typ === 'participant' ? jwtClaims : null
+    }
+    if (!claims) return null
     return await request.em.findOne(Participant, { id: claims.sub, consultation: claims.cid })
   }
   app.decorate('participantFrom', participantFrom)

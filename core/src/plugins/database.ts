@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import type { FastifyRequest } from 'fastify'
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 
 declare module 'fastify' {
@@ -6,7 +7,7 @@ declare module 'fastify' {
     orm: MikroORM
   }
   interface FastifyRequest {
-    /** An EntityManager forked for this request only. */
+    /** An EntityManager forked for this request only, when the request first uses it. */
     em: EntityManager
   }
 }
@@ -14,7 +15,15 @@ declare module 'fastify' {
 export default fp<{ orm: MikroORM }>(async (app, { orm }) => {
   if (!orm) throw new Error('@sprechzimmer/database: the `orm` option is required')
   app.decorate('orm', orm)
-  app.decorateRequest('em', null as unknown as EntityManager)
-  app.addHook('onRequest', async (request) => { request.em = orm.em.fork() })
+  // Forked on first use: a request that never touches it (a new client's join goes through the
+  // batched entrance; answers refused before the handler) pays for no fork and no async hook.
+  const forked = Symbol('sprechzimmer.em')
+  app.decorateRequest(forked, null)
+  app.decorateRequest('em', {
+    getter (this: FastifyRequest) {
+      const request = this as unknown as { [forked]: EntityManager | null }
+      return (request[forked] ??= orm.em.fork())
+    }
+  })
   app.addHook('onClose', async () => { await orm.close() })
 }, { fastify: '5.x', name: '@sprechzimmer/database' })

@@ -11,7 +11,7 @@ export function normalizeIp (ip: string): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip
 }
 
-function accessRow (kind: AccessKind, request: FastifyRequest) {
+export function accessRow (kind: AccessKind, request: FastifyRequest) {
   return { kind, ip: normalizeIp(request.ip), userAgent: request.headers['user-agent']?.slice(0, 300) ?? null, at: new Date(), anonymized: false }
 }
 
@@ -37,7 +37,8 @@ export class IpAnonymizer {
     await this.armSoon(em)
   }
 
-  private async armSoon (em: EntityManager): Promise<void> {
+  /** Arms the cut for records written by the caller on the transaction of `em` (see `recordMany`). */
+  async armSoon (em: EntityManager): Promise<void> {
     // A job queued in the last second is due earlier than this record and re-arms itself for the
     // records left, so one insert a second is enough; the minute sweep catches a broken chain.
     if (Date.now() - this.armedAt < 1000) return

@@ -77,9 +77,17 @@ export class RealtimeHub {
 
   async publishMany (em: EntityManager, items: Array<{ to: Audience, event: RealtimeEvent }>): Promise<void> {
     if (items.length === 0) return
+    const { channel, payloads } = this.notification(items)
+    await em.getConnection().execute('SELECT pg_notify(?, payload) FROM json_array_elements_text(?::json) AS payload', [channel, payloads], 'all', em.getTransactionContext())
+  }
+
+  /**
+   * What `publishMany` notifies, for a caller that writes `SELECT pg_notify(channel, payload) FROM
+   * json_array_elements_text(payloads::json) AS payload` into a statement of its own (same transaction).
+   */
+  notification (items: Array<{ to: Audience, event: RealtimeEvent }>): { channel: string, payloads: string } {
     // One JSON array rather than an array binding: knex would expand an array into a list of parameters.
-    const payloads = JSON.stringify(items.map(item => JSON.stringify(item)))
-    await em.getConnection().execute('SELECT pg_notify(?, payload) FROM json_array_elements_text(?::json) AS payload', [CHANNEL, payloads], 'all', em.getTransactionContext())
+    return { channel: CHANNEL, payloads: JSON.stringify(items.map(item => JSON.stringify(item))) }
   }
 
   /**
