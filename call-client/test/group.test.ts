@@ -1,36 +1,18 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Janode from 'janode'
 import VideoRoomPlugin from 'janode/plugins/videoroom'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { build, provider, as, schedule, inMinutes, setFinalTeardown, freePort, eventually } from '@sprechzimmer/core/testing'
 import { startJanus } from '@sprechzimmer/plugin-media-janus/testing'
+import { CHROMIUM_ARGS, assertNowhere, until } from './helpers.js'
 
 setFinalTeardown(fn => t.teardown(fn))
 const pagePlugin = fileURLToPath(new URL('./fixtures/group-page.plugin.mjs', import.meta.url))
 /** The compiled plugin, as an operator names it in SPRECHZIMMER_PLUGINS (the root `npm test` builds first). */
 const janusPlugin = fileURLToPath(new URL('../../plugins/media-janus/dist/index.js', import.meta.url))
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection']
 Janode.Logger.setLevel('none')
-
-const until = async (what: string, check: () => Promise<boolean>, ms = 30_000) => {
-  const end = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 200))
-  }
-}
-
-function filesUnder (dir: string): string[] {
-  return readdirSync(dir).flatMap(name => {
-    const path = join(dir, name)
-    return statSync(path).isDirectory() ? filesUnder(path) : [path]
-  })
-}
 
 type Frames = Record<string, { frames: number, packets: number }>
 const framesByPeer = (page: Page) => page.evaluate(() => (window as any).framesByPeer()) as Promise<Frames>
@@ -177,18 +159,8 @@ t.test('a group call through Janus: encrypted media, chat and documents among th
   t.pass('GroupCall reports the end (state "ended")')
 
   for (const canary of [chatCanary, documentCanary]) {
-    const what = canary.split('-')[0]
-    t.notOk(logs.join('').includes(canary), `${what}: not in the server log`)
-    t.notOk(janus.log().includes(canary), `${what}: not in Janus's log`)
-    const tables = await app.orm.em.fork().getConnection().execute(
-      "SELECT table_schema || '.' || table_name AS name FROM information_schema.tables WHERE table_schema IN ('public', 'pgboss') AND table_type = 'BASE TABLE'")
-    let found = 0
-    for (const { name } of tables) {
-      const [row] = await app.orm.em.fork().getConnection().execute(`SELECT count(*)::int AS n FROM ${name} AS r WHERE r::text LIKE ?`, [`%${canary}%`])
-      found += row.n
-    }
-    t.equal(found, 0, `${what}: not in any table`)
-    t.notOk(filesUnder(app.config.dataDir).some(file => readFileSync(file).includes(canary)), `${what}: not in DATA_DIR`)
+    await assertNowhere(t, app, logs, canary)
+    t.notOk(janus.log().includes(canary), `${canary.split('-')[0]}: not in Janus's log`)
   }
   for (const page of [providerPage, mariaPage]) t.same((await pageState(page)).errors, [], 'no error in the page')
 })

@@ -1,16 +1,13 @@
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { build, provider, as, schedule, inMinutes, setFinalTeardown, freePort } from '@sprechzimmer/core/testing'
+import { CHROMIUM_ARGS, assertNowhere, until } from './helpers.js'
 
 setFinalTeardown(fn => t.teardown(fn))
 const pagePlugin = fileURLToPath(new URL('./fixtures/call-page.plugin.mjs', import.meta.url))
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection']
 
 /** Debian's coturn with the TURN REST API (shared secret), loopback only. */
 async function startCoturn (t: Test, secret: string): Promise<number> {
@@ -21,21 +18,6 @@ async function startCoturn (t: Test, secret: string): Promise<number> {
   t.teardown(() => { child.kill('SIGKILL') })
   await new Promise(resolve => setTimeout(resolve, 500))
   return port
-}
-
-const until = async (what: string, check: () => Promise<boolean>, ms = 30_000) => {
-  const end = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 200))
-  }
-}
-
-function filesUnder (dir: string): string[] {
-  return readdirSync(dir).flatMap(name => {
-    const path = join(dir, name)
-    return statSync(path).isDirectory() ? filesUnder(path) : [path]
-  })
 }
 
 async function call (t: Test, policy: 'all' | 'relay') {
@@ -93,19 +75,7 @@ async function call (t: Test, policy: 'all' | 'relay') {
   t.ok(Buffer.from(received.bytes).equals(Buffer.from(documentBytes)), 'the receiver gets the document byte for byte')
 
   await as(app, me)('POST', `/api/consultations/${id}/end`)
-  for (const canary of [chatCanary, documentCanary]) {
-    t.notOk(logs.join('').includes(canary), `${canary.split('-')[0]}: not in the server log`)
-    const tables = await app.orm.em.fork().getConnection().execute(
-      "SELECT table_schema || '.' || table_name AS name FROM information_schema.tables WHERE table_schema IN ('public', 'pgboss') AND table_type = 'BASE TABLE'")
-    let found = 0
-    for (const { name } of tables) {
-      const [row] = await app.orm.em.fork().getConnection().execute(`SELECT count(*)::int AS n FROM ${name} AS r WHERE r::text LIKE ?`, [`%${canary}%`])
-      found += row.n
-    }
-    t.equal(found, 0, `${canary.split('-')[0]}: not in any table`)
-    const dataDir = app.config.dataDir
-    t.notOk(filesUnder(dataDir).some(file => readFileSync(file).includes(canary)), `${canary.split('-')[0]}: not in DATA_DIR`)
-  }
+  for (const canary of [chatCanary, documentCanary]) await assertNowhere(t, app, logs, canary)
   t.same(await clientPage.evaluate(() => (window as any).state.errors), [], 'no signalling refused, no error in the page')
 }
 
