@@ -18,6 +18,7 @@ type Sent<T> = T & { from?: Peer }
   imports: [SrcObject],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
+    @if (session()?.failure?.(); as failed) { <p role="alert" class="notice error">{{ i18n.t(failed) }}</p> }
     <p role="status" class="call-connection">{{ i18n.t(connectionKey()) }}</p>
     @if (session()?.group?.()) { <p class="muted">{{ i18n.t('call.groupEncrypted') }}</p> }
     @if (quality(); as q) {

@@ -1,7 +1,7 @@
 import { signal } from '@angular/core'
 import type { Peer } from '@sprechzimmer/call-client'
 import type { CallConnection, CallContext, CallSession, RemoteFeed } from './call-starter'
-import { CallStartError, fetchJson, type ConnectContext, type Connector, type MediaInfo } from './connector'
+import { CallStartError, callFailure, fetchJson, type CallFailure, type ConnectContext, type Connector, type MediaInfo } from './connector'
 import { connectP2P } from './p2p-call'
 
 interface RealtimeFrame { type: string, kind?: string, consultationId?: string, from?: Peer, body?: unknown }
@@ -29,6 +29,7 @@ export async function startCall (context: CallContext): Promise<CallSession> {
   const connection = signal<CallConnection | null>(null)
   const group = signal(false)
   const sharingScreen = signal(false)
+  const failure = signal<CallFailure | null>(null)
   let closed = false
   let camera: MediaStreamTrack | null = null
   let screen: MediaStreamTrack | null = null
@@ -42,7 +43,9 @@ export async function startCall (context: CallContext): Promise<CallSession> {
     let frame: RealtimeFrame
     try { frame = JSON.parse(String(event.data)) as RealtimeFrame } catch { return }
     if (frame.type === 'message' && frame.kind === 'signal' && frame.from) deliver(frame)
-    if (frame.type === 'call.changed' && frame.consultationId === consultationId) moves = moves.then(connect).catch(() => undefined)
+    if (frame.type === 'call.changed' && frame.consultationId === consultationId) {
+      moves = moves.then(connect).then(() => failure.set(null), err => failure.set(callFailure(err)))
+    }
   }
 
   const stream = await Promise.all([
@@ -110,6 +113,7 @@ export async function startCall (context: CallContext): Promise<CallSession> {
     connection,
     group,
     sharingScreen,
+    failure,
     async useDevice (kind, deviceId) {
       const media = await navigator.mediaDevices.getUserMedia(kind === 'videoinput' ? { video: { deviceId: { exact: deviceId } } } : { audio: { deviceId: { exact: deviceId } } })
       const [track] = media.getTracks()

@@ -1,14 +1,8 @@
 import { InjectionToken, type Signal } from '@angular/core'
 import type { CallQuality, Peer } from '@sprechzimmer/call-client'
 import { startCall } from './call-session'
-import { CallStartError } from './connector'
-export { CallStartError }
-
-/** The message for a call that could not start. */
-export function callFailure (err: unknown): 'call.failed' | 'call.e2eeUnsupported' | 'call.devicesFailed' {
-  if (!(err instanceof CallStartError)) return 'call.failed'
-  return err.reason === 'e2ee-unsupported' ? 'call.e2eeUnsupported' : err.reason === 'devices' ? 'call.devicesFailed' : 'call.failed'
-}
+import { CallStartError, callFailure, type CallFailure } from './connector'
+export { CallStartError, callFailure, type CallFailure }
 
 /** What the call view uses of a connection; the two-party and the group call both offer it. */
 export interface CallConnection extends EventTarget {
@@ -36,6 +30,8 @@ export interface CallSession {
   /** True while the call runs through the media server with end-to-end encryption. */
   readonly group: Signal<boolean>
   readonly sharingScreen: Signal<boolean>
+  /** Why the call could not follow a move into the media server (the page shows it); null while all is well. */
+  readonly failure: Signal<CallFailure | null>
   /** Another camera or microphone (a `deviceId` from enumerateDevices). */
   useDevice (kind: 'videoinput' | 'audioinput', deviceId: string): Promise<void>
   shareScreen (): Promise<void>

@@ -29,3 +29,11 @@ export async function fetchJson<T> (url: string): Promise<T> {
 export class CallStartError extends Error {
   constructor (readonly reason: 'e2ee-unsupported' | 'devices' | 'connection') { super(reason) }
 }
+
+export type CallFailure = 'call.failed' | 'call.e2eeUnsupported' | 'call.devicesFailed'
+
+/** The message for a call that could not start. */
+export function callFailure (err: unknown): CallFailure {
+  if (!(err instanceof CallStartError)) return 'call.failed'
+  return err.reason === 'e2ee-unsupported' ? 'call.e2eeUnsupported' : err.reason === 'devices' ? 'call.devicesFailed' : 'call.failed'
+}
