@@ -12,7 +12,9 @@ import { icalApp, provider, as, upload, local, crlf } from './helpers.js'
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000)
 const E2E_RUNS = Number(process.env.FUZZ_E2E_RUNS ?? 60)
 const BUDGET_MS = Number(process.env.FUZZ_BUDGET_MS ?? 90_000)
-const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() ^ (Math.random() * 0x7fffffff)
+// A fixed seed by default, so that `npm test` and CI judge the code and not the dice; FUZZ_SEED=random
+// explores (a failing seed is printed and goes into docs/known-issues or a fix).
+const seed = process.env.FUZZ_SEED === 'random' ? Date.now() ^ (Math.random() * 0x7fffffff) : Number(process.env.FUZZ_SEED ?? 20261129)
 const moduleUrl = new URL('./fuzz-ics.mjs', import.meta.url)
 
 t.test(`parser path: ${RUNS} runs in a resource-limited worker (seed ${seed})`, async t => {
