@@ -135,13 +135,8 @@ export class Lifecycle {
     await this.jobs.send(LIFECYCLE_QUEUE, notice, { em, id: notice.id, ...NOTICE_RETRIES })
   }
 
-  /** The same notices as `emit` for each of `events`, written in one statement. */
-  async emitMany (em: EntityManager, type: LifecycleEventType, events: Array<{ consultation: { id: string, practice: string }, data?: Record<string, unknown> }>): Promise<void> {
-    await this.jobs.insert(LIFECYCLE_QUEUE, this.noticeJobs(type, events), { em })
-  }
-
   /**
-   * The same notices as `emitMany`, as an insert of their jobs for a larger statement (`jobs.insertStatement`,
+   * The notices `emit` would write for each of `events`, as one insert of their jobs for a larger statement (`jobs.insertStatement`,
    * placeholders from `$first`); the caller runs it on the transaction of the change they report.
    */
   emitManyStatement (type: LifecycleEventType, events: Array<{ consultation: { id: string, practice: string }, data?: Record<string, unknown> }>, first: number): { sql: string, values: unknown[] } {

@@ -31,13 +31,7 @@ export class IpAnonymizer {
     await this.armSoon(em)
   }
 
-  /** One insert for many requests (the batched waiting-room entrance). */
-  async recordMany (em: EntityManager, kind: AccessKind, requests: FastifyRequest[]): Promise<void> {
-    await em.insertMany(AccessRecord, requests.map(request => accessRow(kind, request)))
-    await this.armSoon(em)
-  }
-
-  /** Arms the cut for records written by the caller on the transaction of `em` (see `recordMany`). */
+  /** Arms the cut for records written by the caller on the transaction of `em` (the batched waiting-room entrance). */
   async armSoon (em: EntityManager): Promise<void> {
     // A job queued in the last second is due earlier than this record and re-arms itself for the
     // records left, so one insert a second is enough; the minute sweep catches a broken chain.
