@@ -58,9 +58,12 @@ async function call (t: Test, policy: 'all' | 'relay') {
   }
   t.pass('both browsers decode the other one\'s video')
 
-  const quality = await clientPage.evaluate(() => (window as any).call.quality())
-  t.equal(quality.path, policy === 'relay' ? 'relay' : 'direct', `the media path is ${policy === 'relay' ? 'the TURN relay' : 'direct'}`)
-  t.not(quality.level, 'unknown')
+  // Chromium may report the selected candidate pair a moment after the first frames.
+  const quality = () => clientPage.evaluate(() => (window as any).call.quality())
+  await until('the selected candidate pair in the stats', async () => (await quality()).path !== null)
+  const rated = await quality()
+  t.equal(rated.path, policy === 'relay' ? 'relay' : 'direct', `the media path is ${policy === 'relay' ? 'the TURN relay' : 'direct'}`)
+  t.not(rated.level, 'unknown')
 
   const chatCanary = `chat-canary-${randomBytes(6).toString('hex')}`
   const documentCanary = `document-canary-${randomBytes(6).toString('hex')}`
