@@ -1,6 +1,7 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { build, provider, as, schedule, inMinutes, realtime } from './helpers.js'
+import { build, provider, as, schedule, inMinutes, realtime, eventually } from './helpers.js'
+import type { LifecycleNotice } from '../src/lifecycle/events.js'
 
 const join = (app: Awaited<ReturnType<typeof build>>['app'], token: string, displayName: string) =>
   app.inject({ method: 'POST', url: `/api/join/${token}`, payload: { displayName } })
@@ -49,7 +50,8 @@ t.test('entries that arrive together are written together, and each gets its own
   const [records] = await em.getConnection().execute("SELECT count(*)::int AS n FROM access_record WHERE kind = 'join'")
   t.equal(records.n, 20, 'one access record per entry, none for refused ones')
   const notices = await em.getConnection().execute(
-    "SELECT data->'data'->>'participantId' AS id FROM pgboss.job WHERE name = 'lifecycle.event' AND data->>'type' = 'participant.joined'")
+    `SELECT n->'data'->>'participantId' AS id FROM pgboss.job, jsonb_array_elements(data->'notices') AS n
+      WHERE name = 'lifecycle.event' AND n->>'type' = 'participant.joined'`)
   t.same(notices.map((n: { id: string }) => n.id).sort(), entered.map(e => e.participantId).sort(), 'one lifecycle notice per entry')
   socket.close()
 })
@@ -66,4 +68,26 @@ t.test('an entry whose waiting room is due to open but not yet opened catches th
   t.equal(entered.statusCode, 200)
   t.equal(entered.json().status, 'waiting')
   t.equal((await as(app, me)('GET', `/api/consultations/${id}`)).json().state, 'waiting', 'the room opened on the way in')
+})
+
+t.test("a batch's participant.joined notices reach handlers one by one; a failing handler retries the batch and loses none", async t => {
+  const { app } = await build(t, { joinRateLimit: 1000 })
+  const me = await provider(app)
+  const { tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  const heard: LifecycleNotice[] = []
+  let failed: string | undefined
+  app.lifecycle.on('participant.joined', async notice => {
+    if (!failed) { failed = notice.data.participantId as string; throw new Error('handler down for a moment') }
+    heard.push(notice)
+  })
+  const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => join(app, token, `Client ${i}`)))
+  const ids = answers.map(a => a.json().participantId as string)
+  const [jobs] = await app.orm.em.fork().getConnection().execute(
+    "SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'lifecycle.event' AND data ? 'notices'")
+  t.ok(jobs.n >= 1 && jobs.n < 8, `the entries' notices share queued jobs (${jobs.n} for 8)`)
+
+  await eventually(async () => ids.every(id => heard.some(n => n.data.participantId === id)), 30_000)
+  t.ok(failed && ids.includes(failed), 'the handler failed once, and that notice came again')
+  t.ok(heard.every(n => n.type === 'participant.joined' && typeof n.id === 'string' && n.at), 'each handler call gets one whole notice')
+  t.equal(new Set(heard.map(n => n.id)).size, new Set(heard.map(n => n.data.participantId)).size, 'one notice id per participant, also when redelivered')
 })

@@ -25,6 +25,11 @@ export interface LifecycleNotice {
 
 export type LifecycleHandler = (notice: LifecycleNotice) => Promise<void>
 
+/** Several notices of one transaction in one queued job (the batched waiting-room entrance). */
+export interface LifecycleBatch { notices: LifecycleNotice[] }
+/** What a job of the lifecycle queue carries: one notice (`emit`) or a batch (`emitManyStatement`). */
+export type LifecycleJob = LifecycleNotice | LifecycleBatch
+
 /**
  * The one moment a join link exists in clear text is the transaction that creates it (only its hash
  * is stored). A plugin that must deliver the link (mail) gets it here and writes its own durable
@@ -136,27 +141,39 @@ export class Lifecycle {
   }
 
   /**
-   * The notices `emit` would write for each of `events`, as one insert of their jobs for a larger statement (`jobs.insertStatement`,
-   * placeholders from `$first`); the caller runs it on the transaction of the change they report.
+   * The notices `emit` would write for each of `events`, as one insert of ONE job that carries them all
+   * (`LifecycleBatch`), for a larger statement (`jobs.insertStatement`, placeholders from `$first`); the
+   * caller runs it on the transaction of the change they report. One job per batch instead of one per
+   * notice: pg-boss writes each job four times (insert, fetch, complete, archive), and its fetch sorts
+   * every queued job, which made the notices the largest cost of a busy waiting room.
    */
   emitManyStatement (type: LifecycleEventType, events: Array<{ consultation: { id: string, practice: string }, data?: Record<string, unknown> }>, first: number): { sql: string, values: unknown[] } {
-    return this.jobs.insertStatement(LIFECYCLE_QUEUE, this.noticeJobs(type, events), first)
-  }
-
-  private noticeJobs (type: LifecycleEventType, events: Array<{ consultation: { id: string, practice: string }, data?: Record<string, unknown> }>) {
-    return events.map(({ consultation, data }) => {
-      const notice = this.notice(type, consultation, data)
-      return { id: notice.id, data: notice, ...NOTICE_RETRIES }
-    })
+    const batch: LifecycleBatch = { notices: events.map(({ consultation, data }) => this.notice(type, consultation, data)) }
+    return this.jobs.insertStatement(LIFECYCLE_QUEUE, [{ id: batch.notices[0]?.id ?? orderedId(), data: batch, ...NOTICE_RETRIES }], first)
   }
 
   private notice (type: LifecycleEventType, consultation: { id: string, practice: string }, data: Record<string, unknown> = {}): LifecycleNotice {
     return { id: orderedId(), type, at: new Date().toISOString(), practiceId: consultation.practice, consultationId: consultation.id, data }
   }
 
-  async dispatch (notice: LifecycleNotice): Promise<void> {
-    const handlers = this.handlers.get(notice.type) ?? []
-    for (const handler of handlers) await handler(notice)
-    this.log.debug({ event: notice.type, consultationId: notice.consultationId, handlers: handlers.length }, 'lifecycle event dispatched')
+  /**
+   * Runs the handlers of one queued job's notices, in order. Every notice of a batch is tried; if any
+   * failed, the job fails and pg-boss retries it whole, which handlers tolerate because they are idempotent.
+   */
+  async dispatch (job: LifecycleJob): Promise<void> {
+    const notices = 'notices' in job ? job.notices : [job]
+    const failures: unknown[] = []
+    for (const notice of notices) {
+      const handlers = this.handlers.get(notice.type) ?? []
+      try {
+        for (const handler of handlers) await handler(notice)
+      } catch (err) {
+        failures.push(err)
+        continue
+      }
+      this.log.debug({ event: notice.type, consultationId: notice.consultationId, handlers: handlers.length }, 'lifecycle event dispatched')
+    }
+    if (failures.length === 1) throw failures[0]
+    if (failures.length > 1) throw new AggregateError(failures, `${failures.length} of ${notices.length} lifecycle notices failed`)
   }
 }

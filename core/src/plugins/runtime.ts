@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { startJobs, type Jobs } from '../jobs.js'
 import { RealtimeHub } from '../realtime/hub.js'
-import { Lifecycle, LIFECYCLE_QUEUE, type LifecycleNotice } from '../lifecycle/events.js'
+import { Lifecycle, LIFECYCLE_QUEUE, type LifecycleJob } from '../lifecycle/events.js'
 import { LifecycleService, DEADLINE_QUEUE } from '../lifecycle/service.js'
 import { IpAnonymizer, IP_QUEUE } from '../privacy/ip-anonymizer.js'
 
@@ -39,7 +39,7 @@ export default fp<{ config: Config, databaseUrl: string }>(async (app, { config,
 
   app.addHook('onReady', async () => {
     await jobs.work<{ consultationId: string }>(DEADLINE_QUEUE, { batchSize: 25, concurrency: 8 }, async job => { await service.runDeadlines(job.data.consultationId) })
-    await jobs.work<LifecycleNotice>(LIFECYCLE_QUEUE, { batchSize: 50 }, async job => { await lifecycle.dispatch(job.data) })
+    await jobs.work<LifecycleJob>(LIFECYCLE_QUEUE, { batchSize: 50 }, async job => { await lifecycle.dispatch(job.data) })
     await jobs.work(SWEEP_QUEUE, {}, async () => { await service.reconcile(); await ipAnonymizer.run() })
     await jobs.work(IP_QUEUE, {}, async () => { await ipAnonymizer.run() })
     // A safety net: once a minute, anything overdue that a lost or failed job left behind is caught up.

@@ -105,7 +105,7 @@ export class WaitingRoomEntrance {
   }
 
   /**
-   * Writes a batch's participants, access records, `participant.joined` notices (pg-boss jobs) and
+   * Writes a batch's participants, access records, `participant.joined` notices (one pg-boss job) and
    * `participant.waiting` events (NOTIFY) in one statement of data-modifying CTEs, on the batch's
    * transaction: the same rows, notices and events as the single-entry path writes, in one round trip
    * instead of four. Each
