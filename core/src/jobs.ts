@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import PgBoss from 'pg-boss'
-import type { EntityManager } from '@mikro-orm/postgresql'
+import type { EntityManager, Knex } from '@mikro-orm/postgresql'
 
 export type JobOptions = PgBoss.SendOptions & {
   /** Enqueue inside this EntityManager's open transaction: the job exists only if the transaction commits. */
@@ -47,20 +47,19 @@ const plans = require('pg-boss/src/plans.js') as { insertJobs (schema: string): 
 const attorney = require('pg-boss/src/attorney.js') as { getConfig (options: object): Record<string, unknown> }
 
 /**
- * pg-boss writes `$1` placeholders; MikroORM's raw execute takes `?`. Rewriting lets a job insert run
- * on the request's transaction, which is what makes mails, webhooks and deadlines an outbox.
+ * Runs pg-boss's SQL (and other `$1`-style statements) on the request's transaction, which is what makes
+ * mails, webhooks and deadlines an outbox. The values go to PostgreSQL as bound parameters through knex:
+ * MikroORM's `execute` would format them into the SQL text, which for the waiting room's batches of
+ * JSON cost more than the rest of the statement. The SQL must not contain a literal `?` (knex's placeholder).
  */
 export function sqlOn (em: EntityManager): PgBoss.Db {
-  return inTransaction(em)
-}
-
-function inTransaction (em: EntityManager): PgBoss.Db {
   return {
     async executeSql (text: string, values: unknown[] = []) {
       const bindings: unknown[] = []
       const sql = text.replace(/\$(\d+)/g, (_, n: string) => { bindings.push(values[Number(n) - 1] ?? null); return '?' })
-      const rows = await em.getConnection().execute(sql, bindings as any[], 'all', em.getTransactionContext())
-      return { rows }
+      const knex = em.getTransactionContext<Knex.Transaction>() ?? em.getConnection().getKnex()
+      const result = await knex.raw(sql, bindings as Knex.RawBinding[])
+      return { rows: result.rows }
     }
   }
 }
@@ -81,11 +80,11 @@ export async function startJobs (connectionString: string, onError: (err: Error)
     },
     async send (name, data, options = {}) {
       const { em, ...rest } = options
-      return await boss.send(name, data, em ? { ...rest, db: inTransaction(em) } : rest)
+      return await boss.send(name, data, em ? { ...rest, db: sqlOn(em) } : rest)
     },
     async insert (name, jobs, options = {}) {
       if (jobs.length === 0) return
-      await boss.insert(jobs.map(job => ({ ...job, name })), options.em ? { db: inTransaction(options.em) } : {})
+      await boss.insert(jobs.map(job => ({ ...job, name })), options.em ? { db: sqlOn(options.em) } : {})
     },
     insertStatement (name, jobs, first) {
       return {

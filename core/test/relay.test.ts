@@ -106,3 +106,20 @@ t.test('malformed, oversized and flooding frames are refused with a code and the
   client.socket.close()
   desk.close()
 })
+
+t.test('events published in one transaction travel in as few notifications as fit, and arrive complete and in order', async t => {
+  const { app } = await build(t)
+  const me = await provider(app)
+  const desk = await realtime(app, { cookie: me.cookie })
+  const practiceId = (await as(app, me)('GET', '/api/me')).json().practice.id as string
+  await desk.next('hello')
+  const items = Array.from({ length: 60 }, (_, i) => ({ to: { practice: practiceId }, event: { type: 'test.bulk', n: i, pad: 'x'.repeat(400) } }))
+  const payloads = JSON.parse(app.realtime.notification(items).payloads) as string[]
+  t.ok(payloads.length > 1 && payloads.length < 10, `60 events of 0.4 kB in ${payloads.length} notifications`)
+  t.ok(payloads.every(p => Buffer.byteLength(p) < 8000), 'each under PostgreSQL\'s payload limit')
+  await app.orm.em.fork().transactional(async (em: any) => { await app.realtime.publishMany(em, items) })
+  const got: number[] = []
+  for (let i = 0; i < 60; i++) got.push((await desk.next('test.bulk')).n)
+  t.same(got, items.map(item => item.event.n))
+  desk.close()
+})

@@ -34,17 +34,6 @@ function derivedId (name: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`
 }
 
-/** pg-boss writes $1 placeholders; this runs its SQL on the EntityManager's transaction (as core's jobs.send({em}) does). */
-function inTransaction (em: EntityManager) {
-  return {
-    async executeSql (text: string, values: unknown[] = []) {
-      const bindings: unknown[] = []
-      const sql = text.replace(/\$(\d+)/g, (_, n: string) => { bindings.push(values[Number(n) - 1] ?? null); return '?' })
-      return { rows: await em.execute(sql, bindings as any[]) }
-    }
-  }
-}
-
 /**
  * Webhooks: endpoints, the events for them, and their delivery. See docs/webhooks.md for the contract:
  * at-least-once, in order per endpoint and consultation, exponential back-off, signed.
@@ -111,8 +100,8 @@ export class Webhooks {
   /** One job per stream; the `short` policy keeps at most one waiting job per stream. */
   private async enqueue (em: EntityManager | null, streams: StreamJob[], startAfter?: Date): Promise<void> {
     if (streams.length === 0) return
-    const jobs = streams.map(s => ({ name: DELIVERY_QUEUE, data: s, singletonKey: `${s.endpointId}:${s.consultationId}`, ...(startAfter ? { startAfter: startAfter.toISOString() } : {}) }))
-    await this.app.jobs.boss.insert(jobs as any, em ? { db: inTransaction(em) } as any : undefined)
+    const jobs = streams.map(s => ({ data: s, singletonKey: `${s.endpointId}:${s.consultationId}`, ...(startAfter ? { startAfter: startAfter.toISOString() } : {}) }))
+    await this.app.jobs.insert(DELIVERY_QUEUE, jobs, { em: em ?? undefined })
   }
 
   /** What practice software may learn from a notice: ids, states and times, never names, addresses or content. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Jobs } from '../jobs.js'
@@ -67,14 +67,14 @@ let sequence = 0
  */
 export function orderedId (): string {
   const now = Date.now()
-  sequence = now === lastMs ? sequence + 1 : 0
-  lastMs = now
-  const bytes = randomBytes(16)
-  bytes.writeUIntBE(now, 0, 6)
-  bytes.writeUInt16BE(0x7000 | (sequence & 0x0fff), 6)
-  bytes[8] = (bytes[8] & 0x3f) | 0x80
-  const hex = bytes.toString('hex')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+  // Past 4096 ids in one millisecond (or when the clock steps back), borrow from the next millisecond.
+  if (now > lastMs) { lastMs = now; sequence = 0 } else if (++sequence > 0x0fff) { lastMs++; sequence = 0 }
+  // randomUUID draws from a cached pool of entropy (randomBytes asks OpenSSL every time);
+  // its variant bits are already v7's, so only the time and the version with the sequence are set.
+  const random = randomUUID()
+  const time = lastMs.toString(16).padStart(12, '0')
+  const versionAndSequence = (0x7000 | sequence).toString(16)
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-${versionAndSequence}${random.slice(18)}`
 }
 
 const NOTICE_RETRIES = { retryLimit: 10, retryDelay: 5, retryBackoff: true }
@@ -148,8 +148,9 @@ export class Lifecycle {
    * every queued job, which made the notices the largest cost of a busy waiting room.
    */
   emitManyStatement (type: LifecycleEventType, events: Array<{ consultation: { id: string, practice: string }, data?: Record<string, unknown> }>, first: number): { sql: string, values: unknown[] } {
+    const id = orderedId()
     const batch: LifecycleBatch = { notices: events.map(({ consultation, data }) => this.notice(type, consultation, data)) }
-    return this.jobs.insertStatement(LIFECYCLE_QUEUE, [{ id: batch.notices[0]?.id ?? orderedId(), data: batch, ...NOTICE_RETRIES }], first)
+    return this.jobs.insertStatement(LIFECYCLE_QUEUE, [{ id, data: batch, ...NOTICE_RETRIES }], first)
   }
 
   private notice (type: LifecycleEventType, consultation: { id: string, practice: string }, data: Record<string, unknown> = {}): LifecycleNotice {

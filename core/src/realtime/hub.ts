@@ -86,8 +86,21 @@ export class RealtimeHub {
    * json_array_elements_text(payloads::json) AS payload` into a statement of its own (same transaction).
    */
   notification (items: Array<{ to: Audience, event: RealtimeEvent }>): { channel: string, payloads: string } {
+    // As few notifications as fit under PostgreSQL's limit: each one is queued, sent and parsed on its own.
+    const payloads: string[] = []
+    let batch: string[] = []
+    let size = 0
+    const flush = () => { if (batch.length > 0) payloads.push(`{"batch":[${batch.join(',')}]}`); batch = []; size = 0 }
+    for (const item of items) {
+      const text = JSON.stringify(item)
+      const bytes = Buffer.byteLength(text) + 1
+      if (batch.length > 0 && size + bytes + '{"batch":[]}'.length >= NOTIFY_LIMIT) flush()
+      batch.push(text)
+      size += bytes
+    }
+    flush()
     // One JSON array rather than an array binding: knex would expand an array into a list of parameters.
-    return { channel: CHANNEL, payloads: JSON.stringify(items.map(item => JSON.stringify(item))) }
+    return { channel: CHANNEL, payloads: JSON.stringify(payloads) }
   }
 
   /**
@@ -95,7 +108,7 @@ export class RealtimeHub {
    * sockets directly and to the other instances through NOTIFY (when it fits into one).
    */
   async relay (to: Audience, event: RealtimeEvent): Promise<void> {
-    this.deliverTo(to, JSON.stringify(event))
+    this.deliverTo(to, event)
     const payload = JSON.stringify({ to, event, origin: this.instance })
     if (Buffer.byteLength(payload) >= NOTIFY_LIMIT || !this.listener) return
     await this.listener.query('SELECT pg_notify($1, $2)', [CHANNEL, payload])
@@ -124,19 +137,22 @@ export class RealtimeHub {
   }
 
   private deliver (payload: string): void {
-    let message: { to: Audience, event: RealtimeEvent, origin?: string, close?: { session?: string } }
+    let message: { to: Audience, event: RealtimeEvent, origin?: string, close?: { session?: string }, batch?: Array<{ to: Audience, event: RealtimeEvent }> }
     try { message = JSON.parse(payload) } catch { return }
+    if (message.batch) { for (const item of message.batch) this.deliverTo(item.to, item.event); return }
     if (message.close?.session) return this.closeSession(message.close.session)
     if (message.origin === this.instance) return
-    this.deliverTo(message.to, JSON.stringify(message.event))
+    this.deliverTo(message.to, message.event)
   }
 
-  private deliverTo (to: Audience, text: string): void {
+  private deliverTo (to: Audience, event: RealtimeEvent): void {
     const targets = new Set<RealtimeSocket>()
     if (to.practice) this.byPractice.get(to.practice)?.forEach(s => targets.add(s))
     if (to.user) this.byUser.get(to.user)?.forEach(s => targets.add(s))
     if (to.consultation) this.byConsultation.get(to.consultation)?.forEach(s => targets.add(s))
     if (to.participant) this.byParticipant.get(to.participant)?.forEach(s => targets.add(s))
+    if (targets.size === 0) return
+    const text = JSON.stringify(event)
     for (const socket of targets) {
       try { socket.send(text) } catch (err) { this.log.debug({ err }, 'realtime send failed') }
     }

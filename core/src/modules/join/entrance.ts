@@ -77,13 +77,13 @@ export class WaitingRoomEntrance {
     await app.orm.em.fork().transactional(async (em: EntityManager) => {
       // A shared lock on each consultation: entries do not wait for each other, but an END waits for
       // them (and they for it), so a name is never written after an ended consultation's names were erased.
-      const rows = await em.getConnection().execute<LinkRow[]>(
+      const { rows } = await sqlOn(em).executeSql(
         `SELECT i.id AS invitation_id, i.token_hash, c.id AS consultation_id, c.practice_id, c.state, c.start_at, c.end_at, c.due_at
            FROM invitation i JOIN consultation c ON c.id = i.consultation_id
-          WHERE i.token_hash IN (SELECT json_array_elements_text(?::json))
+          WHERE i.token_hash IN (SELECT json_array_elements_text($1::json))
           ORDER BY c.id
             FOR SHARE OF c`,
-        [JSON.stringify([...new Set(batch.map(entry => entry.tokenHash))])], 'all', em.getTransactionContext())
+        [JSON.stringify([...new Set(batch.map(entry => entry.tokenHash))])]) as { rows: LinkRow[] }
       const links = new Map(rows.map(row => [row.token_hash, row]))
       const entered: Array<{ entry: Pending, link: LinkRow, participant: Participant }> = []
       for (const entry of batch) {
