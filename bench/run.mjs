@@ -38,7 +38,7 @@ function report (results) {
     const l = d.latenessMs
     out.push('')
     out.push(`Deadlines: ${d.consultations} consultations, waiting rooms opening within ${d.windowSeconds} s (set-up ${d.setupSeconds} s, lead ${d.leadSeconds} s)`)
-    out.push(table(['lateness (updated_at − due)', 'min', 'p50', 'p95', 'p99', 'max'],
+    out.push(table(['lateness (notice at − due)', 'min', 'p50', 'p95', 'p99', 'max'],
       [['ms', l.min, l.p50, l.p95, l.p99, l.max]]))
     out.push(table(['due in window second', 'count', 'p50 ms', 'p99 ms', 'max ms'], d.latenessByDueTime.map(b => [`${b.dueFromSecond}–${b.dueFromSecond + 10}`, b.count, b.p50, b.p99, b.max])))
     out.push(table(['created (tenth of the set-up)', 'count', 'p50 ms', 'p99 ms', 'max ms'], d.latenessByCreationOrder.map(b => [b.tenth, b.count, b.p50, b.p99, b.max])))

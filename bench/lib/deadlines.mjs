@@ -59,8 +59,8 @@ async function createConsultations (app, owner, roomOpensAt, title) {
 
 /**
  * Part (b): `count` consultations whose waiting rooms open within the same `window` seconds. The app's
- * pg-boss workers fire ROOM_OPENS (scheduled → waiting); lateness is `updated_at` of the row (set by
- * the flush of the transition's transaction) minus the due time (start − SZ_WAITING_ROOM_OPENS_BEFORE).
+ * pg-boss workers fire ROOM_OPENS (scheduled → waiting); lateness is the `at` of the transition's
+ * consultation.waiting notice minus the due time (start − SZ_WAITING_ROOM_OPENS_BEFORE).
  */
 export async function deadlines (serverUrl, settings, log) {
   const { deadlines: count, window, lead, grace } = settings
@@ -122,6 +122,18 @@ export async function deadlines (serverUrl, settings, log) {
 
     const rows = (await probe.query(
       'SELECT id, state, start_at, created_at, updated_at, version FROM consultation WHERE title = $1', [TITLE])).rows
+    // Every transition enqueues its consultation.waiting notice on its own transaction: counting them
+    // per consultation (queued or already dispatched) counts the transitions.
+    const notices = (await probe.query(`
+      SELECT data->>'consultationId' AS id, count(*)::int AS n, min((data->>'at')::timestamptz) AS at
+        FROM (SELECT data FROM pgboss.job WHERE name = 'lifecycle.event'
+              UNION ALL SELECT data FROM pgboss.archive WHERE name = 'lifecycle.event') j
+       WHERE data->>'type' = 'consultation.waiting'
+       GROUP BY 1`)).rows
+    const noticesById = new Map(notices.map(n => [n.id, n]))
+    // When a consultation moved: its consultation.waiting notice's time, taken inside the transition.
+    // Not updated_at: the call's lifecycle handler writes the media room record to the row afterwards.
+    const movedAt = r => (noticesById.get(r.id)?.at ?? r.updated_at).getTime()
     const opensBefore = app.config.waitingRoomOpensBefore
     const lateness = []
     const buckets = new Map()
@@ -131,9 +143,10 @@ export async function deadlines (serverUrl, settings, log) {
     for (const r of rows) {
       if (r.state === 'scheduled') { missed++; continue }
       if (r.state !== 'waiting') wrongState++
-      if (r.version !== createdVersion + 1) unexpectedVersion++
+      // One for the transition, and one when the call's handler stores the media room record.
+      if (r.version > createdVersion + 2) unexpectedVersion++
       const due = r.start_at.getTime() - opensBefore
-      const late = r.updated_at.getTime() - due
+      const late = movedAt(r) - due
       lateness.push(late)
       const bucket = Math.floor((due - windowStart) / 10_000) * 10
       if (!buckets.has(bucket)) buckets.set(bucket, [])
@@ -141,7 +154,7 @@ export async function deadlines (serverUrl, settings, log) {
     }
     lateness.sort((a, b) => a - b)
     // The longest pause in which no transition committed, while some were due: a stall of the workers.
-    const committed = rows.filter(r => r.state !== 'scheduled').map(r => r.updated_at.getTime()).sort((a, b) => a - b)
+    const committed = rows.filter(r => r.state !== 'scheduled').map(movedAt).sort((a, b) => a - b)
     let longestPause = { ms: 0, atSecond: null }
     for (let i = 1; i < committed.length; i++) {
       const gap = committed[i] - committed[i - 1]
@@ -152,7 +165,7 @@ export async function deadlines (serverUrl, settings, log) {
     const created = rows.filter(r => r.state !== 'scheduled').sort((a, b) => a.created_at - b.created_at)
     const byCreationOrder = Array.from({ length: 10 }, (_, tenth) => {
       const list = created.slice(Math.floor(tenth * created.length / 10), Math.floor((tenth + 1) * created.length / 10))
-        .map(r => r.updated_at.getTime() - (r.start_at.getTime() - opensBefore)).sort((a, b) => a - b)
+        .map(r => movedAt(r) - (r.start_at.getTime() - opensBefore)).sort((a, b) => a - b)
       return { tenth: tenth + 1, count: list.length, p50: percentile(list, 50), p99: percentile(list, 99), max: list.at(-1) ?? null }
     })
     // How lateness develops over the window, 10 s at a time (a growing backlog shows here).
@@ -161,18 +174,10 @@ export async function deadlines (serverUrl, settings, log) {
       return { dueFromSecond: from, count: list.length, p50: percentile(list, 50), p99: percentile(list, 99), max: list.at(-1) }
     })
 
-    // Every transition enqueues its consultation.waiting notice on its own transaction: counting them
-    // per consultation (queued or already dispatched) counts the transitions.
-    const notices = (await probe.query(`
-      SELECT data->>'consultationId' AS id, count(*)::int AS n, min((data->>'at')::timestamptz) AS at
-        FROM (SELECT data FROM pgboss.job WHERE name = 'lifecycle.event'
-              UNION ALL SELECT data FROM pgboss.archive WHERE name = 'lifecycle.event') j
-       WHERE data->>'type' = 'consultation.waiting'
-       GROUP BY 1`)).rows
-    const noticesById = new Map(notices.map(n => [n.id, n]))
     const doubleTransitions = notices.filter(n => n.n > 1).length
     const withoutNotice = rows.filter(r => r.state !== 'scheduled' && !noticesById.has(r.id)).length
-    // How far the row's updated_at (flush at commit) is from the notice's time (taken inside the step).
+    // How far the row's last updated_at is from the notice's time: the transition's flush, or the call
+    // handler's later write of the media room record.
     const flushLag = rows.filter(r => noticesById.has(r.id)).map(r => r.updated_at.getTime() - noticesById.get(r.id).at.getTime()).sort((a, b) => a - b)
 
     // Queue diagnostics: how long after start_after a worker picked the deadline job up.
