@@ -1,6 +1,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import type { FastifyRequest } from 'fastify'
-import type { Jobs } from '../jobs.js'
+import { sqlOn, type Jobs } from '../jobs.js'
+import type { SqlRunner } from '../db/raw-transaction.js'
 import { AccessRecord, type AccessKind } from '../modules/access/access-record.entity.js'
 import { recordDeletion } from './deletion-log.js'
 
@@ -28,20 +29,20 @@ export class IpAnonymizer {
 
   async record (em: EntityManager, kind: AccessKind, request: FastifyRequest): Promise<void> {
     em.create(AccessRecord, accessRow(kind, request))
-    await this.armSoon(em)
+    await this.armSoon(sqlOn(em))
   }
 
-  /** Arms the cut for records written by the caller on the transaction of `em` (the batched waiting-room entrance). */
-  async armSoon (em: EntityManager): Promise<void> {
+  /** Arms the cut for records written by the caller on the transaction that `db` runs in (the batched waiting-room entrance). */
+  async armSoon (db: SqlRunner): Promise<void> {
     // A job queued in the last second is due earlier than this record and re-arms itself for the
     // records left, so one insert a second is enough; the minute sweep catches a broken chain.
     if (Date.now() - this.armedAt < 1000) return
-    await this.arm(em, new Date(Date.now() + this.after))
+    await this.arm(db, new Date(Date.now() + this.after))
     this.armedAt = Date.now()
   }
 
-  private async arm (em: EntityManager | undefined, at: Date): Promise<void> {
-    await this.jobs.send(IP_QUEUE, {}, { em, singletonKey: 'cut-ips', startAfter: at, retryLimit: 5, retryDelay: 5, retryBackoff: true })
+  private async arm (db: SqlRunner | undefined, at: Date): Promise<void> {
+    await this.jobs.send(IP_QUEUE, {}, { db, singletonKey: 'cut-ips', startAfter: at, retryLimit: 5, retryDelay: 5, retryBackoff: true })
   }
 
   /** Cuts every IP that is due, then arms the job for the next record that will be. Idempotent. */

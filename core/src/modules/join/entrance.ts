@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { EntityManager } from '@mikro-orm/postgresql'
 import { errors } from '../../errors.js'
-import { sqlOn } from '../../jobs.js'
+import { rawTransaction, type SqlRunner } from '../../db/raw-transaction.js'
 import { accessRow } from '../../privacy/ip-anonymizer.js'
 import { waitingRoomOpensAt } from '../../lifecycle/deadlines.js'
 import { participantView } from '../consultation/views.js'
@@ -74,10 +73,10 @@ export class WaitingRoomEntrance {
     const { app } = this
     const now = Date.now()
     const settled: Array<[Pending, EntryResult]> = []
-    await app.orm.em.fork().transactional(async (em: EntityManager) => {
+    await rawTransaction(app.orm, async db => {
       // A shared lock on each consultation: entries do not wait for each other, but an END waits for
       // them (and they for it), so a name is never written after an ended consultation's names were erased.
-      const { rows } = await sqlOn(em).executeSql(
+      const { rows } = await db.executeSql(
         `SELECT i.id AS invitation_id, i.token_hash, c.id AS consultation_id, c.practice_id, c.state, c.start_at, c.end_at, c.due_at
            FROM invitation i JOIN consultation c ON c.id = i.consultation_id
           WHERE i.token_hash IN (SELECT json_array_elements_text($1::json))
@@ -98,7 +97,7 @@ export class WaitingRoomEntrance {
         entered.push({ entry, link: link!, participant })
       }
       if (entered.length === 0) return
-      await this.insert(em, new Date(now), entered)
+      await this.insert(db, new Date(now), entered)
       for (const e of entered) settled.push([e.entry, { kind: 'entered', participant: e.participant, consultationEndAt: new Date(e.link.end_at) }])
     })
     for (const [entry, result] of settled) entry.resolve(result)
@@ -111,7 +110,7 @@ export class WaitingRoomEntrance {
    * instead of four. Each
    * table's rows go in as one JSON parameter (`json_to_recordset`): no values are formatted into the SQL.
    */
-  private async insert (em: EntityManager, at: Date, entered: Array<{ entry: Pending, link: LinkRow, participant: Participant }>): Promise<void> {
+  private async insert (db: SqlRunner, at: Date, entered: Array<{ entry: Pending, link: LinkRow, participant: Participant }>): Promise<void> {
     const { app } = this
     const participants = JSON.stringify(entered.map(({ participant: p }) => ({ id: p.id, consultation_id: p.consultation, invitation_id: p.invitation, display_name: p.displayName })))
     const access = JSON.stringify(entered.map(e => accessRow('join', e.entry.request)))
@@ -123,7 +122,7 @@ export class WaitingRoomEntrance {
       event: { type: 'participant.waiting', consultationId: e.link.consultation_id, participant: participantView(e.participant) }
     })))
     const next = 4 + notices.values.length
-    await sqlOn(em).executeSql(
+    await db.executeSql(
       `WITH participants AS (
          INSERT INTO participant (id, created_at, updated_at, consultation_id, invitation_id, display_name, status, waiting_since)
          SELECT id, $2::timestamptz, $2::timestamptz, consultation_id, invitation_id, display_name, 'waiting', $2::timestamptz
@@ -135,7 +134,7 @@ export class WaitingRoomEntrance {
        ), notices AS (${notices.sql})
        SELECT pg_notify($${next}, payload) FROM json_array_elements_text($${next + 1}::json) AS payload`,
       [participants, at.toISOString(), access, ...notices.values, channel, payloads])
-    await app.ipAnonymizer.armSoon(em)
+    await app.ipAnonymizer.armSoon(db)
   }
 
   /** The same answers as the single-entry path, in the same order of checks; null when the entry may go in. */
