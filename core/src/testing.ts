@@ -5,6 +5,8 @@ import { Writable } from 'node:stream'
 import pg from 'pg'
 import WebSocket from 'ws'
 import { buildApp, type App } from './app.js'
+
+export type { App }
 import { loadConfig, type Config } from './config.js'
 import { startEmbeddedDatabase } from './db/embedded.js'
 import { loggerOptions } from './http/logging.js'

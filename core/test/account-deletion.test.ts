@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import pg from 'pg'
 import { randomUUID } from 'node:crypto'
 import { hashPassword } from '../src/modules/account/password.js'
@@ -6,7 +6,7 @@ import { build, provider, as, login, schedule, inMinutes, eventually, uniqueEmai
 
 const PASSWORD = 'correct horse battery staple'
 
-async function connect (t: Tap.Test, url: string): Promise<pg.Client> {
+async function connect (t: Test, url: string): Promise<pg.Client> {
   const db = new pg.Client({ connectionString: url })
   await db.connect()
   t.teardown(() => db.end())
@@ -43,7 +43,7 @@ t.test("the practice's last provider: sessions end at once, future consultations
   const me = await provider(app, 'Praxis Kanarienvogel')
   const erasedAtOnce: string[] = []
   app.accountErasure.onRequested(async (em, userId) => {
-    t.equal((await em.getConnection().execute('select email from app_user where id = ?', [userId], 'get', em.getTransactionContext())).email, `deleted-${userId}@invalid`, 'handlers run on the same transaction')
+    t.equal((await em.getConnection().execute<{ email: string }>('select email from app_user where id = ?', [userId], 'get', em.getTransactionContext())).email, `deleted-${userId}@invalid`, 'handlers run on the same transaction')
     erasedAtOnce.push(userId)
   })
   const second = await login(app, me.email, PASSWORD)

@@ -49,10 +49,10 @@ t.test('entries that arrive together are written together, and each gets its own
   const em = app.orm.em.fork()
   const [records] = await em.getConnection().execute("SELECT count(*)::int AS n FROM access_record WHERE kind = 'join'")
   t.equal(records.n, 20, 'one access record per entry, none for refused ones')
-  const notices = await em.getConnection().execute(
+  const notices = await em.getConnection().execute<Array<{ id: string }>>(
     `SELECT n->'data'->>'participantId' AS id FROM pgboss.job, jsonb_array_elements(data->'notices') AS n
       WHERE name = 'lifecycle.event' AND n->>'type' = 'participant.joined'`)
-  t.same(notices.map((n: { id: string }) => n.id).sort(), entered.map(e => e.participantId).sort(), 'one lifecycle notice per entry')
+  t.same(notices.map(n => n.id).sort(), entered.map(e => e.participantId).sort(), 'one lifecycle notice per entry')
   socket.close()
 })
 
