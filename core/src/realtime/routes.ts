@@ -16,11 +16,12 @@ const RELAY_BUDGET = { messages: 200, windowMs: 10_000 }
  */
 const routes: FastifyPluginAsync = async (app) => {
   const allowedOrigin = new URL(app.config.publicUrl).origin
-  // A server shutdown is not the participant leaving; and presence updates in flight finish first.
+  // A server shutdown is not the participant leaving; presence updates and messages in flight finish
+  // first (a lookup left running would wait on the closed database pool for its acquire timeout).
   let closing = false
   const pending = new Set<Promise<void>>()
   const track = (work: Promise<void>) => {
-    const p = work.catch(err => app.log.warn({ err }, 'presence update failed')).finally(() => pending.delete(p))
+    const p = work.catch(err => app.log.warn({ err }, 'realtime work failed')).finally(() => pending.delete(p))
     pending.add(p)
   }
   app.addHook('preClose', async () => {
@@ -63,14 +64,15 @@ const routes: FastifyPluginAsync = async (app) => {
       if (Date.now() > budget.resetAt) budget = { left: RELAY_BUDGET.messages, resetAt: Date.now() + RELAY_BUDGET.windowMs }
       if (--budget.left < 0) return refuseWith('SZ_RATE_LIMITED', 'Too many messages; wait a few seconds')
       if (isBinary) return refuseWith('SZ_MESSAGE_INVALID', 'A message must be JSON text')
-      void (async () => {
+      if (closing) return refuseWith('SZ_MESSAGE_FAILED', 'The server is restarting; try again')
+      track((async () => {
         const routed = await route(app.orm.em.fork(), who, parseSend(data.toString('utf8')))
         await app.realtime.relay(routed.to, routed.event)
       })().catch(err => {
         if (err instanceof RelayRefused) return refuseWith(err.code, err.message)
         app.log.warn({ code: err?.code }, 'realtime message could not be passed on')
         refuseWith('SZ_MESSAGE_FAILED', 'The message could not be passed on; try again')
-      })
+      }))
     }
     socket.on('message', onMessage)
     for (const [data, isBinary] of early.splice(0)) onMessage(data, isBinary)
