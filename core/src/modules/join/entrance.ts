@@ -107,8 +107,8 @@ export class WaitingRoomEntrance {
    * Writes a batch's participants, access records, `participant.joined` notices (one pg-boss job) and
    * `participant.waiting` events (NOTIFY) in one statement of data-modifying CTEs, on the batch's
    * transaction: the same rows, notices and events as the single-entry path writes, in one round trip
-   * instead of four. Each
-   * table's rows go in as one JSON parameter (`json_to_recordset`): no values are formatted into the SQL.
+   * instead of four. Each table's rows go in as one JSON parameter (`json_to_recordset`), bound, never
+   * formatted into the SQL.
    */
   private async insert (db: SqlRunner, at: Date, entered: Array<{ entry: Pending, link: LinkRow, participant: Participant }>): Promise<void> {
     const { app } = this
