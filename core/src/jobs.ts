@@ -46,13 +46,16 @@ const require = createRequire(import.meta.url)
 const plans = require('pg-boss/src/plans.js') as { insertJobs (schema: string): string }
 const attorney = require('pg-boss/src/attorney.js') as { getConfig (options: object): Record<string, unknown> }
 
+/** Runs `$1`-style SQL with bound parameters; the shape pg-boss takes for its own statements (`db`). */
+export type SqlRunner = PgBoss.Db
+
 /**
  * Runs pg-boss's SQL (and other `$1`-style statements) on the request's transaction, which is what makes
  * mails, webhooks and deadlines an outbox. The values go to PostgreSQL as bound parameters through knex:
  * MikroORM's `execute` would format them into the SQL text, which for the waiting room's batches of
  * JSON cost more than the rest of the statement. The SQL must not contain a literal `?` (knex's placeholder).
  */
-export function sqlOn (em: EntityManager): PgBoss.Db {
+export function sqlOn (em: EntityManager): SqlRunner {
   return {
     async executeSql (text: string, values: unknown[] = []) {
       const bindings: unknown[] = []

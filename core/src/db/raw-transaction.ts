@@ -1,8 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
-import type PgBoss from 'pg-boss'
-
-/** Runs `$1`-style SQL with bound parameters; the shape pg-boss takes for its own statements (`db`). */
-export type SqlRunner = PgBoss.Db
+import type { SqlRunner } from '../jobs.js'
 
 interface PooledConnection {
   query (text: string, values?: unknown[]): Promise<{ rows: any[] }>

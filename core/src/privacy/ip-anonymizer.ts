@@ -1,7 +1,6 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import type { FastifyRequest } from 'fastify'
-import { sqlOn, type Jobs } from '../jobs.js'
-import type { SqlRunner } from '../db/raw-transaction.js'
+import { sqlOn, type Jobs, type SqlRunner } from '../jobs.js'
 import { AccessRecord, type AccessKind } from '../modules/access/access-record.entity.js'
 import { recordDeletion } from './deletion-log.js'
 
