@@ -1,7 +1,9 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { build, provider, as, schedule, inMinutes, realtime, eventually } from './helpers.js'
+import type { EntityManager } from '@mikro-orm/postgresql'
 import type { LifecycleNotice } from '../src/lifecycle/events.js'
+import type { Consultation } from '../src/modules/consultation/consultation.entity.js'
 
 const join = (app: Awaited<ReturnType<typeof build>>['app'], token: string, displayName: string) =>
   app.inject({ method: 'POST', url: `/api/join/${token}`, payload: { displayName } })
@@ -90,4 +92,41 @@ t.test("a batch's participant.joined notices reach handlers one by one; a failin
   t.ok(failed && ids.includes(failed), 'the handler failed once, and that notice came again')
   t.ok(heard.every(n => n.type === 'participant.joined' && typeof n.id === 'string' && n.at), 'each handler call gets one whole notice')
   t.equal(new Set(heard.map(n => n.id)).size, new Set(heard.map(n => n.data.participantId)).size, 'one notice id per participant, also when redelivered')
+})
+
+/** Runs `change` on the consultation under its row lock while a new client's batch waits for that lock inside its insert statement. */
+async function whileEntering (app: Awaited<ReturnType<typeof build>>['app'], id: string, token: string, change: (em: EntityManager, c: Consultation) => Promise<void>) {
+  const admin = app.orm.em.fork().getConnection()
+  let answer: ReturnType<typeof join> | undefined
+  await app.orm.em.fork().transactional(async (em: EntityManager) => {
+    const consultation = await app.consultationLifecycle.lock(em, { id })
+    answer = join(app, token, 'Mid-change')
+    // The batch has read the link (without a lock) and waits for its share lock in the insert statement.
+    await eventually(async () => (await admin.execute(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%sz_assert%'"))[0].n === 1, 10_000)
+    await change(em, consultation!)
+  })
+  const answered = await answer!
+  const [written] = await admin.execute('SELECT count(*)::int AS participants, (SELECT count(*)::int FROM access_record WHERE kind = \'join\') AS records FROM participant WHERE consultation_id = ?', [id])
+  return { answer: answered, written }
+}
+
+t.test('an END that commits between the batch reading the link and writing the entry: the entry is refused, and nothing of it is written', async t => {
+  const { app } = await build(t)
+  const me = await provider(app)
+  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  const { answer, written } = await whileEntering(app, id, token, async (em, c) => { await app.consultationLifecycle.apply(em, c, { type: 'END' }) })
+  t.equal(answer.statusCode, 410, 'the entry is checked again against the ended consultation')
+  t.equal(answer.json().code, 'SZ_JOIN_LINK_EXPIRED')
+  t.same(written, { participants: 0, records: 0 }, 'the undone statement left no participant and no access record')
+})
+
+t.test('a change that still lets the client in (a new title) sends the batch the slow way, and the entry goes in once', async t => {
+  const { app } = await build(t)
+  const me = await provider(app)
+  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  const { answer, written } = await whileEntering(app, id, token, async (em, c) => { c.title = 'Renamed'; await em.flush() })
+  t.equal(answer.statusCode, 200)
+  t.equal(answer.json().status, 'waiting')
+  t.same(written, { participants: 1, records: 1 }, 'one participant and one access record, from the second attempt only')
 })

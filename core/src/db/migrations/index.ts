@@ -4,6 +4,7 @@ import { PrivacyMigration20261129021000 } from './PrivacyMigration20261129021000
 import { AccountMigration20261129023000 } from './AccountMigration20261129023000.js'
 import { MediaMigration20261129051500 } from './MediaMigration20261129051500.js'
 import { RealtimeMigration20261129052000 } from './RealtimeMigration20261129052000.js'
+import { EntranceMigration20261129150000 } from './EntranceMigration20261129150000.js'
 
 /** Committed migrations in order; `npm run migration:create -w core` appends new ones. */
 export const migrations: MigrationObject[] = [
@@ -11,5 +12,6 @@ export const migrations: MigrationObject[] = [
   { name: 'PrivacyMigration20261129021000', class: PrivacyMigration20261129021000 },
   { name: 'AccountMigration20261129023000', class: AccountMigration20261129023000 },
   { name: 'MediaMigration20261129051500', class: MediaMigration20261129051500 },
-  { name: 'RealtimeMigration20261129052000', class: RealtimeMigration20261129052000 }
+  { name: 'RealtimeMigration20261129052000', class: RealtimeMigration20261129052000 },
+  { name: 'EntranceMigration20261129150000', class: EntranceMigration20261129150000 }
 ]

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { errors } from '../../errors.js'
 import type { SqlRunner } from '../../jobs.js'
-import { rawTransaction } from '../../db/raw-transaction.js'
+import { onPooledConnection, rawTransaction } from '../../db/raw-transaction.js'
 import { accessRow } from '../../privacy/ip-anonymizer.js'
 import { waitingRoomOpensAt } from '../../lifecycle/deadlines.js'
 import { participantView } from '../consultation/views.js'
@@ -34,13 +34,22 @@ interface LinkRow {
   start_at: Date
   end_at: Date
   due_at: Date | null
+  version: number
+}
+
+interface Admitted { entry: Pending, link: LinkRow, participant: Participant }
+
+/** The insert statement found a consultation changed since the batch read it (SZ001), or an invitation gone (a foreign key). */
+function isStale (err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code
+  return code === 'SZ001' || code === '23503'
 }
 
 /**
  * Lets new clients into waiting rooms in batches: the entries that arrive while a batch is being
- * written are written together in the next one, in one transaction with one statement per table
- * (group commit). A client's answer still waits for the commit of its own entry, so nothing is
- * acknowledged that a crash could lose; a batch that fails fails each of its requests.
+ * written are written together in the next one, with one statement for all of them (group commit).
+ * A client's answer still waits for the commit of its own entry, so nothing is acknowledged that a
+ * crash could lose; a batch that fails fails each of its requests.
  */
 export class WaitingRoomEntrance {
   private queue: Pending[] = []
@@ -70,72 +79,101 @@ export class WaitingRoomEntrance {
     }
   }
 
+  /**
+   * Reads the batch's links, checks them, and writes the entries in one statement that commits by
+   * itself: two round trips. That statement re-reads the consultations under a share lock and undoes
+   * itself if one changed in between (an END, a reschedule, a deadline); then, and only then, the
+   * batch is written again the slow way, in a transaction that holds the share locks from its first read.
+   */
   private async write (batch: Pending[]): Promise<void> {
     const { app } = this
     const now = Date.now()
-    const settled: Array<[Pending, EntryResult]> = []
-    await rawTransaction(app.orm, async db => {
-      // A shared lock on each consultation: entries do not wait for each other, but an END waits for
-      // them (and they for it), so a name is never written after an ended consultation's names were erased.
-      const { rows } = await db.executeSql(
-        `SELECT i.id AS invitation_id, i.token_hash, c.id AS consultation_id, c.practice_id, c.state, c.start_at, c.end_at, c.due_at
-           FROM invitation i JOIN consultation c ON c.id = i.consultation_id
-          WHERE i.token_hash IN (SELECT json_array_elements_text($1::json))
-          ORDER BY c.id
-            FOR SHARE OF c`,
-        [JSON.stringify([...new Set(batch.map(entry => entry.tokenHash))])]) as { rows: LinkRow[] }
-      const links = new Map(rows.map(row => [row.token_hash, row]))
-      const entered: Array<{ entry: Pending, link: LinkRow, participant: Participant }> = []
-      for (const entry of batch) {
-        const link = links.get(entry.tokenHash)
-        const refusal = link ? this.check(link, now) : { kind: 'refused' as const, error: new errors.joinLinkInvalid() }
-        if (refusal) { settled.push([entry, refusal]); continue }
-        const at = new Date(now)
-        const participant = {
-          id: randomUUID(), createdAt: at, updatedAt: at, consultation: link!.consultation_id, invitation: link!.invitation_id,
-          displayName: entry.displayName, status: 'waiting', waitingSince: at, admittedAt: null, leftAt: null
-        } as unknown as Participant
-        entered.push({ entry, link: link!, participant })
+    const settled = await onPooledConnection(app.orm, async db => {
+      // Armed before the records exist: a cut that finds nothing due re-arms itself for the next record.
+      await app.ipAnonymizer.armSoon(db)
+      try {
+        return await this.readAndInsert(db, batch, now, false)
+      } catch (err) {
+        if (!isStale(err)) throw err
+        return await rawTransaction(app.orm, async tx => await this.readAndInsert(tx, batch, now, true))
       }
-      if (entered.length === 0) return
-      await this.insert(db, new Date(now), entered)
-      for (const e of entered) settled.push([e.entry, { kind: 'entered', participant: e.participant, consultationEndAt: new Date(e.link.end_at) }])
     })
     for (const [entry, result] of settled) entry.resolve(result)
   }
 
+  private async readAndInsert (db: SqlRunner, batch: Pending[], now: number, lock: boolean): Promise<Array<[Pending, EntryResult]>> {
+    // The shared lock (in the transaction, or in the insert statement) lets entries pass each other,
+    // but an END waits for them (and they for it), so a name is never written after an ended
+    // consultation's names were erased.
+    const { rows } = await db.executeSql(
+      `SELECT i.id AS invitation_id, i.token_hash, c.id AS consultation_id, c.practice_id, c.state, c.start_at, c.end_at, c.due_at, c.version
+         FROM invitation i JOIN consultation c ON c.id = i.consultation_id
+        WHERE i.token_hash IN (SELECT json_array_elements_text($1::json))
+        ORDER BY c.id${lock ? ' FOR SHARE OF c' : ''}`,
+      [JSON.stringify([...new Set(batch.map(entry => entry.tokenHash))])]) as { rows: LinkRow[] }
+    const links = new Map(rows.map(row => [row.token_hash, row]))
+    const settled: Array<[Pending, EntryResult]> = []
+    const entered: Admitted[] = []
+    const at = new Date(now)
+    for (const entry of batch) {
+      const link = links.get(entry.tokenHash)
+      const refusal = link ? this.check(link, now) : { kind: 'refused' as const, error: new errors.joinLinkInvalid() }
+      if (refusal) { settled.push([entry, refusal]); continue }
+      const participant = {
+        id: randomUUID(), createdAt: at, updatedAt: at, consultation: link!.consultation_id, invitation: link!.invitation_id,
+        displayName: entry.displayName, status: 'waiting', waitingSince: at, admittedAt: null, leftAt: null
+      } as unknown as Participant
+      entered.push({ entry, link: link!, participant })
+    }
+    if (entered.length > 0) await this.insert(db, at, entered)
+    for (const e of entered) settled.push([e.entry, { kind: 'entered', participant: e.participant, consultationEndAt: new Date(e.link.end_at) }])
+    return settled
+  }
+
   /**
    * Writes a batch's participants, access records, `participant.joined` notices (one pg-boss job) and
-   * `participant.waiting` events (NOTIFY) in one statement of data-modifying CTEs, on the batch's
-   * transaction: the same rows, notices and events as the single-entry path writes, in one round trip
-   * instead of four. Each table's rows go in as one JSON parameter (`json_to_recordset`), bound, never
-   * formatted into the SQL.
+   * `participant.waiting` events (NOTIFY) in one statement of data-modifying CTEs: the same rows,
+   * notices and events as the single-entry path writes. It first takes a share lock on the batch's
+   * consultations and fails with SZ001 (`sz_assert`) unless each is at the version its entries were
+   * checked against. Each table's rows go in as one JSON parameter (`json_to_recordset`), bound,
+   * never formatted into the SQL.
    */
-  private async insert (db: SqlRunner, at: Date, entered: Array<{ entry: Pending, link: LinkRow, participant: Participant }>): Promise<void> {
+  private async insert (db: SqlRunner, at: Date, entered: Admitted[]): Promise<void> {
     const { app } = this
-    const participants = JSON.stringify(entered.map(({ participant: p }) => ({ id: p.id, consultation_id: p.consultation, invitation_id: p.invitation, display_name: p.displayName })))
-    const access = JSON.stringify(entered.map(e => accessRow('join', e.entry.request)))
+    const values: unknown[] = []
+    const param = (value: unknown): string => `$${values.push(value)}`
+    const versions = [...new Map(entered.map(e => [e.link.consultation_id, { id: e.link.consultation_id, version: e.link.version }])).values()]
+    const checked = param(JSON.stringify(versions))
+    const participants = param(JSON.stringify(entered.map(({ participant: p }) => ({ id: p.id, consultation_id: p.consultation, invitation_id: p.invitation, display_name: p.displayName }))))
+    const time = param(at.toISOString())
+    const access = param(JSON.stringify(entered.map(e => accessRow('join', e.entry.request))))
     const notices = app.lifecycle.emitManyStatement('participant.joined', entered.map(e => ({
       consultation: { id: e.link.consultation_id, practice: e.link.practice_id }, data: { participantId: e.participant.id }
-    })), 4)
+    })), values.length + 1)
+    values.push(...notices.values)
     const { channel, payloads } = app.realtime.notification(entered.map(e => ({
       to: { practice: e.link.practice_id },
       event: { type: 'participant.waiting', consultationId: e.link.consultation_id, participant: participantView(e.participant) }
     })))
-    const next = 4 + notices.values.length
     await db.executeSql(
-      `WITH participants AS (
+      `WITH checked AS (
+         SELECT c.id, c.version FROM consultation c
+          WHERE c.id IN (SELECT id FROM json_to_recordset(${checked}::json) AS v (id uuid, version int))
+          ORDER BY c.id FOR SHARE
+       ), unchanged AS (
+         SELECT sz_assert(count(*) = ${param(versions.length)}, 'a consultation changed while its waiting-room batch was written') AS ok
+           FROM checked JOIN json_to_recordset(${checked}::json) AS v (id uuid, version int) ON v.id = checked.id AND v.version = checked.version
+       ), participants AS (
          INSERT INTO participant (id, created_at, updated_at, consultation_id, invitation_id, display_name, status, waiting_since)
-         SELECT id, $2::timestamptz, $2::timestamptz, consultation_id, invitation_id, display_name, 'waiting', $2::timestamptz
-           FROM json_to_recordset($1::json) AS x (id uuid, consultation_id uuid, invitation_id uuid, display_name text)
+         SELECT id, ${time}::timestamptz, ${time}::timestamptz, consultation_id, invitation_id, display_name, 'waiting', ${time}::timestamptz
+           FROM unchanged, json_to_recordset(${participants}::json) AS x (id uuid, consultation_id uuid, invitation_id uuid, display_name text)
        ), access AS (
          INSERT INTO access_record (at, kind, ip, user_agent, anonymized)
          SELECT at, kind, ip, "userAgent", anonymized
-           FROM json_to_recordset($3::json) AS x (at timestamptz, kind text, ip text, "userAgent" text, anonymized boolean)
+           FROM json_to_recordset(${access}::json) AS x (at timestamptz, kind text, ip text, "userAgent" text, anonymized boolean)
        ), notices AS (${notices.sql})
-       SELECT pg_notify($${next}, payload) FROM json_array_elements_text($${next + 1}::json) AS payload`,
-      [participants, at.toISOString(), access, ...notices.values, channel, payloads])
-    await app.ipAnonymizer.armSoon(db)
+       SELECT pg_notify(${param(channel)}, payload) FROM json_array_elements_text(${param(payloads)}::json) AS payload`,
+      values)
   }
 
   /** The same answers as the single-entry path, in the same order of checks; null when the entry may go in. */
