@@ -130,3 +130,17 @@ t.test('a change that still lets the client in (a new title) sends the batch the
   t.equal(answer.json().status, 'waiting')
   t.same(written, { participants: 1, records: 1 }, 'one participant and one access record, from the second attempt only')
 })
+
+t.test('a link the entrance remembers is still checked: after an END the next entry is refused and nothing of it is written', async t => {
+  const { app } = await build(t)
+  const me = await provider(app)
+  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  t.equal((await join(app, token, 'First')).statusCode, 200, 'the first entry reads the link, and the entrance remembers it')
+  t.equal((await as(app, me)('POST', `/api/consultations/${id}/end`)).statusCode, 200)
+  const late = await join(app, token, 'Second')
+  t.equal(late.statusCode, 410)
+  t.equal(late.json().code, 'SZ_JOIN_LINK_EXPIRED')
+  const [rows] = await app.orm.em.fork().getConnection().execute(
+    "SELECT count(*)::int AS participants, (SELECT count(*)::int FROM access_record WHERE kind = 'join') AS records FROM participant WHERE consultation_id = ?", [id])
+  t.same(rows, { participants: 1, records: 1 }, 'only the first entry was written')
+})

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { errors } from '../../errors.js'
 import type { SqlRunner } from '../../jobs.js'
-import { onPooledConnection, rawTransaction } from '../../db/raw-transaction.js'
+import { inTransaction, onPooledConnection } from '../../db/pooled-connection.js'
 import { accessRow } from '../../privacy/ip-anonymizer.js'
 import { waitingRoomOpensAt } from '../../lifecycle/deadlines.js'
 import { participantView } from '../consultation/views.js'
@@ -37,6 +37,9 @@ interface LinkRow {
   version: number
 }
 
+/** How many links the entrance remembers; a link not remembered is read again, so this bounds only memory. */
+const RECENT_LINKS = 10_000
+
 interface Admitted { entry: Pending, link: LinkRow, participant: Participant }
 
 /** The insert statement found a consultation changed since the batch read it (SZ001), or an invitation gone (a foreign key). */
@@ -53,6 +56,8 @@ function isStale (err: unknown): boolean {
  */
 export class WaitingRoomEntrance {
   private queue: Pending[] = []
+  /** The links read last, by token hash: no names, no tokens; only what the insert statement re-verifies. */
+  private readonly recentLinks = new Map<string, LinkRow>()
   private writing = 0
   private scheduled = false
 
@@ -81,8 +86,8 @@ export class WaitingRoomEntrance {
 
   /**
    * Reads the batch's links, checks them, and writes the entries in one statement that commits by
-   * itself: two round trips. That statement re-reads the consultations under a share lock and undoes
-   * itself if one changed in between (an END, a reschedule, a deadline); then, and only then, the
+   * itself. That statement re-reads the consultations under a share lock and undoes itself if one
+   * changed since its link was read (an END, a reschedule, a deadline); then, and only then, the
    * batch is written again the slow way, in a transaction that holds the share locks from its first read.
    */
   private async write (batch: Pending[]): Promise<void> {
@@ -95,23 +100,55 @@ export class WaitingRoomEntrance {
         return await this.readAndInsert(db, batch, now, false)
       } catch (err) {
         if (!isStale(err)) throw err
-        return await rawTransaction(app.orm, async tx => await this.readAndInsert(tx, batch, now, true))
+        return await inTransaction(db, async tx => await this.readAndInsert(tx, batch, now, true))
       }
     })
     for (const [entry, result] of settled) entry.resolve(result)
+  }
+
+  /**
+   * The links of a batch whose every entry would go in by what this instance read of them before:
+   * no read is needed, because the insert statement verifies under its lock that each link and
+   * consultation is still exactly as read. Null when any entry would be refused or was not read
+   * yet: refusals are only ever given on a fresh read.
+   */
+  private remembered (batch: Pending[], now: number): Map<string, LinkRow> | null {
+    const links = new Map<string, LinkRow>()
+    for (const entry of batch) {
+      const link = this.recentLinks.get(entry.tokenHash)
+      if (!link || this.check(link, now)) return null
+      links.set(entry.tokenHash, link)
+    }
+    return links
+  }
+
+  private remember (rows: LinkRow[]): void {
+    for (const row of rows) {
+      this.recentLinks.delete(row.token_hash)
+      this.recentLinks.set(row.token_hash, row)
+    }
+    // A Map iterates in insertion order, and a link read again goes to the end: the oldest go first.
+    for (const hash of this.recentLinks.keys()) {
+      if (this.recentLinks.size <= RECENT_LINKS) break
+      this.recentLinks.delete(hash)
+    }
   }
 
   private async readAndInsert (db: SqlRunner, batch: Pending[], now: number, lock: boolean): Promise<Array<[Pending, EntryResult]>> {
     // The shared lock (in the transaction, or in the insert statement) lets entries pass each other,
     // but an END waits for them (and they for it), so a name is never written after an ended
     // consultation's names were erased.
-    const { rows } = await db.executeSql(
-      `SELECT i.id AS invitation_id, i.token_hash, c.id AS consultation_id, c.practice_id, c.state, c.start_at, c.end_at, c.due_at, c.version
-         FROM invitation i JOIN consultation c ON c.id = i.consultation_id
-        WHERE i.token_hash IN (SELECT json_array_elements_text($1::json))
-        ORDER BY c.id${lock ? ' FOR SHARE OF c' : ''}`,
-      [JSON.stringify([...new Set(batch.map(entry => entry.tokenHash))])]) as { rows: LinkRow[] }
-    const links = new Map(rows.map(row => [row.token_hash, row]))
+    let links = lock ? null : this.remembered(batch, now)
+    if (!links) {
+      const { rows } = await db.executeSql(
+        `SELECT i.id AS invitation_id, i.token_hash, c.id AS consultation_id, c.practice_id, c.state, c.start_at, c.end_at, c.due_at, c.version
+           FROM invitation i JOIN consultation c ON c.id = i.consultation_id
+          WHERE i.token_hash IN (SELECT json_array_elements_text($1::json))
+          ORDER BY c.id${lock ? ' FOR SHARE OF c' : ''}`,
+        [JSON.stringify([...new Set(batch.map(entry => entry.tokenHash))])]) as { rows: LinkRow[] }
+      this.remember(rows)
+      links = new Map(rows.map(row => [row.token_hash, row]))
+    }
     const settled: Array<[Pending, EntryResult]> = []
     const entered: Admitted[] = []
     const at = new Date(now)
@@ -135,7 +172,7 @@ export class WaitingRoomEntrance {
    * `participant.waiting` events (NOTIFY) in one statement of data-modifying CTEs: the same rows,
    * notices and events as the single-entry path writes. It first takes a share lock on the batch's
    * consultations and fails with SZ001 (`sz_assert`) unless each is at the version its entries were
-   * checked against. Each table's rows go in as one JSON parameter (`json_to_recordset`), bound,
+   * checked against, and each invitation still has the token and consultation they were read with. Each table's rows go in as one JSON parameter (`json_to_recordset`), bound,
    * never formatted into the SQL.
    */
   private async insert (db: SqlRunner, at: Date, entered: Admitted[]): Promise<void> {
@@ -143,7 +180,9 @@ export class WaitingRoomEntrance {
     const values: unknown[] = []
     const param = (value: unknown): string => `$${values.push(value)}`
     const versions = [...new Map(entered.map(e => [e.link.consultation_id, { id: e.link.consultation_id, version: e.link.version }])).values()]
+    const invitations = [...new Map(entered.map(e => [e.link.invitation_id, { id: e.link.invitation_id, token_hash: e.link.token_hash, consultation_id: e.link.consultation_id }])).values()]
     const checked = param(JSON.stringify(versions))
+    const links = param(JSON.stringify(invitations))
     const participants = param(JSON.stringify(entered.map(({ participant: p }) => ({ id: p.id, consultation_id: p.consultation, invitation_id: p.invitation, display_name: p.displayName }))))
     const time = param(at.toISOString())
     const access = param(JSON.stringify(entered.map(e => accessRow('join', e.entry.request))))
@@ -161,8 +200,11 @@ export class WaitingRoomEntrance {
           WHERE c.id IN (SELECT id FROM json_to_recordset(${checked}::json) AS v (id uuid, version int))
           ORDER BY c.id FOR SHARE
        ), unchanged AS (
-         SELECT sz_assert(count(*) = ${param(versions.length)}, 'a consultation changed while its waiting-room batch was written') AS ok
-           FROM checked JOIN json_to_recordset(${checked}::json) AS v (id uuid, version int) ON v.id = checked.id AND v.version = checked.version
+         SELECT sz_assert(
+             (SELECT count(*) FROM checked JOIN json_to_recordset(${checked}::json) AS v (id uuid, version int) ON v.id = checked.id AND v.version = checked.version) = ${param(versions.length)}
+             AND (SELECT count(*) FROM invitation i JOIN json_to_recordset(${links}::json) AS l (id uuid, token_hash text, consultation_id uuid)
+                    ON l.id = i.id AND l.token_hash = i.token_hash AND l.consultation_id = i.consultation_id) = ${param(invitations.length)},
+             'a join link or its consultation changed since the waiting room read it') AS ok
        ), participants AS (
          INSERT INTO participant (id, created_at, updated_at, consultation_id, invitation_id, display_name, status, waiting_since)
          SELECT id, ${time}::timestamptz, ${time}::timestamptz, consultation_id, invitation_id, display_name, 'waiting', ${time}::timestamptz

@@ -21,7 +21,9 @@ function statementName (text: string): string | undefined {
 
 /**
  * One of the ORM's pooled connections, for statements written by hand that run very often (the
- * waiting room's batches). Each statement on it commits by itself unless `rawTransaction` wraps them.
+ * waiting room's batches). Each statement on it commits by itself unless `inTransaction` wraps them.
+ * MikroORM's `transactional` would cost about 0.35 ms of CPU more per transaction (a knex transaction
+ * object, the unit of work, its AsyncLocalStorage context), work these statements never use.
  */
 export async function onPooledConnection<T> (orm: MikroORM, work: (db: SqlRunner) => Promise<T>): Promise<T> {
   const client = orm.em.getConnection().getKnex().client
@@ -38,21 +40,15 @@ export async function onPooledConnection<T> (orm: MikroORM, work: (db: SqlRunner
   }
 }
 
-/**
- * A transaction on a pooled connection. MikroORM's `transactional` costs about 0.35 ms of CPU more
- * per transaction (a knex transaction object, the unit of work, its AsyncLocalStorage context), which
- * is work hand-written statements never use.
- */
-export async function rawTransaction<T> (orm: MikroORM, work: (db: SqlRunner) => Promise<T>): Promise<T> {
-  return await onPooledConnection(orm, async db => {
-    await db.executeSql('BEGIN', [])
-    try {
-      const result = await work(db)
-      await db.executeSql('COMMIT', [])
-      return result
-    } catch (err) {
-      await db.executeSql('ROLLBACK', []).catch(() => {})
-      throw err
-    }
-  })
+/** Runs `work` in a transaction on `db`, a connection from `onPooledConnection`. */
+export async function inTransaction<T> (db: SqlRunner, work: (db: SqlRunner) => Promise<T>): Promise<T> {
+  await db.executeSql('BEGIN', [])
+  try {
+    const result = await work(db)
+    await db.executeSql('COMMIT', [])
+    return result
+  } catch (err) {
+    await db.executeSql('ROLLBACK', []).catch(() => {})
+    throw err
+  }
 }
