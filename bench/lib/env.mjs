@@ -20,6 +20,8 @@ export const settings = {
   /** Seconds of unmeasured load before each measurement (JIT, pools, caches). */
   warmup: number('BENCH_WARMUP', 2, { min: 0 }),
   connections: number('BENCH_CONNECTIONS', 200, { min: 1, integer: true }),
+  /** Rounds in which the SELECT 1 baseline and the join lines take turns; the goals are judged on the medians. */
+  rounds: number('BENCH_ROUNDS', 3, { min: 1, integer: true }),
   /** Connections of the baseline's pg Pool; 20 is what core's MikroORM pool uses. */
   poolSize: number('BENCH_POOL_SIZE', 20, { min: 1, integer: true }),
   /** Extra join line: the same load spread over this many consultations (0: skip). */
@@ -33,5 +35,5 @@ export const settings = {
   /** Seconds after the last deadline to wait for stragglers before counting them as missed. */
   grace: number('BENCH_DEADLINE_GRACE', 30, { min: 1 }),
   /** Hard limit for the whole run in seconds; the bench kills its children and fails after it. */
-  timeout: number('BENCH_TIMEOUT', 420, { min: 10 })
+  timeout: number('BENCH_TIMEOUT', 600, { min: 10 })
 }
