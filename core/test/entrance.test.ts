@@ -94,6 +94,13 @@ t.test("a batch's participant.joined notices reach handlers one by one; a failin
   t.equal(new Set(heard.map(n => n.id)).size, new Set(heard.map(n => n.data.participantId)).size, 'one notice id per participant, also when redelivered')
 })
 
+/** How many participants the consultation has, and how many join access records exist. */
+async function written (app: Awaited<ReturnType<typeof build>>['app'], consultationId: string) {
+  const [rows] = await app.orm.em.fork().getConnection().execute(
+    "SELECT count(*)::int AS participants, (SELECT count(*)::int FROM access_record WHERE kind = 'join') AS records FROM participant WHERE consultation_id = ?", [consultationId])
+  return rows
+}
+
 /** Runs `change` on the consultation under its row lock while a new client's batch waits for that lock inside its insert statement. */
 async function whileEntering (app: Awaited<ReturnType<typeof build>>['app'], id: string, token: string, change: (em: EntityManager, c: Consultation) => Promise<void>) {
   const admin = app.orm.em.fork().getConnection()
@@ -107,8 +114,7 @@ async function whileEntering (app: Awaited<ReturnType<typeof build>>['app'], id:
     await change(em, consultation!)
   })
   const answered = await answer!
-  const [written] = await admin.execute('SELECT count(*)::int AS participants, (SELECT count(*)::int FROM access_record WHERE kind = \'join\') AS records FROM participant WHERE consultation_id = ?', [id])
-  return { answer: answered, written }
+  return { answer: answered, written: await written(app, id) }
 }
 
 t.test('an END that commits between the batch reading the link and writing the entry: the entry is refused, and nothing of it is written', async t => {
@@ -140,7 +146,5 @@ t.test('a link the entrance remembers is still checked: after an END the next en
   const late = await join(app, token, 'Second')
   t.equal(late.statusCode, 410)
   t.equal(late.json().code, 'SZ_JOIN_LINK_EXPIRED')
-  const [rows] = await app.orm.em.fork().getConnection().execute(
-    "SELECT count(*)::int AS participants, (SELECT count(*)::int FROM access_record WHERE kind = 'join') AS records FROM participant WHERE consultation_id = ?", [id])
-  t.same(rows, { participants: 1, records: 1 }, 'only the first entry was written')
+  t.same(await written(app, id), { participants: 1, records: 1 }, 'only the first entry was written')
 })
