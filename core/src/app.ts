@@ -17,6 +17,7 @@ import auth from './plugins/auth.js'
 import runtime from './plugins/runtime.js'
 import host, { importPlugins } from './plugins/host.js'
 import accountRoutes from './modules/account/routes.js'
+import accounts from './modules/account/service.js'
 import consultationRoutes from './modules/consultation/routes.js'
 import joinRoutes from './modules/join/routes.js'
 import realtimeRoutes from './realtime/routes.js'
@@ -82,6 +83,7 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     await app.register(database, { orm })
     await app.register(auth, { config })
     await app.register(runtime, { config, databaseUrl })
+    await app.register(accounts, { config })
 
     app.get('/health', {
       schema: { tags: ['operations'], summary: 'Liveness with a database round trip', response: { 200: Type.Object({ status: Type.Literal('ok') }), ...errorResponses(503) } }

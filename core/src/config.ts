@@ -26,6 +26,10 @@ export interface Config {
   liveGrace: number
   emptyRoomAfter: number
   sessionTtl: number
+  /** How long a link that proves an e-mail address (registration, resend, address change) stays valid. */
+  emailVerificationTtl: number
+  /** How long the old address may take an e-mail change back (the link in the notice to it). */
+  emailChangeUndo: number
   allowPrivateUrls: boolean
   loginRateLimit: number
   joinRateLimit: number
@@ -124,6 +128,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
     liveGrace: duration('SZ_LIVE_GRACE', '1h'),
     emptyRoomAfter: duration('SZ_EMPTY_ROOM_AFTER', '10m'),
     sessionTtl: duration('SZ_SESSION_TTL', '12h'),
+    emailVerificationTtl: duration('SZ_EMAIL_VERIFICATION_TTL', '24h'),
+    emailChangeUndo: duration('SZ_EMAIL_CHANGE_UNDO', '7d'),
     sweepInterval: duration('SZ_SWEEP_INTERVAL', '1m'),
     allowPrivateUrls: parseBoolean('SZ_ALLOW_PRIVATE_URLS', get('SZ_ALLOW_PRIVATE_URLS') ?? 'false'),
     loginRateLimit: parseInteger('SZ_LOGIN_RATE_LIMIT', get('SZ_LOGIN_RATE_LIMIT') ?? '10', 1, 1_000_000),

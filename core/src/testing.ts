@@ -148,16 +148,38 @@ export async function login (app: App, email: string, password: string): Promise
   return { cookie: cookieFrom(res.headers['set-cookie'], 'APPSESSION'), csrf: body.csrfToken, userId: body.user.id, practiceId: body.user.practiceId, email }
 }
 
-/** Registers a provider with a practice and signs them in. */
-export async function provider (app: App, practiceName?: string): Promise<Session> {
-  const email = uniqueEmail('provider')
-  const password = 'correct horse battery staple'
+/**
+ * Opens the newest link that proves `email` (registration, resend or address change) through the real
+ * endpoint, as the owner clicking it in the mail would; the token is derived as the mail derives it.
+ */
+export async function verifyAddress (app: App, email: string, purpose?: 'register' | 'change'): Promise<void> {
+  const [row] = await app.orm.em.fork().execute<Array<{ id: string }>>(
+    `select id from email_verification where email = ? and purpose ${purpose ? '= ?' : "in ('register', 'change')"} and used_at is null order by created_at desc limit 1`,
+    [email.toLowerCase(), ...(purpose ? [purpose] : [])])
+  if (!row) throw new Error('no open verification link for that address')
+  const res = await app.inject({ method: 'POST', url: '/api/auth/verify-email', payload: { token: app.accounts.tokenFor(row.id) } })
+  if (res.statusCode !== 200) throw new Error(`verify-email failed: ${res.statusCode} ${res.body}`)
+}
+
+export const TEST_PASSWORD = 'correct horse battery staple'
+
+/** Registers an account (202), proves its address unless `verified: false`, and signs it in. */
+export async function account (app: App, kind: 'provider' | 'client', options: { email?: string, practiceName?: string, verified?: boolean } = {}): Promise<Session> {
+  const email = options.email ?? uniqueEmail(kind)
   const res = await app.inject({
     method: 'POST', url: '/api/auth/register',
-    payload: { kind: 'provider', email, password, title: 'Dr.', firstName: 'Anna', lastName: 'Sommer', practice: practiceInput(practiceName) }
+    payload: kind === 'provider'
+      ? { kind, email, password: TEST_PASSWORD, title: 'Dr.', firstName: 'Anna', lastName: 'Sommer', practice: practiceInput(options.practiceName) }
+      : { kind, email, password: TEST_PASSWORD, firstName: 'Maria', lastName: 'Muster' }
   })
-  if (res.statusCode !== 201) throw new Error(`register failed: ${res.statusCode} ${res.body}`)
-  return await login(app, email, password)
+  if (res.statusCode !== 202) throw new Error(`register failed: ${res.statusCode} ${res.body}`)
+  if (options.verified !== false) await verifyAddress(app, email)
+  return await login(app, email, TEST_PASSWORD)
+}
+
+/** Registers a provider with a practice, proves the address and signs them in. */
+export async function provider (app: App, practiceName?: string): Promise<Session> {
+  return await account(app, 'provider', { practiceName })
 }
 
 /** inject() as a signed-in user, with the session cookie and CSRF header. */

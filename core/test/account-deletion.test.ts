@@ -82,7 +82,7 @@ t.test("the practice's last provider: sessions end at once, future consultations
   t.equal((await as(app, other)('GET', `/api/consultations/${untouched.id}`)).json().state, 'scheduled', 'another practice is untouched')
   const log = (await db.query('select category, sum(count)::int as n from deletion_log where practice_id = $1 group by category order by category', [me.practiceId])).rows
   t.same(log, [
-    { category: 'call-data', n: 1 }, { category: 'invitation', n: 2 }, { category: 'practice', n: 1 }, { category: 'provider-account', n: 1 }, { category: 'session', n: 2 }
+    { category: 'call-data', n: 1 }, { category: 'email-verification', n: 1 }, { category: 'invitation', n: 2 }, { category: 'practice', n: 1 }, { category: 'provider-account', n: 1 }, { category: 'session', n: 2 }
   ], 'every deletion is in the deletion log')
   t.notOk(JSON.stringify((await db.query('select * from deletion_log')).rows).match(/Kanarien|canary|@/), 'the deletion log holds no identifiers')
 })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, provider, as, login, schedule, inMinutes, uniqueEmail } from './helpers.js'
+import { build, provider, account, as, login, schedule, inMinutes, uniqueEmail, verifyAddress } from './helpers.js'
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('picture')])
 
@@ -56,10 +56,13 @@ t.test('a client\'s export has the consultations their address was invited to, n
   const { app } = await build(t)
   const practice = await provider(app, 'Praxis Client-Test')
   const email = uniqueEmail('Client')
-  await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'client', email, password: 'client password 1', firstName: 'Cl', lastName: 'Ient' } })
-  const client = await login(app, email, 'client password 1')
+  const client = await account(app, 'client', { email, verified: false })
   await schedule(app, practice, { title: 'Gruppensitzung', start: inMinutes(60), end: inMinutes(90), emails: [email.toLowerCase(), 'canary-other-guest@example.org'] })
   await schedule(app, practice, { title: 'canary-not-invited', start: inMinutes(60), end: inMinutes(90), emails: ['canary-someone@example.org'] })
+  const unproven = (await as(app, client)('GET', '/api/me/export')).json()
+  t.same(unproven.consultations, [], 'nothing tied to the address before the address is proven')
+  t.equal(unproven.account.emailVerifiedAt, null)
+  await verifyAddress(app, email)
 
   const res = await as(app, client)('GET', '/api/me/export')
   t.equal(res.statusCode, 200)

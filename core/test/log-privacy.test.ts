@@ -3,7 +3,7 @@ import { Writable } from 'node:stream'
 import { buildApp } from '../src/app.js'
 import { loggerOptions } from '../src/http/logging.js'
 import { cutIp } from '../src/privacy/ip-cut.js'
-import { testDatabase, testConfig, practiceInput, login, as, schedule, inMinutes, realtime } from './helpers.js'
+import { testDatabase, testConfig, practiceInput, login, as, schedule, inMinutes, realtime, verifyAddress } from './helpers.js'
 
 t.test('cutIp keeps what the deletion table allows: IPv4 /16, IPv6 /32, nothing for garbage', async t => {
   t.equal(cutIp('203.0.113.77'), '203.0.0.0')
@@ -33,7 +33,8 @@ t.test('logs at trace level hold no canary: names, e-mails, tokens, chat text, p
     method: 'POST', url: '/api/auth/register', remoteAddress: canary.ip, headers: { 'x-forwarded-for': '198.51.100.23' },
     payload: { kind: 'provider', email: canary.email, password: canary.password, firstName: canary.first, lastName: canary.last, practice: practiceInput('Canary Practice') }
   })
-  t.equal(registered.statusCode, 201)
+  t.equal(registered.statusCode, 202)
+  await verifyAddress(app, canary.email)
   await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: canary.ip6, payload: { email: canary.email, password: 'canary wrong password' } })
   // A refused body must not land in the log either.
   await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'client', email: 'canary-not-an-address', password: canary.password, firstName: canary.first, lastName: canary.last } })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, provider, as, login, uniqueEmail } from './helpers.js'
+import { build, provider, as, login, uniqueEmail, verifyAddress } from './helpers.js'
 
 const PASSWORD = 'correct horse battery staple'
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('canary-png-bytes')])
@@ -39,20 +39,27 @@ t.test('a password change needs the current password and ends every other sessio
   await login(app, s.email, 'a brand new password')
 })
 
-t.test('an e-mail change needs the password and refuses a taken address', async t => {
+t.test('an e-mail change needs the password, waits for the new address to be proven, and keeps a taken address secret', async t => {
   const { app } = await build(t)
   const s = await provider(app)
   const taken = await provider(app)
   const wrong = await as(app, s)('POST', '/api/me/email', { password: 'wrong password', email: uniqueEmail('new') })
   t.equal(wrong.json().code, 'SZ_PASSWORD_WRONG')
   const clash = await as(app, s)('POST', '/api/me/email', { password: PASSWORD, email: taken.email.toUpperCase() })
-  t.equal(clash.statusCode, 409)
-  t.equal(clash.json().code, 'SZ_EMAIL_TAKEN')
+  t.equal(clash.statusCode, 202, 'a taken address answers like a free one')
+  t.equal((await as(app, s)('GET', '/api/me')).json().user.pendingEmail, null, 'and nothing waits for it')
   t.equal((await as(app, s)('POST', '/api/me/email', { password: PASSWORD, email: 'not an address' })).statusCode, 400)
+  t.equal((await as(app, s)('POST', '/api/me/email', { password: PASSWORD, email: s.email })).statusCode, 200, 'the current address: nothing to do')
   const next = uniqueEmail('New.Address')
   const ok = await as(app, s)('POST', '/api/me/email', { password: PASSWORD, email: next })
-  t.equal(ok.statusCode, 200)
-  t.equal(ok.json().user.email, next.toLowerCase())
+  t.equal(ok.statusCode, 202)
+  t.same(ok.json(), { verification: 'sent' })
+  t.equal((await as(app, s)('GET', '/api/me')).json().user.pendingEmail, next.toLowerCase())
+  const limited = await as(app, s)('POST', '/api/me/email', { password: PASSWORD, email: uniqueEmail('another') })
+  t.equal(limited.statusCode, 429, 'one request a minute')
+  await t.rejects(login(app, next, PASSWORD), 'the new address does not sign in before it is proven')
+  await login(app, s.email, PASSWORD)
+  await verifyAddress(app, next, 'change')
   await login(app, next, PASSWORD)
   await t.rejects(login(app, s.email, PASSWORD), 'the old address no longer signs in')
 })

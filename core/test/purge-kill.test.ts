@@ -40,7 +40,11 @@ t.test('a purge sweep killed with SIGKILL resumes after a restart and purges eve
     method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ kind: 'provider', email: 'kill@example.org', password: 'a long enough password', firstName: 'K', lastName: 'Nine', practice: practiceInput() })
   })
-  const { user } = await registered.json() as { user: { id: string, practiceId: string } }
+  t.equal(registered.status, 202)
+  const login = await fetch(`http://127.0.0.1:${port}/api/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'kill@example.org', password: 'a long enough password' })
+  })
+  const { user } = await login.json() as { user: { id: string, practiceId: string } }
   first.child.kill('SIGTERM')
   t.equal(await first.exited, 0)
 

@@ -42,20 +42,32 @@ export interface InvitationIssued {
 }
 export type InvitationHandler = (em: EntityManager, issued: InvitationIssued) => Promise<void>
 
-/** A new account, inside the registration's transaction (for the confirmation mail). */
-export interface AccountRegistered { userId: string, kind: 'provider' | 'client', locale?: 'de' | 'en' }
-export type AccountHandler = (em: EntityManager, registered: AccountRegistered) => Promise<void>
+type Locale = 'de' | 'en'
 
 /**
- * An account's e-mail address changed, inside that transaction: the notice goes to the OLD address,
- * which a handler must keep only until the mail is delivered.
+ * What happens to accounts, each delivered to handlers INSIDE the transaction that makes it happen, so
+ * that a plugin's mail exists exactly when the change commits. Ids only: handlers load the rest.
  */
-export interface EmailChanged { userId: string, oldEmail: string, locale?: 'de' | 'en' }
-export type EmailChangedHandler = (em: EntityManager, changed: EmailChanged) => Promise<void>
-
-/** A practice admin added a provider, inside that transaction: the invitee gets a link to set a password. */
-export interface ProviderInvited { userId: string, invitedBy: string, practiceId: string, locale?: 'de' | 'en' }
-export type ProviderInvitedHandler = (em: EntityManager, invited: ProviderInvited) => Promise<void>
+export interface AccountEvents {
+  /** A new account; `verificationId` is the link that proves its address (the welcome mail carries it). */
+  registered: { userId: string, kind: 'provider' | 'client', verificationId: string, locale?: Locale }
+  /** Someone tried to register an address that has an account: its owner hears of it (at most hourly). */
+  registrationAttempted: { userId: string, locale?: Locale }
+  /** A new link to prove an address: a resend (`register`) or a new address waiting to replace the old one (`change`). */
+  verificationIssued: { userId: string, verificationId: string, purpose: 'register' | 'change', locale?: Locale }
+  /** The address was proven (by a verification link or a password reset mailed to it): held mails may go. */
+  emailVerified: { userId: string }
+  /** The address changed; `undoId` is the link, mailed to the OLD address (kept in that row), that takes it back. */
+  emailChanged: { userId: string, undoId: string, locale?: Locale }
+  /** A practice admin added a provider: the invitee gets a link to set a password. */
+  providerInvited: { userId: string, invitedBy: string, practiceId: string, locale?: Locale }
+}
+export type AccountEvent = keyof AccountEvents
+export type AccountHandler<E extends AccountEvent> = (em: EntityManager, event: AccountEvents[E]) => Promise<void>
+/** @deprecated kept for plugins written against the first contract; use AccountEvents['registered']. */
+export type AccountRegistered = AccountEvents['registered']
+export type EmailChanged = AccountEvents['emailChanged']
+export type ProviderInvited = AccountEvents['providerInvited']
 
 export const LIFECYCLE_QUEUE = 'lifecycle.event'
 
@@ -87,9 +99,7 @@ const NOTICE_RETRIES = { retryLimit: 10, retryDelay: 5, retryBackoff: true }
 export class Lifecycle {
   private readonly handlers = new Map<LifecycleEventType, LifecycleHandler[]>()
   private readonly invitationHandlers: InvitationHandler[] = []
-  private readonly accountHandlers: AccountHandler[] = []
-  private readonly emailChangedHandlers: EmailChangedHandler[] = []
-  private readonly providerInvitedHandlers: ProviderInvitedHandler[] = []
+  private readonly accountHandlers = new Map<AccountEvent, Array<AccountHandler<any>>>()
 
   constructor (private readonly jobs: Jobs, private readonly log: FastifyBaseLogger) {}
 
@@ -108,31 +118,13 @@ export class Lifecycle {
     await this.emit(em, 'invitation.created', issued.consultation, { invitationId: issued.invitation.id })
   }
 
-  /** Runs inside the transaction that registers an account. */
-  onAccountRegistered (handler: AccountHandler): void {
-    this.accountHandlers.push(handler)
+  /** Runs `handler` inside every transaction that causes account event `event` (see AccountEvents). */
+  onAccount<E extends AccountEvent> (event: E, handler: AccountHandler<E>): void {
+    this.accountHandlers.set(event, [...(this.accountHandlers.get(event) ?? []), handler])
   }
 
-  async accountRegistered (em: EntityManager, registered: AccountRegistered): Promise<void> {
-    for (const handler of this.accountHandlers) await handler(em, registered)
-  }
-
-  /** Runs inside the transaction that changes an account's e-mail address. */
-  onEmailChanged (handler: EmailChangedHandler): void {
-    this.emailChangedHandlers.push(handler)
-  }
-
-  async emailChanged (em: EntityManager, changed: EmailChanged): Promise<void> {
-    for (const handler of this.emailChangedHandlers) await handler(em, changed)
-  }
-
-  /** Runs inside the transaction that adds a provider to a practice. */
-  onProviderInvited (handler: ProviderInvitedHandler): void {
-    this.providerInvitedHandlers.push(handler)
-  }
-
-  async providerInvited (em: EntityManager, invited: ProviderInvited): Promise<void> {
-    for (const handler of this.providerInvitedHandlers) await handler(em, invited)
+  async account<E extends AccountEvent> (em: EntityManager, event: E, payload: AccountEvents[E]): Promise<void> {
+    for (const handler of this.accountHandlers.get(event) ?? []) await handler(em, payload)
   }
 
   async emit (em: EntityManager, type: LifecycleEventType, consultation: { id: string, practice: string }, data: Record<string, unknown> = {}): Promise<void> {

@@ -4,7 +4,7 @@ export type Locale = 'de' | 'en'
 
 /** Categories of the deletion table; deletion-log rows and the privacy report use these names. */
 export const DELETION_CATEGORIES = [
-  'access-ip', 'session', 'provider-account', 'practice', 'client-account', 'invitation',
+  'access-ip', 'session', 'provider-account', 'practice', 'client-account', 'email-verification', 'invitation',
   'waiting-room-name', 'chat', 'documents', 'call-data', 'profile-picture', 'contact-message'
 ] as const
 export type DeletionCategory = typeof DELETION_CATEGORIES[number]
@@ -28,7 +28,7 @@ export function formatDuration (ms: number, locale: Locale): string {
   return new Intl.NumberFormat(INTL[locale], { style: 'unit', unit, unitDisplay: 'long', maximumFractionDigits: 0 }).format(Math.round(ms / size))
 }
 
-type Durations = Pick<Config, 'ipAnonymizeAfter' | 'purgeAfter' | 'sessionTtl'>
+type Durations = Pick<Config, 'ipAnonymizeAfter' | 'purgeAfter' | 'sessionTtl' | 'emailVerificationTtl' | 'emailChangeUndo'>
 
 /**
  * The deletion table of the privacy policy, built from the configured deadlines: the legal page, the
@@ -53,6 +53,9 @@ export function deletionTable (config: Durations, locale: Locale): DeletionRow[]
       ['Löschung des Kontos des letzten Anbieters der Praxis (Bankverbindung sofort)', "deletion of the practice's last provider account (bank details at once)"], "last provider's account deletion"),
     row('client-account', ['Freiwilliges Konto eines Klienten (Anrede, Titel, Name, E-Mail, Passwort-Hash)', "A client's voluntary account (salutation, title, names, e-mail, password hash)"],
       ['Löschung des Kontos', 'account deletion'], 'account deletion'),
+    row('email-verification', ['Link zur Bestätigung einer E-Mail-Adresse oder zum Rückgängigmachen einer Adressänderung (Adresse, Hash des Links)', 'Link that confirms an e-mail address or takes an address change back (the address, hash of the link)'],
+      [`Bestätigungslink nach ${d(config.emailVerificationTtl)}, Link zum Rückgängigmachen (mit der alten Adresse) nach ${d(config.emailChangeUndo)}`, `confirmation link after ${d(config.emailVerificationTtl)}, undo link (with the old address) after ${d(config.emailChangeUndo)}`],
+      `${e(config.emailVerificationTtl)}; undo link ${e(config.emailChangeUndo)}`),
     row('invitation', ['Einladung (E-Mail-Adresse des Klienten, Hash des Zugangslinks)', "Invitation (client's e-mail address, hash of the join link)"],
       [`${d(config.purgeAfter)} nach Ende oder Absage der Sprechstunde`, `${d(config.purgeAfter)} after the consultation ended or was cancelled`],
       `${e(config.purgeAfter)} after the end or cancellation`),

@@ -132,8 +132,8 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       const em = request.em
       const feed = await em.findOne(CalendarFeed, { tokenHash: sha256(match[1]) })
       if (!feed) throw new errors.notFound('Calendar feed')
-      const user = await em.getConnection().execute<Array<{ kind: string, email: string, practice_id: string | null, is_practice_admin: boolean }>>(
-        'select kind, email, practice_id, is_practice_admin from app_user where id = ?', [feed.user])
+      const user = await em.getConnection().execute<Array<{ kind: string, email: string, email_verified_at: Date | null, practice_id: string | null, is_practice_admin: boolean }>>(
+        'select kind, email, email_verified_at, practice_id, is_practice_admin from app_user where id = ?', [feed.user])
       const owner = user[0]
       // A practice feed lives only as long as its owner administers that practice.
       if (!owner || (feed.scope === 'practice' && (!owner.is_practice_admin || owner.practice_id !== feed.practice))) throw new errors.notFound('Calendar feed')
@@ -146,7 +146,8 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       let includeClients = false
       if (feed.scope === 'user' && owner.kind === 'client') {
         variant = 'client'
-        rows = await em.getConnection().execute<Row[]>(
+        // Invitations to an address are the address owner's: an account that has not proven it sees none.
+        rows = owner.email_verified_at == null ? [] : await em.getConnection().execute<Row[]>(
           `select ${COLUMNS}, i.id as invitation_id from consultation c join invitation i on i.consultation_id = c.id
            where i.email = ? and c.end_at >= ? and c.start_at < ? order by c.start_at, c.id limit ?`, [owner.email.toLowerCase(), from, to, settings.maxEvents])
       } else {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { calendarApp, provider, as, schedule, inMinutes, pathOf, eventsOf, login, uniqueEmail } from './helpers.js'
+import { calendarApp, provider, account, as, schedule, inMinutes, pathOf, eventsOf, uniqueEmail } from './helpers.js'
 
 /** iCalendar times have whole seconds. */
 const sec = (iso: string) => new Date(Math.floor(Date.parse(iso) / 1000) * 1000).toISOString()
@@ -123,9 +123,7 @@ t.test('a registered client has a feed of their own invitations, with their join
   const { app } = await calendarApp(t)
   const dr = await provider(app)
   const email = uniqueEmail('client')
-  const reg = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'client', email, password: 'correct horse battery staple', firstName: 'Maria', lastName: 'Müller' } })
-  t.equal(reg.statusCode, 201)
-  const client = await login(app, email, 'correct horse battery staple')
+  const client = await account(app, 'client', { email })
   const mine = await schedule(app, dr, { start: inMinutes(30), end: inMinutes(60), emails: [email] })
   await schedule(app, dr, { start: inMinutes(30), end: inMinutes(60), emails: ['someone.else@example.org'] })
   const url = (await as(app, client)('GET', '/api/me/calendar-feed')).json().url

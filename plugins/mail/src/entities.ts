@@ -49,22 +49,6 @@ export class MailMigration20261128000000 extends Migration {
   }
 }
 
-/**
- * The OLD address of an account whose e-mail changed, kept only until the notice to it is delivered
- * (or dropped for good); outbox jobs carry ids only, so the address waits here.
- */
-export const EmailChangeNotice = defineEntity({
-  name: 'EmailChangeNotice',
-  tableName: 'mail_email_change',
-  properties: {
-    id: p.uuid().primary(),
-    user: p.manyToOne(User).mapToPk().deleteRule('cascade').index(),
-    oldEmail: p.string().length(254),
-    createdAt: p.datetime().index()
-  }
-})
-export type EmailChangeNotice = InferEntity<typeof EmailChangeNotice>
-
 export class MailAccountMigration20261129023000 extends Migration {
   override async up (): Promise<void> {
     this.addSql('create table "mail_email_change" ("id" uuid not null, "user_id" uuid not null, "old_email" varchar(254) not null, "created_at" timestamptz not null, constraint "mail_email_change_pkey" primary key ("id"));')
@@ -78,8 +62,24 @@ export class MailAccountMigration20261129023000 extends Migration {
   }
 }
 
-export const entities = [MailDelivery, PasswordReset, EmailChangeNotice]
+/**
+ * The old address of a changed account now waits in core's undo link (email_verification), which the
+ * notice to it carries; this plugin keeps no addresses of its own any more.
+ */
+export class MailVerificationMigration20261207130000 extends Migration {
+  override async up (): Promise<void> {
+    this.addSql('drop table if exists "mail_email_change" cascade;')
+  }
+
+  // The table held only notices waiting for delivery: going back needs it empty, as MailAccountMigration makes it.
+  override async down (): Promise<void> {
+    this.addSql('create table "mail_email_change" ("id" uuid not null, "user_id" uuid not null, "old_email" varchar(254) not null, "created_at" timestamptz not null, constraint "mail_email_change_pkey" primary key ("id"));')
+  }
+}
+
+export const entities = [MailDelivery, PasswordReset]
 export const migrations = [
   { name: 'MailMigration20261128000000', class: MailMigration20261128000000 },
-  { name: 'MailAccountMigration20261129023000', class: MailAccountMigration20261129023000 }
+  { name: 'MailAccountMigration20261129023000', class: MailAccountMigration20261129023000 },
+  { name: 'MailVerificationMigration20261207130000', class: MailVerificationMigration20261207130000 }
 ]

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { Consultation, Invitation, type Config, type Mailer, type MailAttachment } from '@sprechzimmer/core'
-import { entities, migrations, EmailChangeNotice, MailDelivery, PasswordReset } from './entities.js'
+import { entities, migrations, MailDelivery, PasswordReset } from './entities.js'
 import { Outbox, OUTBOX_QUEUE, jobId, hashToken, resetTokenFor, type OutboxJob } from './outbox.js'
 import { passwordResetRoutes } from './password-reset.js'
 import { mailSettings, type MailSettings } from './settings.js'
@@ -20,8 +20,6 @@ export interface MailService extends Mailer {
   readonly settings: MailSettings
   /** Queues a mail on the caller's transaction (ids only in `job`); `id` makes it idempotent. */
   enqueue (em: EntityManager, job: OutboxJob, id?: string, startAfter?: Date): Promise<void>
-  /** The registration confirmation, for the transaction that creates the account (see README: core lacks the hook). */
-  accountRegistered (em: EntityManager, userId: string, locale?: Locale): Promise<void>
   /** Delivers one job now (what the worker does); for tests and tools. */
   deliver (id: string, job: OutboxJob): Promise<'sent' | 'duplicate' | 'dropped' | 'rejected'>
 }
@@ -49,9 +47,6 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       await transport.send(message, id)
     },
     enqueue: async (em, job, id = randomUUID(), startAfter) => { await outbox.enqueue(em, job, id, startAfter) },
-    accountRegistered: async (em, userId, locale) => {
-      await outbox.enqueue(em, { kind: 'account-registered', userId, ...(locale ? { locale } : {}) }, jobId('account-registered', userId))
-    },
     deliver: (id, job) => outbox.deliver(id, job)
   }
   app.mailer = mailer
@@ -59,18 +54,35 @@ export default fp<{ config: Config }>(async (app, { config }) => {
   await app.jobs.createQueue(OUTBOX_QUEUE, { retryLimit: settings.retryLimit, retryDelay: settings.retryDelaySeconds, retryBackoff: true })
   await app.jobs.createQueue(CLEANUP_QUEUE, { policy: 'short' })
 
-  app.lifecycle.onAccountRegistered(async (em, { userId, locale }) => { await mailer.accountRegistered(em, userId, locale) })
-
-  // The old address is the one that must hear of the change; it waits in its own row until delivery.
-  app.lifecycle.onEmailChanged(async (em, { userId, oldEmail, locale }) => {
-    const id = randomUUID()
-    em.create(EmailChangeNotice, { id, user: userId, oldEmail, createdAt: new Date() })
-    await em.flush()
-    await outbox.enqueue(em, { kind: 'email-changed', noticeId: id, ...(locale ? { locale } : {}) }, id)
+  const localeOf = (locale?: Locale) => locale ? { locale } : {}
+  app.lifecycle.onAccount('registered', async (em, { userId, verificationId, locale }) => {
+    await outbox.enqueue(em, { kind: 'account-registered', userId, verificationId, ...localeOf(locale) }, jobId('account-registered', verificationId))
+  })
+  app.lifecycle.onAccount('verificationIssued', async (em, { verificationId, locale }) => {
+    await outbox.enqueue(em, { kind: 'verify-email', verificationId, ...localeOf(locale) }, jobId('verify-email', verificationId))
+  })
+  // Someone who keeps trying an address that has an account must not flood its owner: one notice an hour.
+  app.lifecycle.onAccount('registrationAttempted', async (em, { userId, locale }) => {
+    await outbox.enqueue(em, { kind: 'registration-attempt', userId, ...localeOf(locale) }, jobId('registration-attempt', userId, Math.floor(Date.now() / 3_600_000)))
+  })
+  // The old address hears of the change with the way back; reset links sent to it stop working.
+  app.lifecycle.onAccount('emailChanged', async (em, { userId, undoId, locale }) => {
+    await em.nativeDelete(PasswordReset, { user: userId })
+    await outbox.enqueue(em, { kind: 'email-changed', undoId, ...localeOf(locale) }, jobId('email-changed', undoId))
+  })
+  // Invitations held while the provider's address was unproven go out now (job ids make a repeat harmless).
+  app.lifecycle.onAccount('emailVerified', async (em, { userId }) => {
+    const open = await em.find(Consultation, { provider: userId, state: { $in: ['scheduled', 'waiting', 'live'] }, endAt: { $gt: new Date() } }, { fields: ['id', 'startAt'] })
+    if (open.length === 0) return
+    const invitations = await em.find(Invitation, { consultation: { $in: open.map(c => c.id) } }, { fields: ['id', 'consultation'], orderBy: { createdAt: 'asc' } })
+    for (const invitation of invitations) {
+      await outbox.enqueue(em, { kind: 'invitation', invitationId: invitation.id }, jobId('invitation', invitation.id))
+      await outbox.enqueueReminders(em, invitation.id, open.find(c => c.id === invitation.consultation)!.startAt)
+    }
   })
 
   // An invited provider sets their password through the password-reset flow, with a longer-lived link.
-  app.lifecycle.onProviderInvited(async (em, { userId, invitedBy, locale }) => {
+  app.lifecycle.onAccount('providerInvited', async (em, { userId, invitedBy, locale }) => {
     const id = randomUUID()
     const now = new Date()
     em.create(PasswordReset, { id, user: userId, tokenHash: hashToken(resetTokenFor(config.sessionSecret, id)), createdAt: now, expiresAt: new Date(now.getTime() + settings.inviteTtl) })
@@ -78,8 +90,11 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     await outbox.enqueue(em, { kind: 'provider-invited', resetId: id, invitedBy, ...(locale ? { locale } : {}) }, id)
   })
 
-  // The one moment the join link exists: queue the invitation (and its reminders) on the same transaction.
+  // The one moment the join link exists: queue the invitation (and its reminders) on the same transaction,
+  // unless the provider's address is unproven: then 'emailVerified' above sends it. The share lock orders
+  // this against a verification committing at the same time, so that one of the two always sends.
   app.lifecycle.onInvitationIssued(async (em, { consultation, invitation }) => {
+    if (!await app.accounts.isVerified(em, consultation.provider, { lock: true })) return
     await outbox.enqueue(em, { kind: 'invitation', invitationId: invitation.id }, jobId('invitation', invitation.id))
     await outbox.enqueueReminders(em, invitation.id, consultation.startAt)
   })
@@ -117,8 +132,6 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       await em.nativeDelete(PasswordReset, { expiresAt: { $lt: new Date() } })
       // The file outbox holds addresses and join links in clear text: it keeps them only for a while.
       await transport.prune?.(new Date(Date.now() - settings.outboxKeep))
-      // A notice the outbox could not deliver within its retries (about two days by default) is given up.
-      await em.nativeDelete(EmailChangeNotice, { createdAt: { $lt: new Date(Date.now() - 7 * 86_400_000) } })
     })
     await app.jobs.schedule(CLEANUP_QUEUE, '17 * * * *')
   })

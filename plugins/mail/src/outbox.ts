@@ -1,8 +1,8 @@
 import { createHash, createHmac } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { FastifyInstance } from 'fastify'
-import { Consultation, Invitation, Practice, User, type Config } from '@sprechzimmer/core'
-import { EmailChangeNotice, MailDelivery, PasswordReset } from './entities.js'
+import { Consultation, EmailVerification, Invitation, Practice, User, type Config } from '@sprechzimmer/core'
+import { MailDelivery, PasswordReset } from './entities.js'
 import { calendarObject } from './calendar.js'
 import { duration, inDuration, when } from './format.js'
 import type { MailSettings } from './settings.js'
@@ -20,9 +20,11 @@ export type OutboxJob =
   | { kind: 'update', invitationId: string, startAt: string }
   | { kind: 'reminder', invitationId: string, startAt: string, offset: number }
   | { kind: 'cancel', invitationId: string }
-  | { kind: 'account-registered', userId: string, locale?: Locale }
+  | { kind: 'account-registered', userId: string, verificationId: string, locale?: Locale }
+  | { kind: 'verify-email', verificationId: string, locale?: Locale }
+  | { kind: 'registration-attempt', userId: string, locale?: Locale }
   | { kind: 'password-reset', resetId: string, locale?: Locale }
-  | { kind: 'email-changed', noticeId: string, locale?: Locale }
+  | { kind: 'email-changed', undoId: string, locale?: Locale }
   | { kind: 'provider-invited', resetId: string, invitedBy: string, locale?: Locale }
 
 /** A job id derived from what the job is about, so that the same cause never queues two mails. */
@@ -77,7 +79,6 @@ export class Outbox {
     if (await em.count(MailDelivery, { id })) return 'duplicate'
     const message = await this.compose(em, job)
     if (!message) {
-      await this.forget(em, job)
       this.app.log.info({ mailId: id, kind: job.kind }, 'mail dropped: its consultation, invitation or account is gone or changed')
       return 'dropped'
     }
@@ -91,14 +92,8 @@ export class Outbox {
       this.app.log.warn({ mailId: id, kind: job.kind, err: { message: err.message } }, 'mail refused for good by the SMTP server; not retried')
     }
     await em.getConnection().execute('insert into mail_delivery (id, delivered_at) values (?, now()) on conflict do nothing', [id])
-    await this.forget(em, job)
     if (outcome === 'sent') this.app.log.info({ mailId: id, kind: job.kind, via: this.transport.kind }, 'mail delivered')
     return outcome
-  }
-
-  /** An old address waits only until its notice is delivered (or dropped for good). */
-  private async forget (em: EntityManager, job: OutboxJob): Promise<void> {
-    if (job.kind === 'email-changed') await em.nativeDelete(EmailChangeNotice, { id: job.noticeId })
   }
 
   /** Loads what the mail needs and renders it; null when the mail should no longer go out. */
@@ -106,6 +101,8 @@ export class Outbox {
     switch (job.kind) {
       case 'invitation': case 'update': case 'reminder': case 'cancel': return await this.consultationMail(em, job)
       case 'account-registered': return await this.accountMail(em, job)
+      case 'verify-email': return await this.verifyMail(em, job)
+      case 'registration-attempt': return await this.registrationAttemptMail(em, job)
       case 'password-reset': return await this.resetMail(em, job)
       case 'email-changed': return await this.emailChangedMail(em, job)
       case 'provider-invited': return await this.providerInvitedMail(em, job)
@@ -127,6 +124,8 @@ export class Outbox {
     if (!relevant) return null
     const practice = await em.findOneOrFail(Practice, { id: c.practice })
     const provider = await em.findOneOrFail(User, { id: c.provider })
+    // Mail to a third party only in the name of a provider who proved their own address (held until then).
+    if (!provider.emailVerifiedAt) return null
     const locale: Locale = isLocale(invitation.locale) ? invitation.locale : isLocale(practice.locale) ? practice.locale : 'de'
     const tz = practice.timeZone
     const start = when(c.startAt, locale, tz)
@@ -178,16 +177,56 @@ export class Outbox {
     return message
   }
 
+  /** A link that still works: unused, unexpired and of the expected purpose; null otherwise. */
+  private async openLink (em: EntityManager, id: string, purposes: string[]): Promise<EmailVerification | null> {
+    const row = await em.findOne(EmailVerification, { id, usedAt: null, expiresAt: { $gt: new Date() } })
+    return row && purposes.includes(row.purpose) ? row : null
+  }
+
   private async accountMail (em: EntityManager, job: Extract<OutboxJob, { kind: 'account-registered' }>): Promise<Outgoing | null> {
-    const user = await em.findOne(User, { id: job.userId })
-    if (!user) return null
+    const link = await this.openLink(em, job.verificationId, ['register'])
+    const user = link && await em.findOne(User, { id: link.user })
+    if (!link || !user || user.email !== link.email) return null
     const practice = user.practice ? await em.findOne(Practice, { id: user.practice }) : null
     const locale: Locale = job.locale ?? (isLocale(practice?.locale) ? practice.locale : 'de')
     return this.render('account-registered', locale, {
       brand: practice?.name ?? 'Sprechzimmer',
       name: displayName(user),
       practiceName: practice?.name ?? null,
+      verifyUrl: this.app.accounts.verificationUrlFor(link.id),
+      expiresIn: duration(link.expiresAt.getTime() - link.createdAt.getTime(), locale),
       loginUrl: `${this.config.publicUrl}/login`,
+      legalNotice: this.settings.legalNotice
+    }, { name: displayName(user), address: link.email })
+  }
+
+  /** A resend, or the link that proves a NEW address (sent there, not to the account's current one). */
+  private async verifyMail (em: EntityManager, job: Extract<OutboxJob, { kind: 'verify-email' }>): Promise<Outgoing | null> {
+    const link = await this.openLink(em, job.verificationId, ['register', 'change'])
+    const user = link && await em.findOne(User, { id: link.user })
+    if (!link || !user) return null
+    const practice = user.practice ? await em.findOne(Practice, { id: user.practice }) : null
+    const locale: Locale = job.locale ?? (isLocale(user.locale) ? user.locale : isLocale(practice?.locale) ? practice.locale : 'de')
+    return this.render('verify-email', locale, {
+      brand: practice?.name ?? 'Sprechzimmer',
+      name: displayName(user),
+      isChange: link.purpose === 'change' ? 'yes' : null,
+      verifyUrl: this.app.accounts.verificationUrlFor(link.id),
+      expiresIn: duration(link.expiresAt.getTime() - link.createdAt.getTime(), locale),
+      legalNotice: this.settings.legalNotice
+    }, { name: displayName(user), address: link.email })
+  }
+
+  private async registrationAttemptMail (em: EntityManager, job: Extract<OutboxJob, { kind: 'registration-attempt' }>): Promise<Outgoing | null> {
+    const user = await em.findOne(User, { id: job.userId })
+    if (!user) return null
+    const practice = user.practice ? await em.findOne(Practice, { id: user.practice }) : null
+    const locale: Locale = job.locale ?? (isLocale(user.locale) ? user.locale : isLocale(practice?.locale) ? practice.locale : 'de')
+    return this.render('registration-attempt', locale, {
+      brand: practice?.name ?? 'Sprechzimmer',
+      name: displayName(user),
+      loginUrl: `${this.config.publicUrl}/login`,
+      resetUrl: `${this.config.publicUrl}/password-reset`,
       legalNotice: this.settings.legalNotice
     }, { name: displayName(user), address: user.email })
   }
@@ -210,21 +249,26 @@ export class Outbox {
     }, { name: displayName(user), address: user.email })
   }
 
+  /** To the OLD address (kept in the undo link's row until that link expires), with the way back. */
   private async emailChangedMail (em: EntityManager, job: Extract<OutboxJob, { kind: 'email-changed' }>): Promise<Outgoing | null> {
-    const notice = await em.findOne(EmailChangeNotice, { id: job.noticeId })
-    if (!notice) return null
-    const user = await em.findOne(User, { id: notice.user })
-    if (!user) return null
+    const link = await this.openLink(em, job.undoId, ['undo'])
+    const user = link && await em.findOne(User, { id: link.user })
+    if (!link || !user) return null
     const practice = user.practice ? await em.findOne(Practice, { id: user.practice }) : null
     const locale: Locale = job.locale ?? (isLocale(user.locale) ? user.locale : isLocale(practice?.locale) ? practice.locale : 'de')
-    const at = when(notice.createdAt, locale, practice?.timeZone ?? 'Europe/Berlin')
+    const uhr = locale === 'de' ? ' Uhr' : ''
+    const tz = practice?.timeZone ?? 'Europe/Berlin'
+    const at = when(link.createdAt, locale, tz)
+    const until = when(link.expiresAt, locale, tz)
     return this.render('email-changed', locale, {
       brand: practice?.name ?? 'Sprechzimmer',
       name: displayName(user),
-      changedAt: `${at.date}, ${at.time}${locale === 'de' ? ' Uhr' : ''} (${at.zone})`,
+      changedAt: `${at.date}, ${at.time}${uhr} (${at.zone})`,
+      undoUntil: `${until.date}, ${until.time}${uhr} (${until.zone})`,
+      undoUrl: this.app.accounts.undoUrlFor(link.id),
       contact: practice ? `${practice.name} (${practice.contactEmail})` : this.config.mailFrom,
       legalNotice: this.settings.legalNotice
-    }, { name: displayName(user), address: notice.oldEmail })
+    }, { name: displayName(user), address: link.email })
   }
 
   private async providerInvitedMail (em: EntityManager, job: Extract<OutboxJob, { kind: 'provider-invited' }>): Promise<Outgoing | null> {

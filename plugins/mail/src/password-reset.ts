@@ -77,6 +77,9 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<{ config: Config, se
       user.passwordHash = passwordHash
       await em.nativeDelete(PasswordReset, { user: user.id })
       await em.nativeDelete(ServerSession, { user: user.id })
+      await em.flush()
+      // The link reached the account's address (reset links die when the address changes): that proves it.
+      await app.accounts.addressProven(em, user.id)
     })
     return reply.code(204).send(null)
   })

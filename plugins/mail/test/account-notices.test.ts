@@ -1,36 +1,67 @@
 import t from 'tap'
-import pg from 'pg'
 import { mailApp, catcher, provider, login, as, uniqueEmail, eventually } from './helpers.js'
 
 const PASSWORD = 'correct horse battery staple'
 
-t.test('an e-mail change notifies the OLD address once, and the old address is not kept after delivery', async t => {
+t.test('an e-mail change takes effect only through the link mailed to the NEW address; the old one can take it back', async t => {
   const smtp = await catcher(t)
-  const { app, databaseUrl, logs } = await mailApp(t, { smtpUrl: smtp.url })
+  const { app, logs } = await mailApp(t, { smtpUrl: smtp.url })
   const me = await provider(app)
+  const old = me.email.toLowerCase()
   await as(app, me)('PATCH', '/api/me', { locale: 'en' })
-  const next = uniqueEmail('new-address')
+  const otherDevice = await login(app, me.email, PASSWORD)
+  const next = uniqueEmail('new-address').toLowerCase()
   const res = await as(app, me)('POST', '/api/me/email', { password: PASSWORD, email: next })
-  t.equal(res.statusCode, 200)
-  const [mail] = await smtp.waitFor(1)
-  t.equal(mail.envelope.to[0], me.email.toLowerCase(), 'to the old address')
-  t.equal(mail.mail.subject, 'The e-mail address of your account was changed', 'in the user\'s language')
-  t.match(mail.mail.text, /^Dear Dr\. Anna Sommer,/)
-  t.match(mail.mail.text, /Praxis Dr\. Sommer \(praxis@example\.org\)/, 'whom to contact')
-  t.notOk(mail.mail.text!.includes(next.toLowerCase()), 'the new address is not revealed to the old inbox')
+  t.equal(res.statusCode, 202)
+  t.same(res.json(), { verification: 'sent' })
+  const pending = (await as(app, me)('GET', '/api/me')).json().user
+  t.equal(pending.email, old, 'nothing changes before the link is opened')
+  t.equal(pending.pendingEmail, next)
 
-  const db = new pg.Client({ connectionString: databaseUrl })
-  await db.connect()
-  t.teardown(() => db.end())
-  await eventually(async () => (await db.query('select count(*)::int as n from mail_email_change')).rows[0].n === 0)
-  t.pass('the old address is deleted once the notice is delivered')
+  const [confirmMail] = await smtp.waitFor(1)
+  t.equal(confirmMail.envelope.to[0], next, 'the link goes to the NEW address')
+  t.equal(confirmMail.mail.subject, 'Please confirm your e-mail address')
+  const token = /\/verify-email#token=([\w-]+)/.exec(confirmMail.mail.text!)![1]
+  const confirm = await app.inject({ method: 'POST', url: '/api/auth/verify-email', payload: { token }, headers: { cookie: me.cookie } })
+  t.equal(confirm.statusCode, 200)
+  t.equal(confirm.json().user.email, next)
+  t.equal((await as(app, otherDevice)('GET', '/api/me')).statusCode, 401, 'every other session ends')
+  t.equal((await as(app, me)('GET', '/api/me')).statusCode, 200, 'the session that opened the link stays')
+  const again = await app.inject({ method: 'POST', url: '/api/auth/verify-email', payload: { token } })
+  t.equal(again.statusCode, 410)
+  t.equal(again.json().code, 'SZ_VERIFICATION_USED')
 
-  const wrong = await as(app, me)('POST', '/api/me/email', { password: 'wrong password', email: uniqueEmail('x') })
+  const [notice] = await smtp.waitFor(1, r => r.envelope.to[0] === old)
+  t.equal(notice.mail.subject, 'The e-mail address of your account was changed', "in the user's language")
+  t.match(notice.mail.text, /^Dear Dr\. Anna Sommer,/)
+  t.match(notice.mail.text, /Praxis Dr\. Sommer \(praxis@example\.org\)/, 'whom to contact')
+  t.notOk(notice.mail.text!.includes(next), 'the new address is not revealed to the old inbox')
+  const undoToken = /\/undo-email-change#token=([\w-]+)/.exec(notice.mail.text!)![1]
+
+  const undo = await app.inject({ method: 'POST', url: '/api/auth/email-change/undo', payload: { token: undoToken } })
+  t.equal(undo.statusCode, 200)
+  t.equal(undo.json().user.email, old, 'the old address is back')
+  t.equal(undo.json().passwordReset, 'required')
+  t.equal((await as(app, me)('GET', '/api/me')).statusCode, 401, 'every session ends, the one that made the change too')
+  await t.rejects(login(app, old, PASSWORD), 'the password whoever made the change knew stops working')
+  await t.rejects(login(app, next, PASSWORD))
+  t.equal((await app.inject({ method: 'POST', url: '/api/auth/email-change/undo', payload: { token: undoToken } })).json().code, 'SZ_VERIFICATION_USED')
+
+  // The owner sets a new password through a reset mailed to the restored address.
+  t.equal((await app.inject({ method: 'POST', url: '/api/auth/password-reset', payload: { email: old } })).statusCode, 202)
+  const [reset] = await smtp.waitFor(1, r => r.envelope.to[0] === old && /#token=/.test(r.mail.text ?? '') && /password-reset/.test(r.mail.text ?? ''))
+  const resetToken = /\/password-reset#token=([\w-]+)/.exec(reset.mail.text!)![1]
+  t.equal((await app.inject({ method: 'POST', url: '/api/auth/password-reset/confirm', payload: { token: resetToken, password: 'a brand new password' } })).statusCode, 204)
+  await login(app, old, 'a brand new password')
+
+  const sent = smtp.received.length
+  const wrong = await as(app, await login(app, old, 'a brand new password'))('POST', '/api/me/email', { password: 'wrong password', email: uniqueEmail('x') })
   t.equal(wrong.json().code, 'SZ_PASSWORD_WRONG')
   await new Promise(resolve => setTimeout(resolve, 800))
-  t.equal(smtp.received.length, 1, 'a refused change sends nothing')
+  t.equal(smtp.received.length, sent, 'a refused change sends nothing')
   const log = logs.join('')
-  t.notOk(log.includes(me.email.toLowerCase()) || log.includes(next.toLowerCase()), 'no address in the logs')
+  t.notOk(log.includes(old) || log.includes(next), 'no address in the logs')
+  t.notOk(log.includes(token) || log.includes(undoToken) || log.includes(resetToken), 'no token in the logs')
 })
 
 t.test('an invited provider gets a set-your-password link that works once and signs them in', async t => {

@@ -1,8 +1,6 @@
 import t from 'tap'
 import pg from 'pg'
-import type { EntityManager } from '@mikro-orm/postgresql'
-import { mailApp, catcher, provider, login, uniqueEmail, eventually } from './helpers.js'
-import type { MailService } from '../dist/index.js'
+import { mailApp, catcher, provider, account, as, login, uniqueEmail, eventually, verifyAddress } from './helpers.js'
 
 t.test('password reset: always 202, a one-time expiring link by mail, the new password works and every session is revoked', async t => {
   const smtp = await catcher(t)
@@ -51,24 +49,106 @@ t.test('password reset: always 202, a one-time expiring link by mail, the new pa
   t.notOk(log.includes(me.email), 'no address in the logs')
 })
 
-t.test('registering an account sends one confirmation through the outbox, in the language asked for', async t => {
+t.test('registering mails a one-time link that proves the address; a taken address mails its owner instead, at most hourly', async t => {
   const smtp = await catcher(t)
-  const { app } = await mailApp(t, { smtpUrl: smtp.url })
-  const email = uniqueEmail('client')
-  const res = await app.inject({ method: 'POST', url: '/api/auth/register', headers: { 'accept-language': 'en-GB,en;q=0.9' }, payload: { kind: 'client', email, password: 'a long enough password', firstName: 'Eva', lastName: '<i>Muster</i>' } })
-  t.equal(res.statusCode, 201)
-  const mailer = app.mailer as MailService
-  // a redelivered hook (same account) must not send a second mail
-  await app.orm.em.fork().transactional(async (em: EntityManager) => { await mailer.accountRegistered(em, res.json().user.id, 'en') })
+  const { app, logs } = await mailApp(t, { smtpUrl: smtp.url })
+  const email = uniqueEmail('client').toLowerCase()
+  const body = { kind: 'client', email, password: 'a long enough password', firstName: 'Eva', lastName: '<i>Muster</i>' }
+  const res = await app.inject({ method: 'POST', url: '/api/auth/register', headers: { 'accept-language': 'en-GB,en;q=0.9' }, payload: body })
+  t.equal(res.statusCode, 202)
+  t.same(res.json(), { verification: 'sent' })
   await eventually(async () => smtp.welcomes.length >= 1)
   const [mail] = smtp.welcomes
-  await new Promise(resolve => setTimeout(resolve, 1000))
-  t.equal(smtp.welcomes.length, 1, 'queued twice for one account, sent once')
   t.equal(mail.envelope.to[0], email)
-  t.equal(mail.mail.subject, 'Welcome to Sprechzimmer')
+  t.equal(mail.mail.subject, 'Welcome to Sprechzimmer: please confirm your e-mail address')
   t.match(mail.mail.text, /^Dear Eva <i>Muster<\/i>,/)
   t.ok((mail.mail.html as string).includes('Eva &lt;i&gt;Muster&lt;/i&gt;'))
-  t.match(mail.mail.text, /http:\/\/localhost:3000\/login/)
+  t.match(mail.mail.text, /valid for 1 day/)
+  const url = /(http:\/\/localhost:3000\/verify-email#token=[\w-]+)/.exec(mail.mail.text!)![1]
+  t.ok((mail.mail.html as string).includes(url), 'the same link in the HTML part')
+  const token = url.split('#token=')[1]
+
+  const session = await login(app, email, 'a long enough password')
+  t.equal((await as(app, session)('GET', '/api/me')).json().user.emailVerified, false)
+  const verify = await app.inject({ method: 'POST', url: '/api/auth/verify-email', payload: { token } })
+  t.equal(verify.statusCode, 200)
+  t.equal(verify.json().user.emailVerified, true)
+  const used = await app.inject({ method: 'POST', url: '/api/auth/verify-email', payload: { token } })
+  t.equal(used.statusCode, 410)
+  t.equal(used.json().code, 'SZ_VERIFICATION_USED')
+  t.equal((await as(app, session)('POST', '/api/auth/verify-email/resend')).json().code, 'SZ_EMAIL_ALREADY_VERIFIED')
+
+  // Someone registers the same address again (twice): its owner hears of it once, nothing else changes.
+  const intruder = { method: 'POST' as const, url: '/api/auth/register', headers: { 'accept-language': 'en' }, payload: { ...body, password: 'the intruder password' } }
+  const again = await app.inject(intruder)
+  t.equal(again.statusCode, 202)
+  t.same(again.json(), res.json(), 'the same answer as for a new address')
+  await app.inject(intruder)
+  const [attempt] = await smtp.waitFor(1, r => r.envelope.to[0] === email)
+  t.equal(attempt.mail.subject, 'Someone tried to use your e-mail address for an account')
+  t.match(attempt.mail.text, /http:\/\/localhost:3000\/password-reset/)
+  await new Promise(resolve => setTimeout(resolve, 1000))
+  t.equal(smtp.received.filter(r => r.envelope.to[0] === email).length, 1, 'one notice an hour, however often someone tries')
+  t.equal(smtp.welcomes.length, 1, 'no second account, no second welcome')
+  await t.rejects(login(app, email, 'the intruder password'))
+  t.notOk(logs.join('').includes(token), 'no token in the logs')
+  t.notOk(logs.join('').includes(email), 'no address in the logs')
+})
+
+t.test('a resend mails a new link, at most one a minute; an expired link answers 410', async t => {
+  const smtp = await catcher(t)
+  const { app } = await mailApp(t, { smtpUrl: smtp.url, emailVerificationTtl: 1500 })
+  const session = await account(app, 'client', { verified: false })
+  await eventually(async () => smtp.welcomes.length >= 1)
+  const first = /#token=([\w-]+)/.exec(smtp.welcomes[0].mail.text!)![1]
+  await new Promise(resolve => setTimeout(resolve, 1600))
+  const expired = await app.inject({ method: 'POST', url: '/api/auth/verify-email', payload: { token: first } })
+  t.equal(expired.statusCode, 410)
+  t.equal(expired.json().code, 'SZ_VERIFICATION_EXPIRED')
+  t.equal((await app.inject({ method: 'POST', url: '/api/auth/verify-email', payload: { token: 'x'.repeat(43) } })).json().code, 'SZ_VERIFICATION_INVALID')
+
+  const tooSoon = await as(app, session)('POST', '/api/auth/verify-email/resend')
+  t.equal(tooSoon.statusCode, 429, 'the registration mail counts: one link a minute')
+  await app.orm.em.fork().execute("update email_verification set created_at = created_at - interval '2 minutes'")
+  t.equal((await as(app, session)('POST', '/api/auth/verify-email/resend')).statusCode, 202)
+  const limited = await as(app, session)('POST', '/api/auth/verify-email/resend')
+  t.equal(limited.statusCode, 429)
+  t.equal(limited.json().code, 'SZ_RATE_LIMITED')
+  const [resent] = await smtp.waitFor(1)
+  t.equal(resent.envelope.to[0], session.email.toLowerCase())
+  t.equal(resent.mail.subject, 'Bitte bestätigen Sie Ihre E-Mail-Adresse')
+  const token = /\/verify-email#token=([\w-]+)/.exec(resent.mail.text!)![1]
+  t.equal((await app.inject({ method: 'POST', url: '/api/auth/verify-email', payload: { token } })).statusCode, 200)
+  await new Promise(resolve => setTimeout(resolve, 500))
+  t.equal(smtp.received.length, 1, 'only the one resend was mailed')
+})
+
+t.test('a provider whose address is unproven prepares consultations, but invitations wait until it is proven', async t => {
+  const smtp = await catcher(t)
+  const { app } = await mailApp(t, { smtpUrl: smtp.url })
+  const dr = await account(app, 'provider', { verified: false })
+  const res = await as(app, dr)('POST', '/api/consultations', {
+    title: 'Erstgespräch', start: new Date(Date.now() + 3_600_000).toISOString(), end: new Date(Date.now() + 5_400_000).toISOString(),
+    participants: [{ email: 'held.patient@example.org' }]
+  })
+  t.equal(res.statusCode, 201)
+  t.equal(res.json().mailHeld, true, 'the answer says the mail waits')
+  const more = await as(app, dr)('POST', `/api/consultations/${res.json().id}/invitations`, { email: 'second.patient@example.org' })
+  t.equal(more.json().mailHeld, true)
+  const staff = await as(app, dr)('POST', '/api/practice/providers', { email: uniqueEmail('colleague'), firstName: 'K', lastName: 'Ollege' })
+  t.equal(staff.statusCode, 403, 'no mail to a colleague either')
+  t.equal(staff.json().code, 'SZ_EMAIL_UNVERIFIED')
+  await new Promise(resolve => setTimeout(resolve, 1500))
+  t.equal(smtp.received.length, 0, 'no invitation while the provider is unverified')
+
+  await verifyAddress(app, dr.email)
+  const invitations = await smtp.waitFor(2)
+  t.same(invitations.map(m => m.envelope.to[0]).sort(), ['held.patient@example.org', 'second.patient@example.org'], 'the held invitations go out once the address is proven')
+  const later = await as(app, dr)('POST', `/api/consultations/${res.json().id}/invitations`, { email: 'third.patient@example.org' })
+  t.equal(later.json().mailHeld, false)
+  await smtp.waitFor(1, m => m.envelope.to[0] === 'third.patient@example.org')
+  await new Promise(resolve => setTimeout(resolve, 800))
+  t.equal(smtp.received.length, 3, 'each invitation once')
 })
 
 t.test('app.mailer.send renders a template and sends it at once (the plugin contract)', async t => {
@@ -76,7 +156,7 @@ t.test('app.mailer.send renders a template and sends it at once (the plugin cont
   const { app } = await mailApp(t, { smtpUrl: smtp.url })
   await app.mailer!.send('account-registered', 'de', { name: 'Max', loginUrl: 'https://sz.example/login' }, 'max@example.org', [{ filename: 'a.txt', content: 'hello', contentType: 'text/plain' }])
   const mail = await eventually(async () => smtp.welcomes.find(m => m.envelope.to[0] === 'max@example.org'))
-  t.equal(mail.mail.subject, 'Willkommen bei Sprechzimmer')
+  t.match(mail.mail.subject, /^Willkommen bei Sprechzimmer/)
   t.equal(mail.mail.attachments.find(a => a.filename === 'a.txt')?.content.toString(), 'hello')
   await t.rejects(app.mailer!.send('no-such-template', 'de', {}, 'max@example.org'), /unknown template/)
 })

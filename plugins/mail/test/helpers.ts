@@ -37,7 +37,7 @@ export class MailCatcher {
         stream.on('end', () => {
           const raw = Buffer.concat(chunks).toString('utf8')
           simpleParser(raw).then(mail => {
-            const list = /^(Willkommen bei|Welcome to) Sprechzimmer$/.test(mail.subject ?? '') ? this.welcomes : this.received
+            const list = /^(Willkommen bei|Welcome to) Sprechzimmer\b/.test(mail.subject ?? '') ? this.welcomes : this.received
             list.push({ envelope: { from: (session.envelope.mailFrom as any)?.address, to: session.envelope.rcptTo.map(r => r.address) }, raw, mail })
             callback()
           }, callback)

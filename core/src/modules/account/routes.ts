@@ -1,15 +1,14 @@
-import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type Static } from 'typebox'
-import { UniqueConstraintViolationException } from '@mikro-orm/core'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { Config } from '../../config.js'
 import { errors } from '../../errors.js'
 import { errorResponses } from '../../http/schemas.js'
 import { User } from './user.entity.js'
 import { Practice } from '../practice/practice.entity.js'
-import { isTimeZone, isValidIban, normalizeIban } from '../practice/iban.js'
-import { hashPassword, verifyPassword, decoyHash } from './password.js'
+import { verifyPassword, decoyHash } from './password.js'
+import { SESSION_COOKIE } from '../../plugins/auth.js'
+import { hashToken } from '../../secrets.js'
 import { accountErrors } from '../profile/errors.js'
 import { RegisterBody, LoginBody, UserView, PracticeView, MeView } from './schemas.js'
 
@@ -17,7 +16,7 @@ export function userView (user: User): Static<typeof UserView> {
   return {
     id: user.id, kind: user.kind, email: user.email, salutation: user.salutation ?? null, title: user.title ?? null,
     firstName: user.firstName, lastName: user.lastName, isPracticeAdmin: user.isPracticeAdmin, practiceId: user.practice ?? null,
-    locale: (user.locale as 'de' | 'en' | null) ?? null
+    locale: (user.locale as 'de' | 'en' | null) ?? null, emailVerified: user.emailVerifiedAt != null
   }
 }
 
@@ -30,52 +29,78 @@ export function practiceView (p: Practice): Static<typeof PracticeView> {
 }
 
 /** The client's preferred language from Accept-Language: German unless English comes first. */
-function localeFrom (header: string | undefined): 'de' | 'en' {
+export function localeFrom (header: string | undefined): 'de' | 'en' {
   return /^\s*en\b/i.test(header ?? '') ? 'en' : 'de'
 }
 
 const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   const loginLimit = { max: config.loginRateLimit, timeWindow: '1 minute' }
 
+  const VerificationSent = Type.Object({ verification: Type.Literal('sent') })
+  const LinkToken = Type.Object({ token: Type.String({ minLength: 20, maxLength: 100 }) }, { additionalProperties: false })
+
   app.post('/api/auth/register', {
     config: { rateLimit: loginLimit },
     schema: {
       tags: ['accounts'],
-      summary: 'Register a provider with their practice, or a client (voluntary)',
+      summary: 'Register a provider with their practice, or a client (voluntary); a link to confirm the address is mailed',
+      description: 'Always 202 for a well-formed request, whether the address is new or has an account already (then its owner is told by mail). ' +
+        'The mail links to `<PUBLIC_URL>/verify-email#token=…`; until then the account sees nothing tied to its address.',
       body: RegisterBody,
-      response: { 201: Type.Object({ user: UserView, practice: Type.Optional(PracticeView) }), ...errorResponses(400, 409, 429) }
+      response: { 202: VerificationSent, ...errorResponses(400, 429) }
     }
   }, async (request, reply) => {
-    const body = request.body
-    const email = body.email.toLowerCase()
-    const practiceInput = body.kind === 'provider' ? body.practice : undefined
-    const timeZone = practiceInput?.timeZone ?? 'Europe/Berlin'
-    if (practiceInput && !isValidIban(practiceInput.iban)) throw new errors.validation('practice.iban is not a valid IBAN')
-    if (!isTimeZone(timeZone)) throw new errors.validation('practice.timeZone is not an IANA time zone')
-    const passwordHash = await hashPassword(body.password)
-    let created: { user: User, practice?: Practice }
-    try {
-      created = await request.em.transactional(async (em: EntityManager) => {
-        const practice = practiceInput && em.create(Practice, {
-          id: randomUUID(), ...practiceInput, iban: normalizeIban(practiceInput.iban), bic: practiceInput.bic ?? null, timeZone,
-          locale: practiceInput.locale ?? 'de', contactEmail: practiceInput.contactEmail.toLowerCase()
-        })
-        const user = em.create(User, {
-          id: randomUUID(), kind: body.kind, email, passwordHash, salutation: body.salutation ?? null, title: body.title ?? null,
-          firstName: body.firstName, lastName: body.lastName, practice: practice?.id ?? null, isPracticeAdmin: body.kind === 'provider'
-        })
-        await app.ipAnonymizer.record(em, 'register', request)
-        await em.flush()
-        const locale = practice ? practice.locale as 'de' | 'en' : localeFrom(request.headers['accept-language'])
-        await app.lifecycle.accountRegistered(em, { userId: user.id, kind: body.kind, locale })
-        return { user, practice }
-      })
-    } catch (err) {
-      if (err instanceof UniqueConstraintViolationException) throw new errors.emailTaken()
-      throw err
+    await request.em.transactional(async (em: EntityManager) => {
+      await app.accounts.register(em, request.body, localeFrom(request.headers['accept-language']))
+      await app.ipAnonymizer.record(em, 'register', request)
+      await em.flush()
+    })
+    return reply.code(202).send({ verification: 'sent' as const })
+  })
+
+  app.post('/api/auth/verify-email', {
+    config: { rateLimit: loginLimit },
+    schema: {
+      tags: ['accounts'],
+      summary: 'Confirm an e-mail address with the token from the mail (registration or address change)',
+      description: 'A used, expired or unknown link answers 410 (`SZ_VERIFICATION_USED`, `SZ_VERIFICATION_EXPIRED`, `SZ_VERIFICATION_INVALID`). ' +
+        'Confirming a new address ends every other session of the account and mails the old address a link that takes the change back.',
+      body: LinkToken,
+      response: { 200: Type.Object({ user: UserView }), ...errorResponses(400, 409, 410, 429) }
     }
-    const { user, practice } = created
-    return reply.code(201).send({ user: userView(user), ...(practice ? { practice: practiceView(practice) } : {}) })
+  }, async (request) => {
+    const cookie = request.cookies[SESSION_COOKIE]
+    const user = await request.em.transactional(async (em: EntityManager) => await app.accounts.verify(em, request.body.token, cookie ? hashToken(cookie) : undefined))
+    return { user: userView(user) }
+  })
+
+  app.post('/api/auth/verify-email/resend', {
+    onRequest: app.requireUser,
+    config: { rateLimit: loginLimit },
+    schema: {
+      tags: ['accounts'],
+      summary: 'Mail a new link to confirm your address (at most one a minute and five a day)',
+      response: { 202: VerificationSent, ...errorResponses(401, 403, 409, 429) }
+    }
+  }, async (request, reply) => {
+    await request.em.transactional(async (em: EntityManager) => {
+      await app.accounts.resendVerification(em, request.account!, localeFrom(request.headers['accept-language']))
+    })
+    return reply.code(202).send({ verification: 'sent' as const })
+  })
+
+  app.post('/api/auth/email-change/undo', {
+    config: { rateLimit: loginLimit },
+    schema: {
+      tags: ['accounts'],
+      summary: 'Take an e-mail change back with the link mailed to the old address',
+      description: 'The old address returns, every session ends and the password stops working: set a new one with a password reset.',
+      body: LinkToken,
+      response: { 200: Type.Object({ user: UserView, passwordReset: Type.Literal('required') }), ...errorResponses(400, 409, 410, 429) }
+    }
+  }, async (request) => {
+    const user = await request.em.transactional(async (em: EntityManager) => await app.accounts.undoEmailChange(em, request.body.token))
+    return { user: userView(user), passwordReset: 'required' as const }
   })
 
   app.post('/api/auth/login', {
@@ -113,7 +138,8 @@ const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { conf
   }, async (request) => {
     const user = request.account!
     const practice = user.practice ? await request.em.findOne(Practice, { id: user.practice }) : null
-    return { user: userView(user), ...(practice ? { practice: practiceView(practice) } : {}), csrfToken: app.sessions.csrfTokenFor(request.session!) }
+    const pendingEmail = await app.accounts.pendingEmail(request.em, user.id)
+    return { user: { ...userView(user), pendingEmail }, ...(practice ? { practice: practiceView(practice) } : {}), csrfToken: app.sessions.csrfTokenFor(request.session!) }
   })
 }
 

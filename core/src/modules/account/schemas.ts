@@ -49,7 +49,9 @@ export const UserView = Type.Object({
   lastName: Type.String(),
   isPracticeAdmin: Type.Boolean(),
   practiceId: Nullable(Type.String()),
-  locale: Type.Union([Locale, Type.Null()])
+  locale: Type.Union([Locale, Type.Null()]),
+  emailVerified: Type.Boolean({ description: 'Whether the owner proved the address; until then nothing tied to it is shown or sent' }),
+  pendingEmail: Type.Optional(Nullable(Type.String({ description: 'A new address waiting for its confirmation link (GET /api/me only)' })))
 })
 
 export const PracticeView = Type.Object({

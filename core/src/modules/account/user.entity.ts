@@ -15,6 +15,8 @@ export const User = defineEntity({
     isPracticeAdmin: p.boolean().default(false),
     practice: p.manyToOne(Practice).mapToPk().nullable().deleteRule('cascade').index(),
     email: p.string().length(254).unique(),
+    /** When the owner proved they receive mail at `email` (the link of a verification mail); null: not yet. */
+    emailVerifiedAt: p.datetime().nullable(),
     passwordHash: p.string().length(200).hidden(),
     salutation: p.string().length(50).nullable(),
     title: p.string().length(50).nullable(),

@@ -7,6 +7,7 @@ import { errorResponses } from '../../http/schemas.js'
 import { Consultation } from './consultation.entity.js'
 import { Invitation } from '../join/invitation.entity.js'
 import { Participant } from '../join/participant.entity.js'
+import { User } from '../account/user.entity.js'
 import { checkTimes, invite, lockOwned } from './service.js'
 import { consultationView, participantView } from './views.js'
 import {
@@ -37,7 +38,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       return { consultation, invitations }
     })
     const c = result.consultation
-    return reply.code(201).send({ id: c.id, title: c.title, start: c.startAt.toISOString(), end: c.endAt.toISOString(), state: c.state, invitations: result.invitations })
+    const mailHeld = request.account!.emailVerifiedAt == null
+    return reply.code(201).send({ id: c.id, title: c.title, start: c.startAt.toISOString(), end: c.endAt.toISOString(), state: c.state, invitations: result.invitations, mailHeld })
   })
 
   app.get('/api/consultations', {
@@ -101,7 +103,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const c = await lockOwned(app, em, request.params.id, practiceOf(request))
       await app.consultationLifecycle.apply(em, c)
       if (!['scheduled', 'waiting', 'live'].includes(c.state)) throw new errors.invalidTransition(c.state)
-      return await invite(app, em, c, request.body)
+      const provider = c.provider === request.account!.id ? request.account! : await em.findOne(User, { id: c.provider }, { fields: ['emailVerifiedAt'] })
+      return { ...await invite(app, em, c, request.body), mailHeld: provider?.emailVerifiedAt == null }
     })
     return reply.code(201).send(created)
   })

@@ -22,7 +22,9 @@ export const ConsultationPatch = Type.Object({
 
 export const State = Type.Union([Type.Literal('scheduled'), Type.Literal('waiting'), Type.Literal('live'), Type.Literal('ended'), Type.Literal('cancelled'), Type.Literal('purged')])
 
-export const CreatedInvitation = Type.Object({ id: Uuid, email: Type.String(), joinUrl: Type.String({ format: 'uri' }) })
+const MailHeld = Type.Boolean({ description: 'True while the provider has not confirmed their own e-mail address: invitation mails wait and go out once it is confirmed' })
+
+export const CreatedInvitation = Type.Object({ id: Uuid, email: Type.String(), joinUrl: Type.String({ format: 'uri' }), mailHeld: Type.Optional(MailHeld) })
 
 export const InvitationView = Type.Object({
   id: Uuid, email: Type.String(), joinUrl: Type.String({ format: 'uri' }), name: Type.Union([Type.String(), Type.Null()]), locale: Type.Union([Type.String(), Type.Null()]), createdAt: DateTime
@@ -46,7 +48,7 @@ export const ConsultationView = Type.Object({
 }, { description: 'A purged consultation shows only id, title, times and state' })
 
 export const ScheduledConsultation = Type.Object({
-  id: Uuid, title: Type.String(), start: DateTime, end: DateTime, state: State, invitations: Type.Array(CreatedInvitation)
+  id: Uuid, title: Type.String(), start: DateTime, end: DateTime, state: State, invitations: Type.Array(CreatedInvitation), mailHeld: MailHeld
 })
 
 export const ParticipantView = Type.Object({

@@ -7,6 +7,7 @@ import type { LifecycleService } from '../../lifecycle/service.js'
 import { recordDeletion } from '../../privacy/deletion-log.js'
 import { User } from '../account/user.entity.js'
 import { Practice } from '../practice/practice.entity.js'
+import { EmailVerification } from '../account/email-verification.entity.js'
 import { ServerSession } from '../session/session.entity.js'
 import { Consultation } from '../consultation/consultation.entity.js'
 import { AccountErasure } from './deletion.entity.js'
@@ -64,6 +65,8 @@ export class AccountErasureService {
     }
     const sessions = await em.nativeDelete(ServerSession, { user: user.id })
     await recordDeletion(em, 'session', sessions, user.practice ?? null)
+    // Links hold addresses (an undo link the old one): they go with the account, not at their expiry.
+    await recordDeletion(em, 'email-verification', await em.nativeDelete(EmailVerification, { user: user.id }), user.practice ?? null)
     await em.nativeUpdate(User, { id: user.id }, {
       email: erasedEmail(user.id),
       passwordHash: `erased$${randomBytes(32).toString('base64url')}`,

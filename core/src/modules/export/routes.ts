@@ -50,7 +50,7 @@ export async function exportFor (em: EntityManager, user: User, config: Config):
   const account = {
     id: user.id, kind: user.kind, email: user.email, salutation: user.salutation ?? null, title: user.title ?? null,
     firstName: user.firstName, lastName: user.lastName, locale: user.locale ?? null, isPracticeAdmin: user.isPracticeAdmin,
-    active: user.active, createdAt: iso(user.createdAt), updatedAt: iso(user.updatedAt)
+    active: user.active, emailVerifiedAt: iso(user.emailVerifiedAt), createdAt: iso(user.createdAt), updatedAt: iso(user.updatedAt)
   }
   const practice = user.kind === 'provider' && user.practice ? await em.findOne(Practice, { id: user.practice }) : null
 
@@ -65,8 +65,9 @@ export async function exportFor (em: EntityManager, user: User, config: Config):
       invitations: invitations.filter(i => i.consultation === c.id).map(i => ({ id: i.id, email: i.email, name: i.name ?? null, locale: i.locale ?? null, createdAt: iso(i.createdAt) }))
     }))
   } else {
-    // A client: the consultations their own address was invited to (only their own invitation).
-    const invitations = await em.find(Invitation, { email: user.email }, { orderBy: { createdAt: 'asc' } })
+    // A client: the consultations their own address was invited to (only their own invitation), and
+    // nothing until they proved that address: anyone can register someone else's.
+    const invitations = user.emailVerifiedAt ? await em.find(Invitation, { email: user.email }, { orderBy: { createdAt: 'asc' } }) : []
     const held = invitations.length ? await em.find(Consultation, { id: { $in: [...new Set(invitations.map(i => i.consultation))] } }) : []
     const practices = held.length ? await em.find(Practice, { id: { $in: [...new Set(held.map(c => c.practice))] } }) : []
     consultations = invitations.flatMap(i => {

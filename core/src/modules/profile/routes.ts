@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type Static } from 'typebox'
-import { UniqueConstraintViolationException } from '@mikro-orm/core'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { errors } from '../../errors.js'
 import { errorResponses, DateTime, Email, Locale, Uuid } from '../../http/schemas.js'
 import { User } from '../account/user.entity.js'
 import { UserView } from '../account/schemas.js'
-import { userView } from '../account/routes.js'
+import { localeFrom, userView } from '../account/routes.js'
 import { hashPassword, verifyPassword } from '../account/password.js'
 import { ServerSession } from '../session/session.entity.js'
 import { Consent, ProfilePicture } from './consent.entity.js'
@@ -99,27 +98,18 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     config: { rateLimit: { max: app.config.loginRateLimit, timeWindow: '1 minute' } },
     schema: {
       tags: ['profile'],
-      summary: 'Change your e-mail address (needs the password); a notice goes to the old address',
+      summary: 'Change your e-mail address (needs the password): it changes only once the link mailed to the new address is opened',
+      description: 'Answers 202 `{verification:"sent"}` whether or not the new address has an account (its owner is told); 200 `{user}` when it is the current address. ' +
+        'When the link is opened, every other session ends and the old address gets a notice with a link that takes the change back.',
       body: Type.Object({ password: Type.String({ maxLength: 200 }), email: Email }, { additionalProperties: false }),
-      response: { 200: UserAnswer, ...errorResponses(400, 401, 403, 409, 429) }
+      response: { 200: UserAnswer, 202: Type.Object({ verification: Type.Literal('sent') }), ...errorResponses(400, 401, 403, 429) }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const user = request.account!
-    if (!await verifyPassword(request.body.password, user.passwordHash)) throw new accountErrors.passwordWrong()
-    const email = request.body.email.toLowerCase()
-    const oldEmail = user.email
-    if (email === oldEmail) return { user: userView(user) }
-    try {
-      await request.em.transactional(async (em: EntityManager) => {
-        await em.nativeUpdate(User, { id: user.id }, { email })
-        await app.lifecycle.emailChanged(em, { userId: user.id, oldEmail, ...(user.locale === 'de' || user.locale === 'en' ? { locale: user.locale } : {}) })
-      })
-    } catch (err) {
-      if (err instanceof UniqueConstraintViolationException) throw new errors.emailTaken()
-      throw err
-    }
-    user.email = email
-    return { user: userView(user) }
+    const outcome = await request.em.transactional(async (em: EntityManager) =>
+      await app.accounts.requestEmailChange(em, user, request.body.password, request.body.email, localeFrom(request.headers['accept-language'])))
+    if (outcome === 'unchanged') return reply.code(200).send({ user: userView(user) })
+    return reply.code(202).send({ verification: 'sent' as const })
   })
 
   app.get('/api/me/consents', {

@@ -94,6 +94,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const admin = request.account!
     const body = request.body
+    // The invitation mail goes to a third party: not from an account whose own address is unproven.
+    if (!admin.emailVerifiedAt) throw new errors.emailUnverified()
     // Nobody knows this password: the invitee sets their own through the link in the mail.
     const passwordHash = await hashPassword(randomBytes(32).toString('base64url'))
     let created: User
@@ -102,12 +104,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         const user = em.create(User, {
           id: randomUUID(), kind: 'provider', email: body.email.toLowerCase(), passwordHash, salutation: body.salutation || null, title: body.title || null,
           firstName: body.firstName, lastName: body.lastName, practice: admin.practice!, isPracticeAdmin: body.isPracticeAdmin ?? false,
-          active: true, locale: body.locale ?? null
+          active: true, locale: body.locale ?? null, emailVerifiedAt: null
         })
         await em.flush()
         const practice = await em.findOneOrFail(Practice, { id: admin.practice! })
         const locale = body.locale ?? (practice.locale === 'en' ? 'en' : 'de')
-        await app.lifecycle.providerInvited(em, { userId: user.id, invitedBy: admin.id, practiceId: practice.id, locale })
+        await app.lifecycle.account(em, 'providerInvited', { userId: user.id, invitedBy: admin.id, practiceId: practice.id, locale })
         return user
       })
     } catch (err) {

@@ -1,0 +1,28 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
+import { User } from './user.entity.js'
+
+export const VERIFICATION_PURPOSES = ['register', 'change', 'undo'] as const
+export type VerificationPurpose = typeof VERIFICATION_PURPOSES[number]
+
+/**
+ * A one-time link mailed to an address: `register` proves the account's address, `change` proves a new
+ * address before it replaces the old one, `undo` lets the OLD address take a change back. The token is
+ * derived from the id (HMAC under SESSION_SECRET, so the mail can be written again after a retry) and
+ * only its hash is kept. `email` is the address the link was sent to; the row goes once it expired.
+ */
+export const EmailVerification = defineEntity({
+  name: 'EmailVerification',
+  tableName: 'email_verification',
+  properties: {
+    id: p.uuid().primary(),
+    user: p.manyToOne(User).mapToPk().deleteRule('cascade').index(),
+    purpose: p.enum([...VERIFICATION_PURPOSES]),
+    email: p.string().length(254),
+    tokenHash: p.string().length(64).unique(),
+    createdAt: p.datetime(),
+    expiresAt: p.datetime().index(),
+    /** Set when the link was opened: a second use answers 410 SZ_VERIFICATION_USED instead of "unknown". */
+    usedAt: p.datetime().nullable()
+  }
+})
+export type EmailVerification = InferEntity<typeof EmailVerification>
