@@ -1,7 +1,8 @@
 import t from 'tap'
 import { createServer, type Server } from 'node:http'
 import { icalApp, provider, as, local, crlf, eventually } from './helpers.js'
-import { isPrivateAddress } from '../src/fetch.js'
+import { fetchFeed, FetchError } from '../src/fetch.js'
+import { isPrivateAddress } from '../src/index.js'
 
 async function serve (t: any, handler: Parameters<typeof createServer>[1]): Promise<string> {
   const server: Server = createServer(handler)
@@ -111,7 +112,11 @@ t.test('without allowPrivateUrls, loopback and private targets are refused, also
   const base = await serve(t, (_req, res) => { res.writeHead(200); res.end(feed()) })
   const { app } = await icalApp(t)
   const dr = await provider(app)
-  for (const url of [`${base}/feed.ics`, 'http://10.1.2.3/x.ics', 'http://[::1]/x.ics', 'http://localhost/x.ics', 'http://169.254.169.254/latest']) {
+  for (const url of [`${base}/feed.ics`, 'http://10.1.2.3/x.ics', 'http://[::1]/x.ics', 'http://localhost/x.ics', 'http://169.254.169.254/latest',
+    // what this adapter's own guard let through before core's guard replaced it
+    'http://[2002:7f00:1::1]/x.ics', 'http://[fec0::1]/x.ics', 'http://203.0.113.5/x.ics',
+    'http://2130706433/x.ics', 'http://0177.0.0.1/x.ics', 'webcal://0x7f.1/x.ics', 'http://0.0.0.0/x.ics', 'http://100.64.0.1/x.ics',
+    'http://[::ffff:7f00:1]/x.ics', 'http://[64:ff9b::a9fe:a9fe]/latest']) {
     const res = await as(app, dr)('POST', '/api/calendar-sources', { url })
     t.equal(res.statusCode, 400, url)
     t.equal(res.json().code, 'SZ_ICAL_URL_PRIVATE', url)
@@ -123,7 +128,51 @@ t.test('without allowPrivateUrls, loopback and private targets are refused, also
   }
 })
 
-t.test('isPrivateAddress', async t => {
-  for (const a of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.1.1', '100.64.0.1', '0.0.0.0', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1']) t.ok(isPrivateAddress(a), a)
+t.test('isPrivateAddress is core\'s classifier', async t => {
+  for (const a of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.1.1', '100.64.0.1', '0.0.0.0', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '2002:7f00:1::1', 'fec0::1', '203.0.113.5']) t.ok(isPrivateAddress(a), a)
   for (const a of ['93.184.216.34', '2606:2800:220:1::248', '::ffff:93.184.216.34', '8.8.8.8']) t.notOk(isPrivateAddress(a), a)
+})
+
+/** A fake DNS server for fetchFeed: answers in turn (the last repeats) and records the questions. */
+function dns (...answers: string[][]) {
+  const calls: string[] = []
+  const resolve = async (host: string) => {
+    calls.push(host)
+    return answers[Math.min(calls.length, answers.length) - 1].map(address => ({ address, family: (address.includes(':') ? 6 : 4) as 4 | 6 }))
+  }
+  return Object.assign(resolve, { calls })
+}
+
+t.test('fetchFeed: a name that is public first and private second, rebinding, and every redirect hop through the guard', async t => {
+  const options = { maxBytes: 1_000_000, timeoutMs: 5000 }
+  // Refused: one answer with a public and a private address; nothing is downloaded.
+  const mixed = await fetchFeed('https://calendar.practice.example/feed.ics', { ...options, allowPrivate: false, resolve: dns(['93.184.216.34', '10.0.0.7']) }).catch(e => e)
+  t.ok(mixed instanceof FetchError)
+  t.equal(mixed.code, 'SZ_ICAL_URL_PRIVATE')
+
+  const hits: string[] = []
+  const base = await serve(t, (req, res) => {
+    hits.push(`${req.headers.host}${req.url}`)
+    if (req.url === '/redirect') { res.writeHead(302, { location: `http://other.practice.test:${req.socket.localPort}/feed.ics` }); res.end(); return }
+    res.writeHead(200, { 'content-type': 'text/calendar' }); res.end(feed())
+  })
+  const port = new URL(base).port
+  // Rebinding: the second answer (127.0.0.2, where nothing listens) would fail the download if the
+  // connection asked DNS again; it goes to the checked 127.0.0.1. allowPrivate, so that a local server can stand in.
+  const resolve = dns(['127.0.0.1'], ['127.0.0.2'])
+  const fetched = await fetchFeed(`http://calendar.practice.test:${port}/feed.ics`, { ...options, allowPrivate: true, resolve })
+  t.equal(fetched.status, 200)
+  t.same(resolve.calls, ['calendar.practice.test'], 'resolved once, connected to the checked address')
+
+  // A redirect to another name is resolved and checked again through the guard.
+  const hops = dns(['127.0.0.1'])
+  await fetchFeed(`http://calendar.practice.test:${port}/redirect`, { ...options, allowPrivate: true, resolve: hops })
+  t.same(hops.calls, ['calendar.practice.test', 'other.practice.test'], 'each hop resolved by the guard')
+  t.same(hits.slice(-2), [`calendar.practice.test:${port}/redirect`, `other.practice.test:${port}/feed.ics`], 'the Host header keeps the name')
+  // …and a refusal by the guard on the second hop stops the download there.
+  const before = hits.length
+  const byHost = Object.assign(async (host: string) => host === 'other.practice.test' ? [] : [{ address: '127.0.0.1', family: 4 as const }], {})
+  const stopped = await fetchFeed(`http://calendar.practice.test:${port}/redirect`, { ...options, allowPrivate: true, resolve: byHost }).catch(e => e)
+  t.equal(stopped.code, 'SZ_ICAL_URL_UNREACHABLE', 'the redirect target is refused')
+  t.equal(hits.length, before + 1, 'only the first hop was requested')
 })

@@ -9,7 +9,8 @@ import { restSettings } from './settings.js'
 
 export { entities, migrations }
 export { restSettings, backoff, type RestSettings } from './settings.js'
-export { signature, isPrivateAddress } from './delivery.js'
+export { signature } from './delivery.js'
+export { isPrivateAddress } from '@sprechzimmer/core'
 export { Webhooks, DELIVERY_QUEUE } from './webhooks.js'
 export { SCOPES, WEBHOOK_EVENTS, type Scope, type WebhookEventType } from './schemas.js'
 export type { ApiClient } from './keys.js'

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { restApp, provider, as, apiKey, api, appointment, inMinutes, query, receiver, freePort, Receiver, verifySignature, eventually, testDatabase } from './helpers.js'
 import { isPrivateAddress } from '../dist/index.js'
+import { createAgents, post } from '../src/delivery.js'
 
 const EVENTS = ['consultation.scheduled', 'consultation.updated', 'consultation.cancelled', 'consultation.waiting', 'consultation.ended', 'consultation.no_show']
 
@@ -8,7 +9,9 @@ t.test('private and loopback URLs are refused unless SZ_ALLOW_PRIVATE_URLS', asy
   const { app } = await restApp(t)
   const admin = await provider(app)
   const call = api(app, (await apiKey(app, admin)).key)
-  for (const url of ['http://127.0.0.1:8080/hook', 'http://localhost/hook', 'https://10.1.2.3/hook', 'http://[::1]/hook', 'http://[::ffff:192.168.0.1]/hook', 'http://169.254.169.254/latest']) {
+  for (const url of ['http://127.0.0.1:8080/hook', 'http://localhost/hook', 'https://10.1.2.3/hook', 'http://[::1]/hook', 'http://[::ffff:192.168.0.1]/hook', 'http://169.254.169.254/latest',
+    'http://[2002:7f00:1::1]/hook', 'http://[fec0::1]/hook', 'https://203.0.113.5/hook', 'http://2130706433/hook', 'http://0177.0.0.1/hook',
+    'http://0.0.0.0/hook', 'http://100.64.0.1/hook', 'http://[64:ff9b::7f00:1]/hook', 'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook']) {
     const res = await call('POST', '/api/v1/webhooks', { url, events: ['consultation.scheduled'] })
     t.equal(res.statusCode, 422, url)
     t.equal(res.json().code, 'SZ_WEBHOOK_URL_FORBIDDEN', url)
@@ -16,8 +19,45 @@ t.test('private and loopback URLs are refused unless SZ_ALLOW_PRIVATE_URLS', asy
   const unresolvable = await call('POST', '/api/v1/webhooks', { url: 'https://does-not-exist.invalid/hook', events: ['consultation.scheduled'] })
   t.equal(unresolvable.json().code, 'SZ_WEBHOOK_URL_UNRESOLVABLE')
   t.same((await call('GET', '/api/v1/webhooks')).json(), [], 'nothing registered')
+  for (const url of ['ftp://example.org/hook', 'https://user:pw@example.org/hook', 'https://example.org/hook#x', 'not a url']) {
+    const res = await call('POST', '/api/v1/webhooks', { url, events: ['consultation.scheduled'] })
+    t.equal(res.json().code, 'SZ_WEBHOOK_URL_INVALID', url)
+  }
   for (const a of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '100.64.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '224.0.0.1']) t.ok(isPrivateAddress(a), `${a} is not public`)
   for (const a of ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946', '::ffff:93.184.216.34']) t.notOk(isPrivateAddress(a), `${a} is public`)
+})
+
+/** A fake DNS server for post(): answers in turn (the last repeats) and records the questions. */
+function dns (...answers: string[][]) {
+  const calls: string[] = []
+  const resolve = async (host: string) => {
+    calls.push(host)
+    return answers[Math.min(calls.length, answers.length) - 1].map(address => ({ address, family: (address.includes(':') ? 6 : 4) as 4 | 6 }))
+  }
+  return Object.assign(resolve, { calls })
+}
+
+t.test('each delivery goes through core\'s guard: checked again, connected to the checked address', async t => {
+  const hooks = await receiver(t)
+  const agents = createAgents()
+  t.teardown(() => { agents['http:'].destroy(); agents['https:'].destroy() })
+  const url = `http://hooks.practice.test:${hooks.port}/hooks/sprechzimmer`
+  const send = (allowPrivate: boolean, resolve: ReturnType<typeof dns>) => post(url, 'whsec_test', '{"id":"e1"}', { allowPrivate, timeout: 2000, agents, resolve })
+
+  // The name was public when the endpoint was registered; now it answers with a private address, or a
+  // public and a private one: the delivery is refused before any connection.
+  t.same(await send(false, dns(['10.0.0.9'])), { ok: false, status: null, error: 'SZ_WEBHOOK_URL_FORBIDDEN' })
+  t.same(await send(false, dns(['93.184.216.34', '127.0.0.1'])), { ok: false, status: null, error: 'SZ_WEBHOOK_URL_FORBIDDEN' })
+  t.same(await send(false, dns([])), { ok: false, status: null, error: 'SZ_WEBHOOK_URL_UNRESOLVABLE' })
+  t.equal(hooks.attempts.length, 0, 'nothing was sent')
+
+  // Rebinding: the connection would ask DNS again and get 127.0.0.2 (nothing listens there); it goes to
+  // the checked 127.0.0.1 instead. allowPrivate, so that the local receiver can stand in for a public one.
+  const rebinding = dns(['127.0.0.1'], ['127.0.0.2'])
+  t.same(await send(true, rebinding), { ok: true, status: 200, error: null })
+  t.same(rebinding.calls, ['hooks.practice.test'], 'resolved once')
+  t.equal(hooks.attempts.length, 1)
+  t.equal(hooks.attempts[0].headers.host, `hooks.practice.test:${hooks.port}`, 'the Host header keeps the name')
 })
 
 t.test('deliveries are signed, carry ids only, keep their order, and no-show is its own event', async t => {
