@@ -30,6 +30,13 @@ export interface Config {
   emailVerificationTtl: number
   /** How long the old address may take an e-mail change back (the link in the notice to it). */
   emailChangeUndo: number
+  /** Failed sign-ins for one address before each further one waits (per address, across instances). */
+  loginBackoffAfter: number
+  /** The first wait; it doubles with each further failure up to loginBackoffMax. */
+  loginBackoffBase: number
+  loginBackoffMax: number
+  /** Per-practice limits that a real practice never reaches but a spammer does (429 SZ_QUOTA_EXCEEDED). */
+  quotas: { invitationsPerHour: number, invitationsPerDay: number, recipientsPerConsultation: number }
   allowPrivateUrls: boolean
   loginRateLimit: number
   joinRateLimit: number
@@ -130,6 +137,14 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
     sessionTtl: duration('SZ_SESSION_TTL', '12h'),
     emailVerificationTtl: duration('SZ_EMAIL_VERIFICATION_TTL', '24h'),
     emailChangeUndo: duration('SZ_EMAIL_CHANGE_UNDO', '7d'),
+    loginBackoffAfter: parseInteger('SZ_LOGIN_BACKOFF_AFTER', get('SZ_LOGIN_BACKOFF_AFTER') ?? '5', 1, 1000),
+    loginBackoffBase: duration('SZ_LOGIN_BACKOFF_BASE', '1m'),
+    loginBackoffMax: duration('SZ_LOGIN_BACKOFF_MAX', '15m'),
+    quotas: {
+      invitationsPerHour: parseInteger('SZ_QUOTA_INVITATIONS_PER_HOUR', get('SZ_QUOTA_INVITATIONS_PER_HOUR') ?? '200', 1, 1_000_000),
+      invitationsPerDay: parseInteger('SZ_QUOTA_INVITATIONS_PER_DAY', get('SZ_QUOTA_INVITATIONS_PER_DAY') ?? '2000', 1, 10_000_000),
+      recipientsPerConsultation: parseInteger('SZ_QUOTA_RECIPIENTS_PER_CONSULTATION', get('SZ_QUOTA_RECIPIENTS_PER_CONSULTATION') ?? '20', 1, 1000)
+    },
     sweepInterval: duration('SZ_SWEEP_INTERVAL', '1m'),
     allowPrivateUrls: parseBoolean('SZ_ALLOW_PRIVATE_URLS', get('SZ_ALLOW_PRIVATE_URLS') ?? 'false'),
     loginRateLimit: parseInteger('SZ_LOGIN_RATE_LIMIT', get('SZ_LOGIN_RATE_LIMIT') ?? '10', 1, 1_000_000),

@@ -22,6 +22,8 @@ export const errors = {
   waitingRoomNotOpen: createError('SZ_WAITING_ROOM_NOT_OPEN', 'The waiting room opens at %s', 425),
   databaseUnavailable: createError('SZ_DATABASE_UNAVAILABLE', 'The database does not answer', 503),
   rateLimited: createError('SZ_RATE_LIMITED', 'Too many requests; try again in %s', 429),
+  loginBackoff: createError('SZ_LOGIN_BACKOFF', 'Too many failed sign-ins for this address; try again in %s seconds', 429),
+  quotaExceeded: createError('SZ_QUOTA_EXCEEDED', 'The practice reached its limit of %s; try again later or ask the operator', 429),
   notAdmitted: createError('SZ_NOT_ADMITTED', 'Only admitted participants of a running call receive its connection data', 403),
   mediaUnavailable: createError('SZ_MEDIA_UNAVAILABLE', 'The media server does not answer', 503)
 } as const

@@ -59,6 +59,8 @@ export interface AccountEvents {
   emailVerified: { userId: string }
   /** The address changed; `undoId` is the link, mailed to the OLD address (kept in that row), that takes it back. */
   emailChanged: { userId: string, undoId: string, locale?: Locale }
+  /** Failed sign-ins for the account's address reached the backoff: its owner is told (at most daily). */
+  signInsSlowed: { userId: string, locale?: Locale }
   /** A practice admin added a provider: the invitee gets a link to set a password. */
   providerInvited: { userId: string, invitedBy: string, practiceId: string, locale?: Locale }
 }

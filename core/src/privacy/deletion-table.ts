@@ -4,7 +4,7 @@ export type Locale = 'de' | 'en'
 
 /** Categories of the deletion table; deletion-log rows and the privacy report use these names. */
 export const DELETION_CATEGORIES = [
-  'access-ip', 'session', 'provider-account', 'practice', 'client-account', 'email-verification', 'invitation',
+  'access-ip', 'session', 'provider-account', 'practice', 'client-account', 'email-verification', 'sign-in-failures', 'invitation',
   'waiting-room-name', 'chat', 'documents', 'call-data', 'profile-picture', 'contact-message'
 ] as const
 export type DeletionCategory = typeof DELETION_CATEGORIES[number]
@@ -56,6 +56,8 @@ export function deletionTable (config: Durations, locale: Locale): DeletionRow[]
     row('email-verification', ['Link zur Bestätigung einer E-Mail-Adresse oder zum Rückgängigmachen einer Adressänderung (Adresse, Hash des Links)', 'Link that confirms an e-mail address or takes an address change back (the address, hash of the link)'],
       [`Bestätigungslink nach ${d(config.emailVerificationTtl)}, Link zum Rückgängigmachen (mit der alten Adresse) nach ${d(config.emailChangeUndo)}`, `confirmation link after ${d(config.emailVerificationTtl)}, undo link (with the old address) after ${d(config.emailChangeUndo)}`],
       `${e(config.emailVerificationTtl)}; undo link ${e(config.emailChangeUndo)}`),
+    row('sign-in-failures', ['Fehlgeschlagene Anmeldeversuche je Adresse (Hash der Adresse, Anzahl, Zeitpunkte)', 'Failed sign-ins per address (hash of the address, count, times)'],
+      ['einen Tag nach dem letzten Fehlversuch, oder bei der nächsten erfolgreichen Anmeldung', 'one day after the last failure, or at the next successful sign-in'], '1 day after the last failure'),
     row('invitation', ['Einladung (E-Mail-Adresse des Klienten, Hash des Zugangslinks)', "Invitation (client's e-mail address, hash of the join link)"],
       [`${d(config.purgeAfter)} nach Ende oder Absage der Sprechstunde`, `${d(config.purgeAfter)} after the consultation ended or was cancelled`],
       `${e(config.purgeAfter)} after the end or cancellation`),

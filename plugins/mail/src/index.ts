@@ -65,6 +65,9 @@ export default fp<{ config: Config }>(async (app, { config }) => {
   app.lifecycle.onAccount('registrationAttempted', async (em, { userId, locale }) => {
     await outbox.enqueue(em, { kind: 'registration-attempt', userId, ...localeOf(locale) }, jobId('registration-attempt', userId, Math.floor(Date.now() / 3_600_000)))
   })
+  app.lifecycle.onAccount('signInsSlowed', async (em, { userId, locale }) => {
+    await outbox.enqueue(em, { kind: 'sign-ins-slowed', userId, ...localeOf(locale) }, jobId('sign-ins-slowed', userId, Math.floor(Date.now() / 86_400_000)))
+  })
   // The old address hears of the change with the way back; reset links sent to it stop working.
   app.lifecycle.onAccount('emailChanged', async (em, { userId, undoId, locale }) => {
     await em.nativeDelete(PasswordReset, { user: userId })

@@ -23,6 +23,7 @@ export type OutboxJob =
   | { kind: 'account-registered', userId: string, verificationId: string, locale?: Locale }
   | { kind: 'verify-email', verificationId: string, locale?: Locale }
   | { kind: 'registration-attempt', userId: string, locale?: Locale }
+  | { kind: 'sign-ins-slowed', userId: string, locale?: Locale }
   | { kind: 'password-reset', resetId: string, locale?: Locale }
   | { kind: 'email-changed', undoId: string, locale?: Locale }
   | { kind: 'provider-invited', resetId: string, invitedBy: string, locale?: Locale }
@@ -102,7 +103,7 @@ export class Outbox {
       case 'invitation': case 'update': case 'reminder': case 'cancel': return await this.consultationMail(em, job)
       case 'account-registered': return await this.accountMail(em, job)
       case 'verify-email': return await this.verifyMail(em, job)
-      case 'registration-attempt': return await this.registrationAttemptMail(em, job)
+      case 'registration-attempt': case 'sign-ins-slowed': return await this.ownerNoticeMail(em, job)
       case 'password-reset': return await this.resetMail(em, job)
       case 'email-changed': return await this.emailChangedMail(em, job)
       case 'provider-invited': return await this.providerInvitedMail(em, job)
@@ -217,12 +218,13 @@ export class Outbox {
     }, { name: displayName(user), address: link.email })
   }
 
-  private async registrationAttemptMail (em: EntityManager, job: Extract<OutboxJob, { kind: 'registration-attempt' }>): Promise<Outgoing | null> {
+  /** A notice to an account's own address about something someone tried with it. */
+  private async ownerNoticeMail (em: EntityManager, job: Extract<OutboxJob, { kind: 'registration-attempt' | 'sign-ins-slowed' }>): Promise<Outgoing | null> {
     const user = await em.findOne(User, { id: job.userId })
     if (!user) return null
     const practice = user.practice ? await em.findOne(Practice, { id: user.practice }) : null
     const locale: Locale = job.locale ?? (isLocale(user.locale) ? user.locale : isLocale(practice?.locale) ? practice.locale : 'de')
-    return this.render('registration-attempt', locale, {
+    return this.render(job.kind, locale, {
       brand: practice?.name ?? 'Sprechzimmer',
       name: displayName(user),
       loginUrl: `${this.config.publicUrl}/login`,

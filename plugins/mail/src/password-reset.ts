@@ -80,6 +80,7 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<{ config: Config, se
       await em.flush()
       // The link reached the account's address (reset links die when the address changes): that proves it.
       await app.accounts.addressProven(em, user.id)
+      await app.accounts.clearSignInBackoff(em, user.email)
     })
     return reply.code(204).send(null)
   })

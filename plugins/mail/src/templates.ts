@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import mjml2html from 'mjml'
 
 /** The mails the plugin knows; each exists as `<name>.<locale>.mjml` and `<name>.<locale>.txt`. */
-export const MAIL_TEMPLATES = ['invitation', 'update', 'cancel', 'reminder', 'account-registered', 'verify-email', 'registration-attempt', 'password-reset', 'contact-message', 'contact-confirmation', 'email-changed', 'provider-invited'] as const
+export const MAIL_TEMPLATES = ['invitation', 'update', 'cancel', 'reminder', 'account-registered', 'verify-email', 'registration-attempt', 'sign-ins-slowed', 'password-reset', 'contact-message', 'contact-confirmation', 'email-changed', 'provider-invited'] as const
 export type MailTemplate = typeof MAIL_TEMPLATES[number]
 export const LOCALES = ['de', 'en'] as const
 export type Locale = typeof LOCALES[number]

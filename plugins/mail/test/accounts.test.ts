@@ -160,3 +160,25 @@ t.test('app.mailer.send renders a template and sends it at once (the plugin cont
   t.equal(mail.mail.attachments.find(a => a.filename === 'a.txt')?.content.toString(), 'hello')
   await t.rejects(app.mailer!.send('no-such-template', 'de', {}, 'max@example.org'), /unknown template/)
 })
+
+t.test('repeated failed sign-ins tell the owner once, and a password reset ends the slowdown', async t => {
+  const smtp = await catcher(t)
+  const { app } = await mailApp(t, { smtpUrl: smtp.url, loginBackoffAfter: 2, loginBackoffBase: 60_000, loginRateLimit: 1000 })
+  const owner = await provider(app)
+  const attempt = (password: string) => app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: owner.email, password } })
+  for (let i = 0; i < 2; i++) t.equal((await attempt('wrong password')).statusCode, 401)
+  t.equal((await attempt('correct horse battery staple')).json().code, 'SZ_LOGIN_BACKOFF')
+  const [notice] = await smtp.waitFor(1)
+  t.equal(notice.envelope.to[0], owner.email.toLowerCase())
+  t.equal(notice.mail.subject, 'Anmeldeversuche an Ihrem Konto werden verzögert')
+  t.match(notice.mail.text, /http:\/\/localhost:3000\/password-reset/)
+  for (let i = 0; i < 2; i++) await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'nobody.here@example.org', password: 'wrong password' } })
+  await new Promise(resolve => setTimeout(resolve, 800))
+  t.equal(smtp.received.length, 1, 'one notice, and none for an address without an account')
+
+  t.equal((await app.inject({ method: 'POST', url: '/api/auth/password-reset', payload: { email: owner.email } })).statusCode, 202)
+  const [reset] = await smtp.waitFor(2).then(m => m.slice(1))
+  const token = /#token=([\w-]+)/.exec(reset.mail.text!)![1]
+  t.equal((await app.inject({ method: 'POST', url: '/api/auth/password-reset/confirm', payload: { token, password: 'a brand new password' } })).statusCode, 204)
+  t.equal((await attempt('a brand new password')).statusCode, 200, 'never locked out for good: a reset lets the owner in at once')
+})

@@ -6,6 +6,7 @@ import { MediaMigration20261129051500 } from './MediaMigration20261129051500.js'
 import { RealtimeMigration20261129052000 } from './RealtimeMigration20261129052000.js'
 import { EntranceMigration20261129150000 } from './EntranceMigration20261129150000.js'
 import { VerificationMigration20261207130000 } from './VerificationMigration20261207130000.js'
+import { AbuseMigration20261207150000 } from './AbuseMigration20261207150000.js'
 
 /** Committed migrations in order; `npm run migration:create -w core` appends new ones. */
 export const migrations: MigrationObject[] = [
@@ -15,5 +16,6 @@ export const migrations: MigrationObject[] = [
   { name: 'MediaMigration20261129051500', class: MediaMigration20261129051500 },
   { name: 'RealtimeMigration20261129052000', class: RealtimeMigration20261129052000 },
   { name: 'EntranceMigration20261129150000', class: EntranceMigration20261129150000 },
-  { name: 'VerificationMigration20261207130000', class: VerificationMigration20261207130000 }
+  { name: 'VerificationMigration20261207130000', class: VerificationMigration20261207130000 },
+  { name: 'AbuseMigration20261207150000', class: AbuseMigration20261207150000 }
 ]

@@ -6,7 +6,6 @@ import { errors } from '../../errors.js'
 import { errorResponses } from '../../http/schemas.js'
 import { User } from './user.entity.js'
 import { Practice } from '../practice/practice.entity.js'
-import { verifyPassword, decoyHash } from './password.js'
 import { SESSION_COOKIE } from '../../plugins/auth.js'
 import { hashToken } from '../../secrets.js'
 import { accountErrors } from '../profile/errors.js'
@@ -113,11 +112,18 @@ const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { conf
     }
   }, async (request, reply) => {
     const em = request.em
-    const user = await em.findOne(User, { email: request.body.email.toLowerCase() })
-    const valid = await verifyPassword(request.body.password, user?.passwordHash ?? await decoyHash)
-    await app.ipAnonymizer.record(em, valid && user ? 'login' : 'login-failed', request)
-    await em.flush()
-    if (!valid || !user) throw new errors.invalidCredentials()
+    const result = await em.transactional(async (tx: EntityManager) => {
+      const result = await app.accounts.signIn(tx, request.body.email, request.body.password)
+      await app.ipAnonymizer.record(tx, result.outcome === 'ok' ? 'login' : 'login-failed', request)
+      await tx.flush()
+      return result
+    })
+    if (result.outcome === 'wait') {
+      reply.header('retry-after', String(result.seconds))
+      throw new errors.loginBackoff(String(result.seconds))
+    }
+    if (result.outcome !== 'ok') throw new errors.invalidCredentials()
+    const user = result.user
     // Only after the password matched, so that the answer reveals nothing to someone who guesses.
     if (!user.active) throw new accountErrors.accountDeactivated()
     const csrfToken = await app.sessions.start(em, user, reply)

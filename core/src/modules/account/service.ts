@@ -13,7 +13,8 @@ import { isTimeZone, isValidIban, normalizeIban } from '../practice/iban.js'
 import { accountErrors } from '../profile/errors.js'
 import { User } from './user.entity.js'
 import { EmailVerification, type VerificationPurpose } from './email-verification.entity.js'
-import { hashPassword, verifyPassword } from './password.js'
+import { LoginBackoff } from './login-backoff.entity.js'
+import { decoyHash, hashPassword, verifyPassword } from './password.js'
 import type { RegisterBody } from './schemas.js'
 
 type Locale = 'de' | 'en'
@@ -37,7 +38,7 @@ const localeOf = (value: string | null | undefined): Locale | undefined => value
  */
 export class AccountService {
   constructor (
-    private readonly config: Pick<Config, 'sessionSecret' | 'publicUrl' | 'emailVerificationTtl' | 'emailChangeUndo'>,
+    private readonly config: Pick<Config, 'sessionSecret' | 'publicUrl' | 'emailVerificationTtl' | 'emailChangeUndo' | 'loginBackoffAfter' | 'loginBackoffBase' | 'loginBackoffMax'>,
     private readonly lifecycle: Lifecycle,
     private readonly clock: Clock = { now: () => new Date() }
   ) {}
@@ -87,6 +88,44 @@ export class AccountService {
     await this.lifecycle.account(em, 'registered', {
       userId: user.id, kind: body.kind, verificationId, locale: practice ? localeOf(practice.locale) ?? 'de' : locale
     })
+  }
+
+  /**
+   * Checks a sign-in. After `loginBackoffAfter` failures for one address (known or not, so the answer
+   * tells nobody whether it has an account) each further try waits, doubling up to `loginBackoffMax`:
+   * the owner is slowed down, never locked out, and is told by mail once a day. The counts live in the
+   * database, so every instance sees them.
+   */
+  async signIn (em: EntityManager, email: string, password: string): Promise<{ outcome: 'ok', user: User } | { outcome: 'wrong' } | { outcome: 'wait', seconds: number }> {
+    const address = email.toLowerCase()
+    const keyHash = hashToken(`login:${address}`)
+    const now = this.clock.now()
+    const backoff = await em.findOne(LoginBackoff, { keyHash })
+    if (backoff?.blockedUntil && backoff.blockedUntil > now) return { outcome: 'wait', seconds: Math.ceil((backoff.blockedUntil.getTime() - now.getTime()) / 1000) }
+    const user = await em.findOne(User, { email: address })
+    const valid = await verifyPassword(password, user?.passwordHash ?? await decoyHash)
+    if (valid && user) {
+      if (backoff) await em.nativeDelete(LoginBackoff, { keyHash })
+      return { outcome: 'ok', user }
+    }
+    const [row] = await em.execute<Array<{ failures: number, notified_at: Date | null }>>(
+      `insert into login_backoff (key_hash, failures, last_failed_at) values (?, 1, ?)
+       on conflict (key_hash) do update set last_failed_at = excluded.last_failed_at,
+         failures = case when login_backoff.last_failed_at < ? then 1 else login_backoff.failures + 1 end
+       returning failures, notified_at`, [keyHash, now, new Date(now.getTime() - 86_400_000)])
+    const over = row.failures - this.config.loginBackoffAfter
+    if (over >= 0) {
+      const wait = Math.min(this.config.loginBackoffBase * 2 ** Math.min(over, 30), this.config.loginBackoffMax)
+      const notify = user != null && (row.notified_at == null || new Date(row.notified_at).getTime() < now.getTime() - 86_400_000)
+      await em.nativeUpdate(LoginBackoff, { keyHash }, { blockedUntil: new Date(now.getTime() + wait), ...(notify ? { notifiedAt: now } : {}) })
+      if (notify) await this.lifecycle.account(em, 'signInsSlowed', { userId: user.id, locale: localeOf(user.locale) })
+    }
+    return { outcome: 'wrong' }
+  }
+
+  /** A new password (reset) ends the slowdown for the account's address. */
+  async clearSignInBackoff (em: EntityManager, email: string): Promise<void> {
+    await em.nativeDelete(LoginBackoff, { keyHash: hashToken(`login:${email.toLowerCase()}`) })
   }
 
   /**
@@ -204,6 +243,8 @@ export class AccountService {
   async deleteExpiredLinks (em: EntityManager): Promise<number> {
     const count = await em.nativeDelete(EmailVerification, { expiresAt: { $lte: this.clock.now() } })
     await recordDeletion(em, 'email-verification', count, null)
+    // Sign-in failures are forgotten a day after the last one (a hash of the address, a count, times).
+    await recordDeletion(em, 'sign-in-failures', await em.nativeDelete(LoginBackoff, { lastFailedAt: { $lt: new Date(this.clock.now().getTime() - 86_400_000) } }), null)
     return count
   }
 

@@ -22,7 +22,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   const practiceOf = (request: { account: { practice?: string | null } | null }) => request.account!.practice!
 
   app.post('/api/consultations', {
-    schema: { tags, summary: 'Schedule a consultation and invite clients; one join URL per invitation', body: ConsultationInput, response: { 201: ScheduledConsultation, ...errorResponses(400, 401, 403) } }
+    schema: { tags, summary: 'Schedule a consultation and invite clients; one join URL per invitation', body: ConsultationInput, response: { 201: ScheduledConsultation, ...errorResponses(400, 401, 403, 429) } }
   }, async (request, reply) => {
     const { title, start, end, participants } = request.body
     const { startAt, endAt } = checkTimes(start, end)
@@ -97,7 +97,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.post('/api/consultations/:id/invitations', {
-    schema: { tags, summary: 'Invite one more client', params: IdParams, body: InvitationInput, response: { 201: CreatedInvitation, ...errorResponses(400, 401, 403, 404, 409) } }
+    schema: { tags, summary: 'Invite one more client', params: IdParams, body: InvitationInput, response: { 201: CreatedInvitation, ...errorResponses(400, 401, 403, 404, 409, 429) } }
   }, async (request, reply) => {
     const created = await request.em.transactional(async (em: EntityManager) => {
       const c = await lockOwned(app, em, request.params.id, practiceOf(request))

@@ -5,6 +5,7 @@ import { Consultation } from './consultation.entity.js'
 import { Invitation } from '../join/invitation.entity.js'
 import { errors } from '../../errors.js'
 import { hashToken } from '../../secrets.js'
+import { checkInvitationQuota } from './quotas.js'
 
 const MAX_DURATION = 24 * 3_600_000
 
@@ -23,6 +24,7 @@ export interface InvitationInput { email: string, name?: string, locale?: string
 
 /** Creates an invitation with a 256-bit join token (see JoinLinks), of which only the hash is kept. */
 export async function invite (app: FastifyInstance, em: EntityManager, consultation: Consultation, input: InvitationInput) {
+  await checkInvitationQuota(em, consultation, app.config.quotas)
   const id = randomUUID()
   const token = app.joinLinks.tokenFor(id)
   const invitation = em.create(Invitation, {
