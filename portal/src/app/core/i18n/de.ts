@@ -302,6 +302,11 @@ export const de: Messages = {
   'error.SZ_PICTURE_TYPE': 'Bitte verwenden Sie ein JPEG-, PNG- oder WebP-Bild.',
   'error.HTTP_413': 'Die Datei ist zu groß.',
   'error.HTTP_404': 'Das ist nicht verfügbar.',
+  'error.SZ_EMAIL_UNVERIFIED': 'Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse, mit dem Link aus unserer E-Mail.',
+  'error.SZ_EMAIL_ALREADY_VERIFIED': 'Ihre E-Mail-Adresse ist bereits bestätigt.',
+  'error.SZ_VERIFICATION_USED': 'Dieser Link wurde bereits verwendet.',
+  'error.SZ_VERIFICATION_EXPIRED': 'Dieser Link ist abgelaufen.',
+  'error.SZ_VERIFICATION_INVALID': 'Dieser Link ist ungültig.',
   'notFound.title': 'Seite nicht gefunden',
   'notFound.text': 'Diese Adresse gibt es nicht.',
   'notFound.home': 'Zur Startseite'

@@ -300,6 +300,11 @@ export const en = {
   'error.SZ_PICTURE_TYPE': 'Please use a JPEG, PNG or WebP picture.',
   'error.HTTP_413': 'The file is too large.',
   'error.HTTP_404': 'This is not available.',
+  'error.SZ_EMAIL_UNVERIFIED': 'Please confirm your e-mail address first, with the link in our mail.',
+  'error.SZ_EMAIL_ALREADY_VERIFIED': 'Your e-mail address is confirmed already.',
+  'error.SZ_VERIFICATION_USED': 'This link was used already.',
+  'error.SZ_VERIFICATION_EXPIRED': 'This link has expired.',
+  'error.SZ_VERIFICATION_INVALID': 'This link is not valid.',
   'notFound.title': 'Page not found',
   'notFound.text': 'This address does not exist.',
   'notFound.home': 'To the start page'
