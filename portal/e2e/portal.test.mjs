@@ -3,6 +3,7 @@
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
+import { account, TEST_PASSWORD } from '@sprechzimmer/core/testing'
 import { assertAccessible, assertSameOrigin, launchBrowser, recordedContext, startServer } from './harness.mjs'
 
 const PASSWORD = 'a long password 123'
@@ -22,7 +23,18 @@ const doctor = await provider.context.newPage()
 const patient = await client.context.newPage()
 let joinUrl = ''
 
-test('register with practice data: a wrong IBAN is caught in the page, then the provider lands on Today', async () => {
+/** The secret of the newest open link of this kind mailed to `email`, as core/src/testing.ts verifyAddress finds it. */
+async function mailedToken (email, purpose) {
+  const [row] = await server.app.orm.em.fork().execute(
+    'select id from email_verification where email = ? and purpose = ? and used_at is null order by created_at desc limit 1',
+    [email.toLowerCase(), purpose])
+  assert.ok(row, `an open ${purpose} link for ${email}`)
+  return server.app.accounts.tokenFor(row.id)
+}
+
+const banner = (page) => page.getByRole('region', { name: 'Confirm your e-mail address' })
+
+test('register with practice data: a wrong IBAN is caught in the page, then the provider is asked to check the inbox', async () => {
   await doctor.goto(`${base}/register`)
   await doctor.getByRole('heading', { name: 'Register your practice' }).waitFor()
   await assertAccessible(doctor, '/register')
@@ -46,9 +58,50 @@ test('register with practice data: a wrong IBAN is caught in the page, then the 
   await assertAccessible(doctor, '/register with an IBAN error')
   await field('IBAN').fill('DE89 3704 0044 0532 0130 00')
   await doctor.getByRole('button', { name: 'Create account' }).click()
+  await doctor.waitForURL(`${base}/check-inbox`)
+  await doctor.getByRole('heading', { name: 'Check your inbox' }).waitFor()
+  await doctor.getByText(`We sent a link to ${EMAIL}.`).waitFor()
+  await doctor.getByText('invitations to your clients wait').waitFor()
+  assert.equal(await banner(doctor).count(), 0, 'the page says it already: no banner on top')
+  await assertAccessible(doctor, '/check-inbox')
+  // The registration mailed a link a moment ago: the server allows the next one after a minute.
+  await doctor.getByRole('button', { name: 'Send the link again' }).click()
+  await doctor.getByRole('alert').getByText('A link went out only a moment ago.').waitFor()
+  await assertAccessible(doctor, '/check-inbox after a refused resend')
+  await doctor.getByRole('link', { name: 'Continue to Today' }).click()
   await doctor.waitForURL(`${base}/today`)
   await doctor.getByRole('heading', { name: 'Waiting room' }).waitFor()
-  await assertAccessible(doctor, '/today')
+  await banner(doctor).getByText('Please confirm your e-mail address; invitations to clients wait until then.').waitFor()
+  await banner(doctor).getByRole('button', { name: 'Send the link again' }).waitFor()
+  await assertAccessible(doctor, '/today with the banner')
+})
+
+test('the link from the mail confirms the address once; the banner goes; the same link again is used', async () => {
+  const link = `${base}/verify-email#token=${await mailedToken(EMAIL, 'register')}`
+  await doctor.goto(link)
+  await doctor.getByRole('status').getByText(`Your e-mail address ${EMAIL} is confirmed.`).waitFor()
+  assert.equal(new URL(doctor.url()).hash, '', 'the token leaves the address bar at once')
+  await banner(doctor).waitFor({ state: 'detached' })
+  await assertAccessible(doctor, '/verify-email confirmed')
+  await doctor.getByRole('link', { name: 'Continue to Today' }).click()
+  await doctor.getByRole('heading', { name: 'Waiting room' }).waitFor()
+  assert.equal(await banner(doctor).count(), 0, 'no banner once the address is confirmed')
+  const me = await (await doctor.context().request.get(`${base}/api/me`)).json()
+  assert.equal(me.user.emailVerified, true, 'the server has it confirmed')
+
+  await doctor.goto('about:blank') // the mail link opens a new page, not a hash change
+  await doctor.goto(link)
+  await doctor.getByRole('alert').getByText('This link was used already.').waitFor()
+  await doctor.getByText(`Your address ${EMAIL} is confirmed; there is nothing more to do.`).waitFor()
+  await assertAccessible(doctor, '/verify-email used, signed in')
+  const visitor = await client.context.newPage()
+  await visitor.goto(link)
+  await visitor.getByRole('alert').getByText('This link was used already.').waitFor()
+  await visitor.getByText('Log in and ask for a new link').waitFor()
+  await assertAccessible(visitor, '/verify-email used, signed out')
+  await visitor.close()
+  await doctor.getByRole('link', { name: 'Continue to Today' }).click()
+  await doctor.getByRole('heading', { name: 'Waiting room' }).waitFor()
 })
 
 test('log out and in again', async () => {
@@ -261,6 +314,54 @@ test('the language switch changes the page at once and is remembered', async () 
   await page.getByRole('heading', { name: 'Page not found' }).waitFor()
   await assertAccessible(page, 'unknown page')
   await page.close()
+})
+
+test('an address change waits for the link to the new address; the old address can take it back', async () => {
+  const owner = await account(server.app, 'provider')
+  const changer = await recordedContext(browser, base)
+  const page = await changer.context.newPage()
+  await page.goto(`${base}/login`)
+  await page.getByLabel('E-mail').fill(owner.email)
+  await page.getByLabel('Password').fill(TEST_PASSWORD)
+  await page.getByRole('button', { name: 'Log in' }).click()
+  await page.waitForURL(`${base}/today`)
+  await page.getByRole('navigation').getByRole('link', { name: 'Profile', exact: true }).click()
+  const newEmail = `new.${owner.email}`
+  const emailForm = page.locator('form', { has: page.getByRole('heading', { name: 'E-mail address' }) })
+  await emailForm.getByLabel('E-mail', { exact: true }).fill(newEmail)
+  await emailForm.getByLabel('Current password').fill(TEST_PASSWORD)
+  await emailForm.getByRole('button', { name: 'Change e-mail' }).click()
+  await page.getByRole('status').getByText('We sent a link to the new address. The change takes effect once you open it.').waitFor()
+  await page.getByText(`Waiting for confirmation: ${newEmail}.`).waitFor()
+  assert.equal(await emailForm.getByLabel('E-mail', { exact: true }).inputValue(), owner.email, 'nothing changed yet')
+  await assertAccessible(page, '/profile with an address waiting')
+
+  await page.goto(`${base}/verify-email#token=${await mailedToken(newEmail, 'change')}`)
+  await page.getByText(`Your e-mail address ${newEmail} is confirmed.`).waitFor()
+  const undo = `${base}/undo-email-change#token=${await mailedToken(owner.email, 'undo')}`
+  await page.goto('about:blank')
+  await page.goto(undo)
+  await page.getByRole('heading', { name: 'Take back the change of your e-mail address' }).waitFor()
+  assert.equal(new URL(page.url()).hash, '', 'the token leaves the address bar at once')
+  await page.getByText('every device signed in to the account is signed out').waitFor()
+  await assertAccessible(page, '/undo-email-change')
+  await page.getByRole('button', { name: 'Restore my previous address' }).click()
+  await page.getByRole('status').getByText(`Your previous address ${owner.email} is back.`).waitFor()
+  await page.getByText('Every device is signed out.').waitFor()
+  assert.equal(await page.getByRole('navigation', { name: 'Main navigation' }).count(), 0, 'signed out in this page too')
+  assert.equal((await changer.context.request.get(`${base}/api/me`)).status(), 401, 'the session is gone on the server')
+  await assertAccessible(page, '/undo-email-change done')
+  await page.getByRole('link', { name: 'Set a new password' }).click()
+  await page.getByRole('heading', { name: 'Reset your password' }).waitFor()
+
+  await page.goto('about:blank')
+  await page.goto(undo)
+  await page.getByRole('button', { name: 'Restore my previous address' }).click()
+  await page.getByRole('alert').getByText('This link was used already.').waitFor()
+  await assertAccessible(page, '/undo-email-change used')
+  assertSameOrigin(changer.requests, base)
+  assert.deepEqual(changer.problems, [])
+  await changer.context.close()
 })
 
 test('every request was same-origin, no CSP complaint, and the provider holds only APPSESSION', async () => {

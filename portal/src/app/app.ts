@@ -1,12 +1,13 @@
-import { ChangeDetectionStrategy, Component, type ElementRef, inject, signal, viewChild } from '@angular/core'
+import { ChangeDetectionStrategy, Component, type ElementRef, computed, inject, signal, viewChild } from '@angular/core'
 import { NavigationEnd, Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router'
 import { Auth } from './core/auth/auth.service'
 import { I18n } from './core/i18n/i18n.service'
 import { LanguageSwitch } from './shared/language-switch'
+import { ResendVerification } from './shared/resend-verification'
 
 @Component({
   selector: 'sz-root',
-  imports: [RouterOutlet, RouterLink, RouterLinkActive, LanguageSwitch],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, LanguageSwitch, ResendVerification],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <a class="skip" href="#main" (click)="skip($event)">{{ i18n.t('app.skip') }}</a>
@@ -25,6 +26,12 @@ import { LanguageSwitch } from './shared/language-switch'
       }
       <sz-language-switch />
     </header>
+    @if (unverified()) {
+      <section class="verify-banner" [attr.aria-label]="i18n.t('verify.bannerLabel')">
+        <p role="status">{{ i18n.t('verify.banner') }}</p>
+        <sz-resend-verification />
+      </section>
+    }
     <main id="main" tabindex="-1" #main><router-outlet /></main>
   `
 })
@@ -33,11 +40,18 @@ export class App {
   protected readonly i18n = inject(I18n)
   private readonly router = inject(Router)
   private readonly main = viewChild.required<ElementRef<HTMLElement>>('main')
-  protected readonly isJoin = signal(location.pathname.startsWith('/join/'))
+  private readonly path = signal(location.pathname)
+  protected readonly isJoin = computed(() => this.path().startsWith('/join/'))
+  /**
+   * The signed-in provider has not opened the link mailed to their address: their invitations wait.
+   * Not on the join pages (a client may share the device), nor on /check-inbox, which says it already.
+   */
+  protected readonly unverified = computed(() =>
+    this.auth.user()?.emailVerified === false && !this.isJoin() && !this.path().startsWith('/check-inbox'))
 
   constructor () {
     this.router.events.subscribe(event => {
-      if (event instanceof NavigationEnd) this.isJoin.set(event.urlAfterRedirects.startsWith('/join/'))
+      if (event instanceof NavigationEnd) this.path.set(event.urlAfterRedirects)
     })
   }
 

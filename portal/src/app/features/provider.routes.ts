@@ -8,5 +8,6 @@ export const providerRoutes: Routes = [
   { path: 'tasks', loadChildren: () => import('./tasks/tasks.routes').then(m => m.tasksRoutes) },
   { path: 'profile', loadChildren: () => import('./profile/profile.routes').then(m => m.profileRoutes) },
   { path: 'practice', loadChildren: () => import('./practice/practice.routes').then(m => m.practiceRoutes) },
+  { path: 'check-inbox', loadComponent: () => import('./auth/pages/check-inbox.page').then(m => m.CheckInboxPage) },
   { path: 'help', loadChildren: () => import('./help/help.routes').then(m => m.helpRoutes) }
 ]

@@ -10,7 +10,15 @@ export interface User {
   lastName: string
   isPracticeAdmin: boolean
   practiceId: string | null
+  locale?: 'de' | 'en' | null
+  /** Whether the owner opened the link mailed to this address; until then invitation mails wait. */
+  emailVerified: boolean
+  /** A new address waiting for its confirmation link (GET /api/me only). */
+  pendingEmail?: string | null
 }
+
+/** The answer to registration, a resent link and an address change: a link is on its way. */
+export interface VerificationSent { verification: 'sent' }
 
 export interface Practice {
   id: string
@@ -35,6 +43,9 @@ export interface Practice {
 export interface Me { user: User, practice?: Practice, csrfToken: string }
 
 export interface Invitation { id: string, email: string, joinUrl: string, name: string | null, locale: string | null, createdAt: string }
+
+/** A new invitation; `mailHeld` while the provider's own address is unverified (the mail goes out once it is). */
+export interface CreatedInvitation { id: string, email: string, joinUrl: string, mailHeld?: boolean }
 
 export interface Consultation {
   id: string

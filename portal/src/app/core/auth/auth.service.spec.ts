@@ -4,7 +4,7 @@ import { HttpTestingController, provideHttpClientTesting } from '@angular/common
 import { Api } from '../api/api.service'
 import { Auth } from './auth.service'
 
-const user = { id: 'u1', kind: 'provider', email: 'dr@example.org', salutation: null, title: null, firstName: 'Anna', lastName: 'Sommer', isPracticeAdmin: true, practiceId: 'p1' }
+const user = { id: 'u1', kind: 'provider', email: 'dr@example.org', salutation: null, title: null, firstName: 'Anna', lastName: 'Sommer', isPracticeAdmin: true, practiceId: 'p1', emailVerified: false }
 const flushMicrotasks = () => new Promise(resolve => setTimeout(resolve))
 
 describe('Auth', () => {
@@ -44,12 +44,33 @@ describe('Auth', () => {
     const done = auth.register({ email: 'dr@example.org', password: 'a long password', firstName: 'Anna', practice: { name: 'P' } })
     const register = http.expectOne('/api/auth/register')
     expect(register.request.body).toMatchObject({ kind: 'provider', email: 'dr@example.org', practice: { name: 'P' } })
-    register.flush({ user })
+    register.flush({ verification: 'sent' }, { status: 202, statusText: 'Accepted' })
     await flushMicrotasks()
     http.expectOne('/api/auth/login').flush({ user, csrfToken: 'c1' })
     await flushMicrotasks()
     http.expectOne('/api/me').flush({ user, csrfToken: 'c1' })
     expect(await done).toEqual(user)
+  })
+
+  it('refresh asks the server again, so a confirmed address reaches every view', async () => {
+    const loaded = auth.load()
+    http.expectOne('/api/me').flush({ user, csrfToken: 'c1' })
+    await loaded
+    expect(auth.user()?.emailVerified).toBe(false)
+    const again = auth.refresh()
+    http.expectOne('/api/me').flush({ user: { ...user, emailVerified: true }, csrfToken: 'c1' })
+    await again
+    expect(auth.user()?.emailVerified).toBe(true)
+  })
+
+  it('forget drops the user and the CSRF token without a server call (the server ended the sessions)', async () => {
+    const loaded = auth.load()
+    http.expectOne('/api/me').flush({ user, csrfToken: 'c1' })
+    await loaded
+    auth.forget()
+    expect(auth.user()).toBeNull()
+    expect(TestBed.inject(Api).csrfToken()).toBeNull()
+    expect(await auth.load()).toBeNull()
   })
 
   it('forgets the user on logout even when the server call fails', async () => {

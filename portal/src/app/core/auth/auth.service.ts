@@ -1,6 +1,6 @@
 import { Injectable, computed, inject, signal } from '@angular/core'
 import { Api, ApiError } from '../api/api.service'
-import type { Me, Practice, User } from '../api/models'
+import type { Me, Practice, User, VerificationSent } from '../api/models'
 
 export interface Credentials { email: string, password: string }
 
@@ -30,9 +30,26 @@ export class Auth {
     return (await this.load()) ?? result.user
   }
 
+  /**
+   * Registers a provider and signs them in. The server answers 202 whether or not the address has an
+   * account already (so that nobody learns it), and the mailed link proves the address later: login works
+   * before that, and a taken address surfaces here as failed credentials.
+   */
   async register (body: Record<string, unknown> & Credentials): Promise<User> {
-    await this.api.post('/api/auth/register', { kind: 'provider', ...body })
+    await this.api.post<VerificationSent>('/api/auth/register', { kind: 'provider', ...body })
     return await this.login({ email: body.email, password: body.password })
+  }
+
+  /** Loads the user again, e.g. once the address is confirmed, so that the banner and pages follow. */
+  refresh (): Promise<User | null> {
+    this.loading = null
+    return this.load()
+  }
+
+  /** The server ended every session (an undone address change): forget the user here as well. */
+  forget (): void {
+    this.clear()
+    this.loading = Promise.resolve(null)
   }
 
   async logout (): Promise<void> {

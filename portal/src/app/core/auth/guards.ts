@@ -3,7 +3,7 @@ import { type CanMatchFn, Router } from '@angular/router'
 import { Auth } from './auth.service'
 
 /** The provider pages (features/provider.routes.ts); any other path may still be a 404. */
-const PROVIDER_PAGES = new Set(['today', 'calendar', 'consultations', 'tasks', 'profile', 'practice', 'help'])
+const PROVIDER_PAGES = new Set(['today', 'calendar', 'consultations', 'tasks', 'profile', 'practice', 'help', 'check-inbox'])
 
 /** Provider pages: anyone not logged in goes to /login; unknown paths fall through to the 404 page. */
 export const loggedInGuard: CanMatchFn = async (_route, segments) => {

@@ -85,7 +85,8 @@ export class RegisterPage {
     this.error.set(null)
     try {
       await this.auth.register({ ...person, email: person['email'], password: person['password'], practice })
-      await this.router.navigateByUrl('/today')
+      // Signed in, but the address is unproven until the mailed link is opened: say so first.
+      await this.router.navigateByUrl('/check-inbox')
     } catch (err) {
       this.error.set(this.i18n.error(err))
     } finally {

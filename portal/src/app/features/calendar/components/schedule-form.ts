@@ -1,10 +1,12 @@
 import { ChangeDetectionStrategy, Component, inject, input, output, signal } from '@angular/core'
 import { Api } from '../../../core/api/api.service'
+import type { CreatedInvitation } from '../../../core/api/models'
 import { I18n } from '../../../core/i18n/i18n.service'
 import { CopyButton } from '../../../shared/copy-button'
 import { dayKey, zonedToUtc } from '../../../shared/time'
 
-interface Scheduled { id: string, title: string, start: string, invitations: Array<{ id: string, email: string, joinUrl: string }> }
+/** `mailHeld`: the provider's address is unconfirmed, so the invitation mails wait until it is. */
+interface Scheduled { id: string, title: string, start: string, invitations: CreatedInvitation[], mailHeld?: boolean }
 
 @Component({
   selector: 'sz-schedule-form',
@@ -40,7 +42,7 @@ interface Scheduled { id: string, title: string, start: string, invitations: Arr
       <button type="submit" [disabled]="busy()">{{ i18n.t('calendar.submit') }}</button>
       @if (created(); as c) {
         <div role="status" class="notice ok">
-          <p>{{ i18n.t('calendar.scheduled') }}</p>
+          <p>{{ i18n.t(c.mailHeld ? 'calendar.scheduledHeld' : 'calendar.scheduled') }}</p>
           <ul>
             @for (inv of c.invitations; track inv.id) {
               <li><label>{{ i18n.t('consultation.joinLink', { email: inv.email }) }} <input readonly [value]="inv.joinUrl"></label> <sz-copy-button [text]="inv.joinUrl" [label]="i18n.t('consultation.copyLink', { email: inv.email })" /></li>

@@ -1,5 +1,6 @@
 import { ChangeDetectionStrategy, Component, inject, input, output, signal } from '@angular/core'
 import { Api } from '../../../core/api/api.service'
+import type { CreatedInvitation } from '../../../core/api/models'
 import { I18n } from '../../../core/i18n/i18n.service'
 import { formValues } from '../../../shared/form'
 
@@ -16,7 +17,7 @@ import { formValues } from '../../../shared/form'
         <select name="locale"><option value="de" [selected]="i18n.locale() === 'de'">Deutsch</option><option value="en" [selected]="i18n.locale() === 'en'">English</option></select>
       </label>
       <button type="submit" [disabled]="busy()">{{ i18n.t('consultation.invite') }}</button>
-      @if (done()) { <p role="status" class="notice ok">{{ i18n.t('consultation.invited') }}</p> }
+      @if (done(); as result) { <p role="status" class="notice ok">{{ i18n.t(result.mailHeld ? 'consultation.invitedHeld' : 'consultation.invited') }}</p> }
       @if (error()) { <p role="alert" class="notice error">{{ error() }}</p> }
     </form>
   `
@@ -29,19 +30,19 @@ export class InviteForm {
   readonly headingId = input('invite-heading')
   readonly invited = output<void>()
   protected readonly busy = signal(false)
-  protected readonly done = signal(false)
+  protected readonly done = signal<CreatedInvitation | null>(null)
   protected readonly error = signal<string | null>(null)
 
   protected async invite (event: Event): Promise<void> {
     const form = event.target as HTMLFormElement
     const body = formValues(event)
     this.busy.set(true)
-    this.done.set(false)
+    this.done.set(null)
     this.error.set(null)
     try {
-      await this.api.post(`/api/consultations/${this.consultationId()}/invitations`, body)
+      const created = await this.api.post<CreatedInvitation>(`/api/consultations/${this.consultationId()}/invitations`, body)
       form.reset()
-      this.done.set(true)
+      this.done.set(created)
       this.invited.emit()
     } catch (err) {
       this.error.set(this.i18n.error(err))

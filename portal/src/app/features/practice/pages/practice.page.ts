@@ -72,6 +72,7 @@ type Field = typeof PRACTICE_FIELDS[number]
           <label>{{ i18n.t('auth.title') }} <input name="title" maxlength="50"></label>
           <label>{{ i18n.t('auth.email') }} <input name="email" type="email" required></label>
           <label class="inline"><input name="isPracticeAdmin" type="checkbox" value="true"> {{ i18n.t('practice.isAdmin') }}</label>
+          @if (inviteError()) { <p role="alert" class="notice error">{{ inviteError() }}</p> }
           <button type="submit" [disabled]="busy()">{{ i18n.t('practice.inviteSubmit') }}</button>
         </form>
       }
@@ -145,6 +146,7 @@ export class PracticePage {
   protected readonly busy = signal(false)
   protected readonly message = signal<string | null>(null)
   protected readonly error = signal<string | null>(null)
+  protected readonly inviteError = signal<string | null>(null)
   protected readonly newKey = signal<string | null>(null)
 
   protected fullName (p: Provider): string {
@@ -171,14 +173,22 @@ export class PracticePage {
     }, this.i18n.t('app.saved'))
   }
 
-  protected invite (event: Event): Promise<void> {
+  protected async invite (event: Event): Promise<void> {
     const form = event.target as HTMLFormElement
     const values = formValues(event)
-    return this.run(async () => {
-      await this.api.post('/api/practice/providers', { ...values, isPracticeAdmin: values['isPracticeAdmin'] === 'true' })
+    this.inviteError.set(null)
+    await this.run(async () => {
+      try {
+        await this.api.post('/api/practice/providers', { ...values, isPracticeAdmin: values['isPracticeAdmin'] === 'true' })
+      } catch (err) {
+        // Beside the form, where the admin is looking (on a phone the top of the page is out of sight).
+        this.inviteError.set(this.i18n.error(err))
+        throw err
+      }
       form.reset()
       await this.providers.reload()
     }, this.i18n.t('practice.invited'))
+    if (this.inviteError()) this.error.set(null)
   }
 
   protected setActive (p: Provider, active: boolean): Promise<void> {

@@ -1,6 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core'
 import { Api } from '../../../core/api/api.service'
-import type { User } from '../../../core/api/models'
+import type { User, VerificationSent } from '../../../core/api/models'
 import { Auth } from '../../../core/auth/auth.service'
 import { I18n } from '../../../core/i18n/i18n.service'
 import { formValues } from '../../../shared/form'
@@ -34,7 +34,8 @@ const CONSENT_TEXT_VERSION = '2026-11-29'
         </form>
         <form class="card" (submit)="changeEmail($event)" aria-labelledby="email-heading">
           <h2 id="email-heading">{{ i18n.t('profile.email') }}</h2>
-          <label>{{ i18n.t('auth.email') }} <input name="email" type="email" required [value]="u.email"></label>
+          <label>{{ i18n.t('auth.email') }} <input name="email" type="email" autocomplete="email" required [value]="u.email" [attr.aria-describedby]="u.pendingEmail ? 'email-pending' : null"></label>
+          @if (u.pendingEmail) { <p id="email-pending" class="muted">{{ i18n.t('profile.emailPending', { email: u.pendingEmail }) }}</p> }
           <label>{{ i18n.t('profile.currentPassword') }} <input name="password" type="password" autocomplete="current-password" required></label>
           <button type="submit" [disabled]="busy()">{{ i18n.t('profile.changeEmail') }}</button>
         </form>
@@ -86,11 +87,21 @@ export class ProfilePage {
   protected changeEmail (event: Event): Promise<void> {
     const form = event.target as HTMLFormElement
     const { email = '', password = '' } = formValues(event)
+    let success = this.i18n.t('app.saved')
     return this.run(async () => {
-      const result = await this.api.post<{ user: User }>('/api/me/email', { email, password })
-      this.auth.user.set(result.user)
+      const result = await this.api.post<{ user: User } | VerificationSent>('/api/me/email', { email, password })
       ;(form.elements.namedItem('password') as HTMLInputElement).value = ''
-    }, this.i18n.t('app.saved'))
+      if ('user' in result) {
+        // The current address again: nothing to confirm, and a change already waiting stays as it was.
+        this.auth.user.update(before => ({ ...result.user, pendingEmail: before?.pendingEmail ?? null }))
+        return
+      }
+      // Nothing changes until the link mailed to the new address is opened: the field keeps showing the
+      // address in use, and GET /api/me tells which one waits.
+      success = this.i18n.t('profile.emailLinkSent')
+      ;(form.elements.namedItem('email') as HTMLInputElement).value = this.auth.user()?.email ?? ''
+      await this.auth.refresh()
+    }, () => success)
   }
 
   protected changePassword (event: Event): Promise<void> {
@@ -126,13 +137,13 @@ export class ProfilePage {
     }, this.i18n.t('app.saved'))
   }
 
-  private async run (call: () => Promise<unknown>, success: string): Promise<void> {
+  private async run (call: () => Promise<unknown>, success: string | (() => string)): Promise<void> {
     this.busy.set(true)
     this.error.set(null)
     this.message.set(null)
     try {
       await call()
-      this.message.set(success)
+      this.message.set(typeof success === 'function' ? success() : success)
     } catch (err) {
       this.error.set(this.i18n.error(err))
     } finally {
