@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { Errors } from 'typebox/value'
 import { loadConfig, ConfigError } from './config.js'
-import { buildApp } from './app.js'
+import { buildApp, type App } from './app.js'
+import { Practice, standingOf } from './modules/practice/practice.entity.js'
+import { RegisterBody } from './modules/account/schemas.js'
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded.js'
 import { loggerOptions } from './http/logging.js'
 import { User } from './modules/account/user.entity.js'
@@ -8,6 +13,10 @@ import { privacyReport } from './privacy/report.js'
 import type { EntityManager } from '@mikro-orm/postgresql'
 
 const USAGE = `Usage: npm run cli -- <command>
+  practices [list]                             every practice: id, name, standing, providers, created
+  practices approve|suspend|resume <id>        approve a practice (SZ_REGISTRATION=approval), suspend it, or lift a suspension
+  practices create <file.json>                 create a practice (also when SZ_REGISTRATION=closed): the file is the body of
+                                               POST /api/auth/register without password; the admin gets a link to set one
   delete-account <email>                       delete an account as POST /api/me/deletion does (Art. 17 GDPR)
   privacy-report [--from ISO] [--to ISO] [--practice <id>]
                                                per deletion-table category: deadline, deleted in the period, oldest item held`
@@ -20,10 +29,42 @@ function option (args: string[], name: string): string | undefined {
   return value
 }
 
+/** The operator's view of the practices, and approval, suspension and creation (SZ_REGISTRATION). */
+async function practices (app: App, [action = 'list', arg]: string[]): Promise<number> {
+  const em = app.orm.em.fork()
+  if (action === 'list') {
+    const rows = await em.execute<Array<{ id: string, name: string, approved_at: Date | null, suspended_at: Date | null, created_at: Date, providers: number }>>(
+      `select p.id, p.name, p.approved_at, p.suspended_at, p.created_at, (select count(*)::int from app_user u where u.practice_id = p.id) as providers
+         from practice p order by p.created_at`)
+    console.log(JSON.stringify(rows.map(r => ({ id: r.id, name: r.name, standing: standingOf({ approvedAt: r.approved_at, suspendedAt: r.suspended_at }), providers: r.providers, createdAt: new Date(r.created_at).toISOString() })), null, 2))
+    return 0
+  }
+  if (action === 'create') {
+    if (!arg) { console.error(USAGE); return 2 }
+    const body = { ...JSON.parse(readFileSync(arg, 'utf8')), kind: 'provider', password: randomBytes(32).toString('base64url') }
+    const errors = Errors(RegisterBody, body).map(e => `${e.instancePath || '/'} ${e.message}`)
+    if (errors.length) { console.error(`${arg}: ${errors.slice(0, 5).join('; ')}`); return 1 }
+    const created = await em.transactional(async (tx: EntityManager) => await app.accounts.createPractice(tx, body))
+    if (!created) { console.error('An account with this e-mail address exists already.'); return 1 }
+    console.log(JSON.stringify({ created: true, ...created, note: 'the administrator gets a mail with a link to set a password (with the mail plugin)' }))
+    return 0
+  }
+  if (!['approve', 'suspend', 'resume'].includes(action) || !arg || !/^[0-9a-f-]{36}$/i.test(arg)) { console.error(USAGE); return 2 }
+  const change = action === 'approve' ? { approvedAt: new Date() } : action === 'suspend' ? { suspendedAt: new Date() } : { suspendedAt: null }
+  const updated = await em.nativeUpdate(Practice, { id: arg, ...(action === 'approve' ? { approvedAt: null } : {}) }, change)
+  const practice = await em.findOne(Practice, { id: arg })
+  if (!practice) { console.error('No practice with this id.'); return 1 }
+  // Suspension ends every session of the practice at once, not only at the next request.
+  if (action === 'suspend') await em.execute('delete from server_session where user_id in (select id from app_user where practice_id = ?)', [arg])
+  console.log(JSON.stringify({ id: practice.id, standing: standingOf(practice), changed: updated > 0 }))
+  return 0
+}
+
 /** Operator commands on the configured database (the same environment as the server). */
 async function main (args: string[]): Promise<number> {
   const [command, ...rest] = args
-  if (command !== 'delete-account' && command !== 'privacy-report') {
+  if (command === '--help' || command === 'help') { console.log(USAGE); return 0 }
+  if (command !== 'delete-account' && command !== 'privacy-report' && command !== 'practices') {
     console.error(USAGE)
     return 2
   }
@@ -37,6 +78,7 @@ async function main (args: string[]): Promise<number> {
   // Logs go to stderr so that stdout is the command's answer; jobs run in the server, not here.
   const app = await buildApp({ config: { ...config, plugins: [] }, databaseUrl, logger: { ...(loggerOptions('warn') as object), stream: process.stderr } })
   try {
+    if (command === 'practices') return await practices(app, rest)
     if (command === 'delete-account') {
       const email = rest[0]?.toLowerCase()
       if (!email) { console.error(USAGE); return 2 }

@@ -35,6 +35,8 @@ export interface Config {
   /** The first wait; it doubles with each further failure up to loginBackoffMax. */
   loginBackoffBase: number
   loginBackoffMax: number
+  /** Who may create practices: anyone (`open`), anyone but the operator approves (`approval`), the operator only (`closed`). */
+  registration: 'open' | 'approval' | 'closed'
   /** Per-practice limits that a real practice never reaches but a spammer does (429 SZ_QUOTA_EXCEEDED). */
   quotas: { invitationsPerHour: number, invitationsPerDay: number, recipientsPerConsultation: number }
   allowPrivateUrls: boolean
@@ -76,6 +78,11 @@ function parseInteger (name: string, raw: string, min: number, max: number): num
   const n = Number(raw)
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}: "${raw}" must be a whole number from ${min} to ${max}`)
   return n
+}
+
+function parseChoice<T extends string> (name: string, raw: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${name}: "${raw}" must be one of ${choices.join(', ')}`)
+  return raw as T
 }
 
 function parseBoolean (name: string, raw: string): boolean {
@@ -140,6 +147,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
     loginBackoffAfter: parseInteger('SZ_LOGIN_BACKOFF_AFTER', get('SZ_LOGIN_BACKOFF_AFTER') ?? '5', 1, 1000),
     loginBackoffBase: duration('SZ_LOGIN_BACKOFF_BASE', '1m'),
     loginBackoffMax: duration('SZ_LOGIN_BACKOFF_MAX', '15m'),
+    registration: parseChoice('SZ_REGISTRATION', get('SZ_REGISTRATION') ?? 'open', ['open', 'approval', 'closed'] as const),
     quotas: {
       invitationsPerHour: parseInteger('SZ_QUOTA_INVITATIONS_PER_HOUR', get('SZ_QUOTA_INVITATIONS_PER_HOUR') ?? '200', 1, 1_000_000),
       invitationsPerDay: parseInteger('SZ_QUOTA_INVITATIONS_PER_DAY', get('SZ_QUOTA_INVITATIONS_PER_DAY') ?? '2000', 1, 10_000_000),

@@ -85,6 +85,8 @@ export function bearerAuth (app: Parameters<FastifyPluginAsyncTypebox>[0]) {
       if (claims?.typ === 'api' && typeof claims.sub === 'string' && /^[0-9a-f-]{36}$/i.test(claims.sub)) key = await request.em.findOne(ApiKey, { id: claims.sub })
     }
     if (!key || key.revokedAt) throw new errors.unauthorized()
+    // A practice awaiting approval or suspended by the operator is closed to its keys too.
+    await app.requirePracticeStanding(request, key.practice)
     request.apiClient = { keyId: key.id, practice: key.practice, scopes: key.scopes as Scope[] }
     // Once a minute at most, so that the list can say whether a key is still in use.
     if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > 60_000) {

@@ -8,6 +8,7 @@ import { errors } from '../errors.js'
 import { hashToken, hmac, newToken, safeEqual } from '../secrets.js'
 import { ServerSession } from '../modules/session/session.entity.js'
 import { User } from '../modules/account/user.entity.js'
+import { Practice, standingOf } from '../modules/practice/practice.entity.js'
 import { Participant } from '../modules/join/participant.entity.js'
 import { ParticipantCredentials, PARTICIPANT_CREDENTIAL_PREFIX } from './participant-credential.js'
 
@@ -54,6 +55,8 @@ declare module 'fastify' {
     requirePracticeAdmin: onRequestAsyncHookHandler
     /** A participant credential from the join flow (cookie or Bearer). */
     requireParticipant: onRequestAsyncHookHandler
+    /** 403 unless the practice is approved and not suspended (for other ways in, such as API keys). */
+    requirePracticeStanding (request: FastifyRequest, practiceId: string): Promise<void>
   }
   interface FastifyRequest {
     account: User | null
@@ -122,15 +125,26 @@ export default fp<{ config: Config }>(async (app, { config }) => {
   }
 
   app.decorate('requireUser', loadSession)
+  /** A practice the operator has not approved, or has suspended, is closed to its providers. */
+  async function requireStanding (request: FastifyRequest, practiceId: string): Promise<void> {
+    const practice = await request.em.findOne(Practice, { id: practiceId }, { fields: ['approvedAt', 'suspendedAt'] })
+    const standing = practice ? standingOf(practice) : 'suspended'
+    if (standing === 'suspended') throw new errors.practiceSuspended()
+    if (standing === 'awaiting-approval') throw new errors.practiceNotApproved()
+  }
+
   app.decorate('requireProvider', async function (request: FastifyRequest) {
     await loadSession(request)
     if (request.account!.kind !== 'provider' || !request.account!.practice) throw new errors.forbidden('Only providers of a practice may do this')
+    await requireStanding(request, request.account!.practice)
   })
   app.decorate('requirePracticeAdmin', async function (request: FastifyRequest) {
     await loadSession(request)
     const user = request.account!
     if (user.kind !== 'provider' || !user.practice || !user.isPracticeAdmin) throw new errors.forbidden('Only practice administrators may do this')
+    await requireStanding(request, user.practice)
   })
+  app.decorate('requirePracticeStanding', requireStanding)
   app.decorate('requireParticipant', async function (request: FastifyRequest) {
     const participant = await participantFrom(request)
     if (!participant) throw new errors.unauthorized()

@@ -35,7 +35,9 @@ const routes: FastifyPluginAsync = async (app) => {
       const sessionHash = hashToken(token)
       const session = await request.em.findOne(ServerSession, { tokenHash: sessionHash, expiresAt: { $gt: new Date() } })
       const user = session && await request.em.findOne(User, { id: session.user })
-      if (user?.kind === 'provider' && user.practice && user.active) return { kind: 'provider', practice: user.practice, user: user.id, sessionHash }
+      if (user?.kind === 'provider' && user.practice && user.active && await app.requirePracticeStanding(request, user.practice).then(() => true, () => false)) {
+        return { kind: 'provider', practice: user.practice, user: user.id, sessionHash }
+      }
     }
     const participant = await app.participantFrom(request)
     if (participant) return { kind: 'participant', participant: participant.id, consultation: participant.consultation }

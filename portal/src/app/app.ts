@@ -32,11 +32,21 @@ import { ResendVerification } from './shared/resend-verification'
         <sz-resend-verification />
       </section>
     }
+    @if (standing(); as standing) {
+      <section class="verify-banner" [attr.aria-label]="i18n.t('nav.practice')">
+        <p role="status">{{ i18n.t(standing === 'suspended' ? 'practice.suspended' : 'practice.awaitingApproval') }}</p>
+      </section>
+    }
     <main id="main" tabindex="-1" #main><router-outlet /></main>
   `
 })
 export class App {
   protected readonly auth = inject(Auth)
+  /** A practice the operator has not approved, or suspended: its pages answer 403, so say why once, here. */
+  protected readonly standing = computed(() => {
+    const standing = this.auth.practice()?.standing
+    return standing && standing !== 'active' && !this.isJoin() ? standing : null
+  })
   protected readonly i18n = inject(I18n)
   private readonly router = inject(Router)
   private readonly main = viewChild.required<ElementRef<HTMLElement>>('main')

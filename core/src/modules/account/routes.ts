@@ -5,7 +5,7 @@ import type { Config } from '../../config.js'
 import { errors } from '../../errors.js'
 import { errorResponses } from '../../http/schemas.js'
 import { User } from './user.entity.js'
-import { Practice } from '../practice/practice.entity.js'
+import { Practice, standingOf } from '../practice/practice.entity.js'
 import { SESSION_COOKIE } from '../../plugins/auth.js'
 import { hashToken } from '../../secrets.js'
 import { accountErrors } from '../profile/errors.js'
@@ -23,7 +23,7 @@ export function practiceView (p: Practice): Static<typeof PracticeView> {
   return {
     id: p.id, name: p.name, type: p.type, street: p.street, postalCode: p.postalCode, city: p.city, country: p.country,
     contactName: p.contactName, contactEmail: p.contactEmail, iban: p.iban, bic: p.bic ?? null, accountHolder: p.accountHolder,
-    timeZone: p.timeZone, locale: p.locale, callsThroughMediaServer: p.callsThroughMediaServer ?? false
+    timeZone: p.timeZone, locale: p.locale, callsThroughMediaServer: p.callsThroughMediaServer ?? false, standing: standingOf(p)
   }
 }
 
@@ -46,7 +46,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { conf
       description: 'Always 202 for a well-formed request, whether the address is new or has an account already (then its owner is told by mail). ' +
         'The mail links to `<PUBLIC_URL>/verify-email#token=…`; until then the account sees nothing tied to its address.',
       body: RegisterBody,
-      response: { 202: VerificationSent, ...errorResponses(400, 429) }
+      response: { 202: VerificationSent, ...errorResponses(400, 403, 429) }
     }
   }, async (request, reply) => {
     await request.em.transactional(async (em: EntityManager) => {

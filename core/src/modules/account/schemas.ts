@@ -69,6 +69,7 @@ export const PracticeView = Type.Object({
   accountHolder: Type.String(),
   timeZone: Type.String(),
   locale: Type.String(),
+  standing: Type.Union([Type.Literal('active'), Type.Literal('awaiting-approval'), Type.Literal('suspended')], { description: 'Whether the operator approved the practice (SZ_REGISTRATION=approval) or suspended it' }),
   callsThroughMediaServer: Type.Boolean({ description: 'Every call through the media server (end-to-end encrypted), not only calls of three or more' }),
   mediaServer: Type.Optional(Nullable(Type.String({ description: 'The media server this installation runs (e.g. `janus`), or null when calls go only browser to browser' })))
 })

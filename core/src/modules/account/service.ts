@@ -38,7 +38,7 @@ const localeOf = (value: string | null | undefined): Locale | undefined => value
  */
 export class AccountService {
   constructor (
-    private readonly config: Pick<Config, 'sessionSecret' | 'publicUrl' | 'emailVerificationTtl' | 'emailChangeUndo' | 'loginBackoffAfter' | 'loginBackoffBase' | 'loginBackoffMax'>,
+    private readonly config: Pick<Config, 'sessionSecret' | 'publicUrl' | 'emailVerificationTtl' | 'emailChangeUndo' | 'loginBackoffAfter' | 'loginBackoffBase' | 'loginBackoffMax' | 'registration'>,
     private readonly lifecycle: Lifecycle,
     private readonly clock: Clock = { now: () => new Date() }
   ) {}
@@ -62,9 +62,10 @@ export class AccountService {
    * the same to the caller and both hash the password first, so neither the answer nor its timing says
    * whether an address has an account. The caller commits `em`'s transaction.
    */
-  async register (em: EntityManager, body: RegisterBody, locale: Locale): Promise<void> {
+  async register (em: EntityManager, body: RegisterBody, locale: Locale, by: 'public' | 'operator' = 'public'): Promise<void> {
     const email = body.email.toLowerCase()
     const practiceInput = body.kind === 'provider' ? body.practice : undefined
+    if (practiceInput && by === 'public' && this.config.registration === 'closed') throw new errors.registrationClosed()
     const timeZone = practiceInput?.timeZone ?? 'Europe/Berlin'
     if (practiceInput && !isValidIban(practiceInput.iban)) throw new errors.validation('practice.iban is not a valid IBAN')
     if (!isTimeZone(timeZone)) throw new errors.validation('practice.timeZone is not an IANA time zone')
@@ -76,7 +77,8 @@ export class AccountService {
     }
     const practice = practiceInput && em.create(Practice, {
       id: randomUUID(), ...practiceInput, iban: normalizeIban(practiceInput.iban), bic: practiceInput.bic ?? null, timeZone,
-      locale: practiceInput.locale ?? 'de', contactEmail: practiceInput.contactEmail.toLowerCase()
+      locale: practiceInput.locale ?? 'de', contactEmail: practiceInput.contactEmail.toLowerCase(),
+      approvedAt: by === 'operator' || this.config.registration === 'open' ? this.clock.now() : null, suspendedAt: null
     })
     const user = em.create(User, {
       id: randomUUID(), kind: body.kind, email, passwordHash, salutation: body.salutation ?? null, title: body.title ?? null,
@@ -84,10 +86,27 @@ export class AccountService {
       emailVerifiedAt: null
     })
     await em.flush()
+    if (by === 'operator' && practice) {
+      await this.lifecycle.account(em, 'providerInvited', { userId: user.id, invitedBy: user.id, practiceId: practice.id, locale: localeOf(practice.locale) ?? 'de' })
+      return
+    }
     const verificationId = await this.issue(em, user.id, 'register', email, this.config.emailVerificationTtl)
     await this.lifecycle.account(em, 'registered', {
       userId: user.id, kind: body.kind, verificationId, locale: practice ? localeOf(practice.locale) ?? 'de' : locale
     })
+  }
+
+  /**
+   * The operator creates a practice (also when SZ_REGISTRATION=closed): approved at once, and its admin
+   * gets the set-your-password link of an invited colleague, whose use also proves the address. Null
+   * when the address has an account already.
+   */
+  async createPractice (em: EntityManager, body: Extract<RegisterBody, { kind: 'provider' }>): Promise<{ practiceId: string, userId: string } | null> {
+    const email = body.email.toLowerCase()
+    if (await em.count(User, { email })) return null
+    await this.register(em, body, localeOf(body.practice.locale) ?? 'de', 'operator')
+    const user = await em.findOneOrFail(User, { email })
+    return { practiceId: user.practice!, userId: user.id }
   }
 
   /**
@@ -205,15 +224,13 @@ export class AccountService {
     const email = newEmail.toLowerCase()
     if (email === user.email) return 'unchanged'
     await this.throttle(em, user.id, 'change')
-    const holder = await em.findOne(User, { email }, { fields: ['id', 'locale'] })
-    if (holder) {
-      await this.lifecycle.account(em, 'registrationAttempted', { userId: holder.id, locale: localeOf(holder.locale) ?? locale })
-      return 'sent'
-    }
-    // Only the newest request counts: an older link to another address stops working.
+    // Only the newest request counts: an older link to another address stops working. A taken address
+    // gets a pending row too (whose link is never mailed), so that `pendingEmail` cannot tell it apart.
     await em.nativeDelete(EmailVerification, { user: user.id, purpose: 'change' })
     const verificationId = await this.issue(em, user.id, 'change', email, this.config.emailVerificationTtl)
-    await this.lifecycle.account(em, 'verificationIssued', { userId: user.id, verificationId, purpose: 'change', locale: localeOf(user.locale) ?? locale })
+    const holder = await em.findOne(User, { email }, { fields: ['id', 'locale'] })
+    if (holder) await this.lifecycle.account(em, 'registrationAttempted', { userId: holder.id, locale: localeOf(holder.locale) ?? locale })
+    else await this.lifecycle.account(em, 'verificationIssued', { userId: user.id, verificationId, purpose: 'change', locale: localeOf(user.locale) ?? locale })
     return 'sent'
   }
 

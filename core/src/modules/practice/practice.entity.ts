@@ -20,7 +20,18 @@ export const Practice = defineEntity({
     timeZone: p.string().length(64),
     locale: p.string().length(2),
     /** Every call through the media server (when one is configured), not only calls of three or more. */
-    callsThroughMediaServer: p.boolean().default(false)
+    callsThroughMediaServer: p.boolean().default(false),
+    /** Null while the operator has not approved the practice (SZ_REGISTRATION=approval). */
+    approvedAt: p.datetime().nullable(),
+    /** Set while the operator has suspended the practice: nobody of it signs in to it, no key works. */
+    suspendedAt: p.datetime().nullable()
   }
 })
 export type Practice = InferEntity<typeof Practice>
+
+export type PracticeStanding = 'active' | 'awaiting-approval' | 'suspended'
+
+export function standingOf (practice: Pick<Practice, 'approvedAt' | 'suspendedAt'>): PracticeStanding {
+  if (practice.suspendedAt) return 'suspended'
+  return practice.approvedAt ? 'active' : 'awaiting-approval'
+}

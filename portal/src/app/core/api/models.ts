@@ -36,6 +36,8 @@ export interface Practice {
   timeZone: string
   locale?: string
   callsThroughMediaServer?: boolean
+  /** Whether the operator approved the practice (SZ_REGISTRATION=approval) or suspended it. */
+  standing?: 'active' | 'awaiting-approval' | 'suspended'
   /** The media server of this installation, if any (then the setting above means something). */
   mediaServer?: string | null
 }

@@ -344,6 +344,13 @@ export const de: Messages = {
   'error.SZ_VERIFICATION_USED': 'Dieser Link wurde bereits verwendet.',
   'error.SZ_VERIFICATION_EXPIRED': 'Dieser Link ist abgelaufen.',
   'error.SZ_VERIFICATION_INVALID': 'Dieser Link ist ungültig.',
+  'error.SZ_LOGIN_BACKOFF': 'Zu viele fehlgeschlagene Anmeldungen für diese Adresse. Bitte warten Sie einige Minuten oder legen Sie ein neues Passwort fest.',
+  'error.SZ_QUOTA_EXCEEDED': 'Ihre Praxis hat ihr Limit für Einladungen erreicht. Bitte versuchen Sie es später oder wenden Sie sich an den Betreiber.',
+  'error.SZ_REGISTRATION_CLOSED': 'Neue Praxen richtet der Betreiber dieses Dienstes ein. Bitte wenden Sie sich an ihn.',
+  'error.SZ_PRACTICE_NOT_APPROVED': 'Ihre Praxis wartet auf die Freigabe durch den Betreiber.',
+  'error.SZ_PRACTICE_SUSPENDED': 'Ihre Praxis ist gesperrt. Bitte wenden Sie sich an den Betreiber.',
+  'practice.awaitingApproval': 'Ihre Praxis wartet auf die Freigabe durch den Betreiber dieses Dienstes. Sie können sich anmelden und Ihr Profil bearbeiten; alles andere öffnet sich nach der Freigabe.',
+  'practice.suspended': 'Ihre Praxis ist vom Betreiber dieses Dienstes gesperrt. Bitte wenden Sie sich an ihn.',
   'notFound.title': 'Seite nicht gefunden',
   'notFound.text': 'Diese Adresse gibt es nicht.',
   'notFound.home': 'Zur Startseite'

@@ -342,6 +342,13 @@ export const en = {
   'error.SZ_VERIFICATION_USED': 'This link was used already.',
   'error.SZ_VERIFICATION_EXPIRED': 'This link has expired.',
   'error.SZ_VERIFICATION_INVALID': 'This link is not valid.',
+  'error.SZ_LOGIN_BACKOFF': 'Too many failed sign-ins for this address. Please wait a few minutes, or set a new password.',
+  'error.SZ_QUOTA_EXCEEDED': 'Your practice reached its limit for invitations. Please try again later or contact the operator.',
+  'error.SZ_REGISTRATION_CLOSED': 'New practices are set up by the operator of this service. Please contact them.',
+  'error.SZ_PRACTICE_NOT_APPROVED': 'Your practice is waiting for the approval of the operator.',
+  'error.SZ_PRACTICE_SUSPENDED': 'Your practice is suspended. Please contact the operator.',
+  'practice.awaitingApproval': 'Your practice is waiting for the approval of the operator of this service. You can sign in and edit your profile; everything else opens once it is approved.',
+  'practice.suspended': 'Your practice is suspended by the operator of this service. Please contact them.',
   'notFound.title': 'Page not found',
   'notFound.text': 'This address does not exist.',
   'notFound.home': 'To the start page'
