@@ -127,3 +127,22 @@ t.test('isPrivateAddress', async t => {
   for (const a of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.1.1', '100.64.0.1', '0.0.0.0', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1']) t.ok(isPrivateAddress(a), a)
   for (const a of ['93.184.216.34', '2606:2800:220:1::248', '::ffff:93.184.216.34', '8.8.8.8']) t.notOk(isPrivateAddress(a), a)
 })
+
+t.test('a practice chooses a poll interval from 1m to 1d; outside that, 400 (never a database error)', async t => {
+  const { app, logs } = await icalApp(t, { allowPrivateUrls: true })
+  const dr = await provider(app)
+  const url = 'http://127.0.0.1:9/feed.ics'
+  for (const [pollInterval, status, ms] of [['1m', 201, 60_000], ['1d', 201, 86_400_000], ['24h', 201, 86_400_000], ['59s', 400], ['25d', 400], ['1441m', 400], ['99999999999999999999d', 400]] as const) {
+    const res = await as(app, dr)('POST', '/api/calendar-sources', { url, pollInterval })
+    t.equal(res.statusCode, status, `${pollInterval}: ${res.body}`)
+    if (status === 201) t.equal(res.json().source.pollIntervalMs, ms, `${pollInterval} is stored as ${ms} ms`)
+    else t.equal(res.json().code, 'SZ_VALIDATION', `${pollInterval}: coded`)
+  }
+  t.notOk(logs.some(line => /"level":50/.test(line)), 'no server error was logged')
+})
+
+t.test('SZ_ICAL_POLL_INTERVAL beyond 1d stops the server with a message that names it', async t => {
+  const { icalSettings } = await import('../src/index.js')
+  t.throws(() => icalSettings({ SZ_ICAL_POLL_INTERVAL: '25d' }), /SZ_ICAL_POLL_INTERVAL/)
+  t.equal(icalSettings({ SZ_ICAL_POLL_INTERVAL: '1d' }).pollIntervalMs, 86_400_000)
+})
