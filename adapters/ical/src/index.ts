@@ -177,6 +177,8 @@ export default fp<{ config: Config }>(async (app, { config }) => {
         const report = await sync(source, request.body)
         return reply.code(201).send({ source: view(await request.em.fork().findOneOrFail(CalendarSource, { id: source.id })), report })
       }
+      // The body schema is chosen by content type: a request without one reaches here unvalidated.
+      if (!request.body || typeof request.body !== 'object') throw new errors.validation('send JSON {url} or an iCalendar file (Content-Type: text/calendar)')
       const body = request.body as { url: string, selection?: 'all' | 'category' | 'keyword', value?: string, pollInterval?: string }
       let url: URL
       try {

@@ -146,3 +146,17 @@ t.test('SZ_ICAL_POLL_INTERVAL beyond 1d stops the server with a message that nam
   t.throws(() => icalSettings({ SZ_ICAL_POLL_INTERVAL: '25d' }), /SZ_ICAL_POLL_INTERVAL/)
   t.equal(icalSettings({ SZ_ICAL_POLL_INTERVAL: '1d' }).pollIntervalMs, 86_400_000)
 })
+
+t.test('registering a source without any body, or with a body of another type: 4xx, not 500', async t => {
+  const { app, logs } = await icalApp(t, { allowPrivateUrls: true })
+  const dr = await provider(app)
+  const headers = { cookie: dr.cookie, 'x-csrf-token': dr.csrf }
+  const none = await app.inject({ method: 'POST', url: '/api/calendar-sources', headers })
+  t.equal(none.statusCode, 400, none.body)
+  t.equal(none.json().code, 'SZ_VALIDATION')
+  const empty = await app.inject({ method: 'POST', url: '/api/calendar-sources', headers: { ...headers, 'content-type': 'application/json' }, payload: '' })
+  t.equal(empty.statusCode, 400, empty.body)
+  const text = await app.inject({ method: 'POST', url: '/api/calendar-sources', headers: { ...headers, 'content-type': 'text/plain' }, payload: 'http://127.0.0.1:9/x' })
+  t.equal(text.statusCode, 415, text.body)
+  t.notOk(logs.some(line => /"level":50/.test(line)), 'no server error was logged')
+})
