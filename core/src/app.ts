@@ -9,6 +9,7 @@ import type { Config } from './config.js'
 import { openDatabase } from './db/orm.js'
 import { errors } from './errors.js'
 import { installErrorHandler, refuseNulCharacters } from './http/error-handler.js'
+import { documentFrameworkAnswers } from './http/framework-answers.js'
 import { loggerOptions } from './http/logging.js'
 import { htmlPages, securityHeaders } from './http/security-headers.js'
 import { ErrorResponse, errorResponses } from './http/schemas.js'
@@ -69,6 +70,7 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     // JSON only: any other body type is answered 415.
     app.removeContentTypeParser('text/plain')
     installErrorHandler(app)
+    documentFrameworkAnswers(app)
     app.addHook('preValidation', refuseNulCharacters)
 
     await app.register(securityHeaders)

@@ -68,7 +68,11 @@ function containsNul (value: unknown): boolean {
   return false
 }
 
-/** PostgreSQL cannot store NUL in text; refuse it up front instead of failing in the driver. */
+/**
+ * PostgreSQL cannot store NUL in text; refuse it up front instead of failing in the driver. A query
+ * string is looked at only where the route declares one: nothing reads the others.
+ */
 export async function refuseNulCharacters (request: FastifyRequest): Promise<void> {
-  if (containsNul(request.body) || containsNul(request.query) || containsNul(request.params)) throw new errors.validation('text must not contain NUL characters')
+  const query = (request.routeOptions.schema as { querystring?: unknown } | undefined)?.querystring ? request.query : undefined
+  if (containsNul(request.body) || containsNul(query) || containsNul(request.params)) throw new errors.validation('text must not contain NUL characters')
 }
