@@ -73,7 +73,7 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     documentFrameworkAnswers(app)
     app.addHook('preValidation', refuseNulCharacters)
 
-    await app.register(securityHeaders)
+    await app.register(securityHeaders, { publicUrl: config.publicUrl })
     await app.register(rateLimit, {
       global: false,
       errorResponseBuilder: (_request, context) => new errors.rateLimited(context.after)
