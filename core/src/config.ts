@@ -26,6 +26,8 @@ export interface Config {
   liveGrace: number
   emptyRoomAfter: number
   sessionTtl: number
+  /** A session unused this long ends (SZ_SESSION_IDLE); each authenticated request moves the deadline. */
+  sessionIdle: number
   allowPrivateUrls: boolean
   loginRateLimit: number
   joinRateLimit: number
@@ -124,6 +126,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
     liveGrace: duration('SZ_LIVE_GRACE', '1h'),
     emptyRoomAfter: duration('SZ_EMPTY_ROOM_AFTER', '10m'),
     sessionTtl: duration('SZ_SESSION_TTL', '12h'),
+    sessionIdle: duration('SZ_SESSION_IDLE', '1h'),
     sweepInterval: duration('SZ_SWEEP_INTERVAL', '1m'),
     allowPrivateUrls: parseBoolean('SZ_ALLOW_PRIVATE_URLS', get('SZ_ALLOW_PRIVATE_URLS') ?? 'false'),
     loginRateLimit: parseInteger('SZ_LOGIN_RATE_LIMIT', get('SZ_LOGIN_RATE_LIMIT') ?? '10', 1, 1_000_000),

@@ -5,6 +5,7 @@ import { AccountMigration20261129023000 } from './AccountMigration20261129023000
 import { MediaMigration20261129051500 } from './MediaMigration20261129051500.js'
 import { RealtimeMigration20261129052000 } from './RealtimeMigration20261129052000.js'
 import { EntranceMigration20261129150000 } from './EntranceMigration20261129150000.js'
+import { SessionIdleMigration20261130090000 } from './SessionIdleMigration20261130090000.js'
 
 /** Committed migrations in order; `npm run migration:create -w core` appends new ones. */
 export const migrations: MigrationObject[] = [
@@ -13,5 +14,6 @@ export const migrations: MigrationObject[] = [
   { name: 'AccountMigration20261129023000', class: AccountMigration20261129023000 },
   { name: 'MediaMigration20261129051500', class: MediaMigration20261129051500 },
   { name: 'RealtimeMigration20261129052000', class: RealtimeMigration20261129052000 },
-  { name: 'EntranceMigration20261129150000', class: EntranceMigration20261129150000 }
+  { name: 'EntranceMigration20261129150000', class: EntranceMigration20261129150000 },
+  { name: 'SessionIdleMigration20261130090000', class: SessionIdleMigration20261130090000 }
 ]
