@@ -9,6 +9,7 @@ import type { Config } from './config.js'
 import { openDatabase } from './db/orm.js'
 import { errors } from './errors.js'
 import { installErrorHandler, refuseNulCharacters } from './http/error-handler.js'
+import { documentFrameworkAnswers } from './http/framework-answers.js'
 import { loggerOptions } from './http/logging.js'
 import { htmlPages, securityHeaders } from './http/security-headers.js'
 import { ErrorResponse, errorResponses } from './http/schemas.js'
@@ -30,6 +31,9 @@ import staffRoutes from './modules/staff/routes.js'
 import exportRoutes from './modules/export/routes.js'
 import portalWeb from './plugins/portal-web.js'
 
+/** The router's limit for one decoded path parameter (Fastify's default is 100). */
+export const MAX_PATH_PARAM_LENGTH = 400
+
 export interface BuildOptions {
   config: Config
   /** Where the database is; the server entry resolves it (DATABASE_URL or the embedded one). */
@@ -49,6 +53,9 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     bodyLimit: 1024 * 1024,
+    // A path parameter may be as long as the longest value a route accepts in it: the REST adapter's
+    // externalId (200 code points, up to 400 UTF-16 units once decoded). Longer answers 414.
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     // Unknown properties are an error, not silently dropped: a typo must not pass as "saved".
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } },
     // Router errors (over-long or badly encoded URLs) get the same coded body as everything else.
@@ -64,9 +71,10 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     // JSON only: any other body type is answered 415.
     app.removeContentTypeParser('text/plain')
     installErrorHandler(app)
+    documentFrameworkAnswers(app)
     app.addHook('preValidation', refuseNulCharacters)
 
-    await app.register(securityHeaders)
+    await app.register(securityHeaders, { publicUrl: config.publicUrl })
     await app.register(rateLimit, {
       global: false,
       errorResponseBuilder: (_request, context) => new errors.rateLimited(context.after)

@@ -39,6 +39,8 @@ export interface Config {
   registration: 'open' | 'approval' | 'closed'
   /** Per-practice limits that a real practice never reaches but a spammer does (429 SZ_QUOTA_EXCEEDED). */
   quotas: { invitationsPerHour: number, invitationsPerDay: number, recipientsPerConsultation: number }
+  /** A session unused this long ends (SZ_SESSION_IDLE); each authenticated request moves the deadline. */
+  sessionIdle: number
   allowPrivateUrls: boolean
   loginRateLimit: number
   joinRateLimit: number
@@ -153,6 +155,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
       invitationsPerDay: parseInteger('SZ_QUOTA_INVITATIONS_PER_DAY', get('SZ_QUOTA_INVITATIONS_PER_DAY') ?? '2000', 1, 10_000_000),
       recipientsPerConsultation: parseInteger('SZ_QUOTA_RECIPIENTS_PER_CONSULTATION', get('SZ_QUOTA_RECIPIENTS_PER_CONSULTATION') ?? '20', 1, 1000)
     },
+    sessionIdle: duration('SZ_SESSION_IDLE', '1h'),
     sweepInterval: duration('SZ_SWEEP_INTERVAL', '1m'),
     allowPrivateUrls: parseBoolean('SZ_ALLOW_PRIVATE_URLS', get('SZ_ALLOW_PRIVATE_URLS') ?? 'false'),
     loginRateLimit: parseInteger('SZ_LOGIN_RATE_LIMIT', get('SZ_LOGIN_RATE_LIMIT') ?? '10', 1, 1_000_000),

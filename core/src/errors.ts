@@ -3,7 +3,9 @@ import createError from '@fastify/error'
 /** Every error the API answers with has a stable `SZ_…` code; clients switch on the code, not the text. */
 export const errors = {
   validation: createError('SZ_VALIDATION', '%s', 400),
+  tooDeep: createError('SZ_JSON_TOO_DEEP', 'JSON may nest at most %s levels deep', 400),
   unauthorized: createError('SZ_UNAUTHORIZED', 'Authentication required', 401),
+  sessionIdle: createError('SZ_SESSION_IDLE', 'Signed out after a while without activity; sign in again', 401),
   invalidCredentials: createError('SZ_INVALID_CREDENTIALS', 'E-mail or password is wrong', 401),
   csrf: createError('SZ_CSRF_TOKEN_INVALID', 'The x-csrf-token header is missing or wrong', 403),
   forbidden: createError('SZ_FORBIDDEN', '%s', 403),

@@ -58,6 +58,24 @@ t.test('bad input is answered 4xx with the error contract, never 500', async t =
     t.equal(({} as any).polluted, undefined)
   })
 
+  t.test('JSON nested absurdly deep: 400 SZ_JSON_TOO_DEEP, without a login and without a logged stack', async t => {
+    const errorsBefore = logs.filter(line => /"level":50/.test(line)).length
+    const arrays = '['.repeat(10_000) + ']'.repeat(10_000)
+    assertError(t, await post('/api/auth/register', arrays, 'application/json'), 400, 'SZ_JSON_TOO_DEEP', '10,000 nested arrays')
+    const objects = '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000)
+    assertError(t, await post('/api/auth/login', objects, 'application/json'), 400, 'SZ_JSON_TOO_DEEP', '10,000 nested objects')
+    const inside = JSON.stringify(registerProvider()).replace('"practice":{', `"practice":{"x":${'['.repeat(5000)}${']'.repeat(5000)},`)
+    assertError(t, await post('/api/auth/register', inside, 'application/json'), 400, 'SZ_JSON_TOO_DEEP', 'deep inside a valid body')
+    const withSession = await post('/api/consultations', arrays, 'application/json', { cookie: session.cookie, 'x-csrf-token': session.csrf })
+    assertError(t, withSession, 400, 'SZ_JSON_TOO_DEEP', 'signed in')
+    // Nesting that is merely unusual is the schema's business, not the depth bound's.
+    const shallow = '{"a":'.repeat(20) + '1' + '}'.repeat(20)
+    assertError(t, await post('/api/auth/login', shallow, 'application/json'), 400, 'SZ_VALIDATION', '20 levels')
+    const nul = '{"a":'.repeat(20) + '"x\\u0000"' + '}'.repeat(20)
+    assertError(t, await post('/api/auth/login', nul, 'application/json'), 400, 'SZ_VALIDATION', 'a NUL 20 levels down is still found')
+    t.equal(logs.filter(line => /"level":50/.test(line)).length, errorsBefore, 'no server error was logged')
+  })
+
   t.test('text/plain and other media types: 415', async t => {
     const res = await post('/api/auth/login', 'email=a&password=b', 'text/plain')
     assertError(t, res, 415, 'SZ_UNSUPPORTED_MEDIA_TYPE', 'text/plain')

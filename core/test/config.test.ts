@@ -64,6 +64,7 @@ t.test('defaults', async t => {
   t.equal(config.liveGrace, 3_600_000, 'live grace 1h')
   t.equal(config.emptyRoomAfter, 10 * 60_000)
   t.equal(config.sessionTtl, 12 * 3_600_000)
+  t.equal(config.sessionIdle, 3_600_000, 'SZ_SESSION_IDLE defaults to 1h')
   t.equal(config.sweepInterval, 60_000)
   t.equal(config.allowPrivateUrls, false)
   t.equal(config.loginRateLimit, 10)
@@ -154,6 +155,7 @@ t.test('bad values throw a ConfigError whose message names the variable', async 
     [{ SZ_LIVE_GRACE: '-1h' }, 'SZ_LIVE_GRACE'],
     [{ SZ_EMPTY_ROOM_AFTER: 'x' }, 'SZ_EMPTY_ROOM_AFTER'],
     [{ SZ_SESSION_TTL: '12 hours' }, 'SZ_SESSION_TTL'],
+    [{ SZ_SESSION_IDLE: 'one hour' }, 'SZ_SESSION_IDLE'],
     [{ SZ_SWEEP_INTERVAL: 'often' }, 'SZ_SWEEP_INTERVAL'],
     [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL'],
     [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL'],

@@ -1,7 +1,8 @@
 import t from 'tap'
+import sharp from 'sharp'
 import { build, provider, account, as, login, schedule, inMinutes, uniqueEmail, verifyAddress } from './helpers.js'
 
-const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('picture')])
+const PNG = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#c00' } }).png().toBuffer()
 
 t.test('a provider\'s export holds their own data and nothing of another practice or user', async t => {
   const { app } = await build(t)
@@ -12,7 +13,8 @@ t.test('a provider\'s export holds their own data and nothing of another practic
   await schedule(app, a, { title: 'canary-consultation-A', start: inMinutes(60), end: inMinutes(90), emails: ['canary-client-a@example.org'] })
   await reqA('POST', '/api/tasks', { title: 'canary-task-A' })
   await reqA('POST', '/api/me/consents', { kind: 'profile_picture', textVersion: 'canary-text-v1' })
-  await app.inject({ method: 'PUT', url: '/api/me/picture', payload: PNG, headers: { cookie: a.cookie, 'x-csrf-token': a.csrf, 'content-type': 'image/png' } })
+  const uploaded = await app.inject({ method: 'PUT', url: '/api/me/picture', payload: PNG, headers: { cookie: a.cookie, 'x-csrf-token': a.csrf, 'content-type': 'image/png' } })
+  t.equal(uploaded.statusCode, 204, 'a picture was stored before its consent was revoked')
   await reqA('DELETE', '/api/me/consents/profile_picture')
   await reqA('POST', '/api/me/consents', { kind: 'profile_picture', textVersion: 'canary-text-v2' })
 

@@ -1,9 +1,11 @@
 import t from 'tap'
+import sharp from 'sharp'
 import { build, provider, as, login, uniqueEmail, verifyAddress } from './helpers.js'
 
 const PASSWORD = 'correct horse battery staple'
-const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('canary-png-bytes')])
-const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('jpeg-bytes')])
+const image = (width: number, height: number) => sharp({ create: { width, height, channels: 4, background: { r: 200, g: 30, b: 30, alpha: 0.5 } } })
+const PNG = await image(16, 16).png().toBuffer()
+const JPEG = await image(16, 16).jpeg().toBuffer()
 
 function putPicture (app: any, s: { cookie: string, csrf: string }, body: Buffer, type: string) {
   return app.inject({ method: 'PUT', url: '/api/me/picture', payload: body, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': type } })
@@ -97,8 +99,8 @@ t.test('consents are recorded with history; a picture needs a live one; revoking
   t.equal((await putPicture(app, s, PNG, 'image/png')).statusCode, 204)
   const got = await req('GET', '/api/me/picture')
   t.equal(got.statusCode, 200)
-  t.equal(got.headers['content-type'], 'image/png')
-  t.same(got.rawPayload, PNG)
+  t.equal(got.headers['content-type'], 'image/jpeg', 'stored re-encoded as JPEG')
+  t.match(await sharp(got.rawPayload).metadata(), { format: 'jpeg', width: 16, height: 16 })
   t.equal((await putPicture(app, s, JPEG, 'image/jpeg')).statusCode, 204, 'a new picture replaces the old')
   t.equal((await req('GET', '/api/me/picture')).headers['content-type'], 'image/jpeg')
 
@@ -136,4 +138,51 @@ t.test('another user never reaches my picture', async t => {
   t.equal((await app.inject({ method: 'GET', url: '/api/me/picture' })).statusCode, 401)
   t.equal((await as(app, b)('DELETE', '/api/me/consents/profile_picture')).statusCode, 204)
   t.equal((await as(app, a)('GET', '/api/me/picture')).statusCode, 200, 'B revoking their consent leaves A\'s picture')
+})
+
+t.test('a picture is re-encoded: no metadata, at most 1024 px, and bytes that are no image are refused', async t => {
+  const { app, logs } = await build(t)
+  const s = await provider(app)
+  await as(app, s)('POST', '/api/me/consents', { kind: 'profile_picture', textVersion: '1' })
+  const stored = async () => (await as(app, s)('GET', '/api/me/picture')).rawPayload
+
+  // A camera photo: EXIF with a GPS position and the owner's name, rotated by its orientation tag.
+  const photo = await image(3000, 2000).jpeg()
+    .withExif({ IFD0: { Artist: 'Canary Kameramann', ImageDescription: 'canary-description' }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '52/1 31/1 0/1' } })
+    .withMetadata({ orientation: 6 }).toBuffer()
+  t.ok((await sharp(photo).metadata()).exif, 'the upload carries EXIF')
+  t.ok(photo.includes('Canary Kameramann'), 'with the canary in it')
+  t.equal((await putPicture(app, s, photo, 'image/jpeg')).statusCode, 204)
+  const bytes = await stored()
+  const meta = await sharp(bytes).metadata()
+  t.equal(meta.format, 'jpeg')
+  t.equal(meta.exif, undefined, 'no EXIF')
+  t.equal(meta.icc, undefined, 'no ICC profile')
+  t.equal(meta.xmp, undefined, 'no XMP')
+  t.notOk(bytes.includes('Canary'), 'no canary in the stored bytes')
+  t.same([meta.width, meta.height], [683, 1024], 'turned upright by its orientation, then scaled to 1024 on the long side')
+  t.equal(meta.orientation, undefined, 'no orientation left to apply')
+
+  const small = await image(40, 30).webp().toBuffer()
+  t.equal((await putPicture(app, s, small, 'image/webp')).statusCode, 204)
+  t.match(await sharp(await stored()).metadata(), { format: 'jpeg', width: 40, height: 30 }, 'small pictures are not enlarged')
+
+  // A valid PNG header followed by HTML: passes the magic-number check, but is no image.
+  const polyglot = Buffer.concat([PNG.subarray(0, 8), Buffer.from('<html><script>alert(document.cookie)</script></html>')])
+  const refused = await putPicture(app, s, polyglot, 'image/png')
+  t.equal(refused.statusCode, 422)
+  t.equal(refused.json().code, 'SZ_PICTURE_UNREADABLE')
+  const truncated = await putPicture(app, s, PNG.subarray(0, PNG.length - 20), 'image/png')
+  t.equal(truncated.statusCode, 422, 'a truncated PNG')
+  t.match(await sharp(await stored()).metadata(), { width: 40, height: 30 }, 'refused uploads left the stored picture alone')
+  const appended = await putPicture(app, s, Buffer.concat([PNG, Buffer.from('<html><script>alert(1)</script></html>')]), 'image/png')
+  if (appended.statusCode === 204) t.notOk((await stored()).includes('<script>'), 'HTML after a whole PNG is not stored')
+  else t.equal(appended.statusCode, 422, 'HTML after a whole PNG is refused')
+
+  // A decompression bomb: a small file that claims a huge image.
+  const bomb = await sharp({ create: { width: 7000, height: 7000, channels: 3, background: '#fff' } }).png({ compressionLevel: 9 }).toBuffer()
+  t.ok(bomb.length < 2 * 1024 * 1024, `the bomb is ${bomb.length} bytes`)
+  const bombed = await putPicture(app, s, bomb, 'image/png')
+  t.equal(bombed.statusCode, 422, '49 megapixels are refused')
+  t.notOk(logs.some(line => /"level":50/.test(line)), 'no server error was logged')
 })

@@ -28,14 +28,22 @@ export interface IcalSettings extends SyncSettings {
   parseTimeoutMs: number
 }
 
+/**
+ * The longest poll interval: a calendar polled less than once a day misses tomorrow's bookings (upload
+ * the file or sync by hand instead), and it keeps the value far inside poll_interval_ms, a 32-bit int.
+ */
+export const MAX_POLL_INTERVAL_MS = 86_400_000
+
 export function icalSettings (env: NodeJS.ProcessEnv = process.env): IcalSettings {
   const int = (name: string, fallback: number) => {
     const n = Number(env[name] || fallback)
     if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: "${env[name]}" must be a whole number ≥ 1`)
     return n
   }
+  const pollIntervalMs = parseDuration('SZ_ICAL_POLL_INTERVAL', env.SZ_ICAL_POLL_INTERVAL || '15m')
+  if (pollIntervalMs < 1 || pollIntervalMs > MAX_POLL_INTERVAL_MS) throw new Error(`SZ_ICAL_POLL_INTERVAL: "${env.SZ_ICAL_POLL_INTERVAL}" must be between 1ms and 1d`)
   return {
-    pollIntervalMs: parseDuration('SZ_ICAL_POLL_INTERVAL', env.SZ_ICAL_POLL_INTERVAL || '15m'),
+    pollIntervalMs,
     horizonMs: parseDuration('SZ_ICAL_HORIZON', env.SZ_ICAL_HORIZON || '90d'),
     fetchTimeoutMs: parseDuration('SZ_ICAL_FETCH_TIMEOUT', env.SZ_ICAL_FETCH_TIMEOUT || '20s'),
     budgetMs: parseDuration('SZ_ICAL_PARSE_BUDGET', env.SZ_ICAL_PARSE_BUDGET || '20s'),
@@ -54,7 +62,7 @@ const SourceInput = Type.Object({
   url: Type.String({ minLength: 1, maxLength: 2000, description: 'http(s) or webcal URL that the server polls' }),
   selection: Type.Optional(Selection),
   value: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The category or keyword (summary/location), e.g. "Video"' })),
-  pollInterval: Type.Optional(Type.String({ pattern: '^\\d+(ms|s|m|h|d)$', description: 'e.g. 15m; at least 1m' }))
+  pollInterval: Type.Optional(Type.String({ pattern: '^\\d+(ms|s|m|h|d)$', maxLength: 20, description: 'e.g. 15m; from 1m to 1d' }))
 }, { additionalProperties: false })
 const SourceView = Type.Object({
   id: Type.String({ format: 'uuid' }), url: Type.Union([Type.String(), Type.Null()]), selection: Selection, value: Type.Union([Type.String(), Type.Null()]),
@@ -170,6 +178,8 @@ export default fp<{ config: Config }>(async (app, { config }) => {
         const report = await sync(source, request.body)
         return reply.code(201).send({ source: view(await request.em.fork().findOneOrFail(CalendarSource, { id: source.id })), report })
       }
+      // The body schema is chosen by content type: a request without one reaches here unvalidated.
+      if (!request.body || typeof request.body !== 'object') throw new errors.validation('send JSON {url} or an iCalendar file (Content-Type: text/calendar)')
       const body = request.body as { url: string, selection?: 'all' | 'category' | 'keyword', value?: string, pollInterval?: string }
       let url: URL
       try {
@@ -184,6 +194,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       const interval = body.pollInterval ? parseDuration('pollInterval', body.pollInterval) : settings.pollIntervalMs
       // The operator's SZ_ICAL_POLL_INTERVAL is trusted as it is (tests shorten it); a practice's own choice is not.
       if (body.pollInterval && interval < 60_000) throw new errors.validation('pollInterval must be at least 1m')
+      if (body.pollInterval && interval > MAX_POLL_INTERVAL_MS) throw new errors.validation('pollInterval must be at most 1d')
       const source = await insertSource(request.em, practice, request.account!.id, url.toString(), selection, body.value ?? null, interval)
       await arm(source.id, 0)
       return reply.code(201).send({ source: view(source) })

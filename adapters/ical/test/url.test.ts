@@ -176,3 +176,36 @@ t.test('fetchFeed: a name that is public first and private second, rebinding, an
   t.equal(stopped.code, 'SZ_ICAL_URL_UNREACHABLE', 'the redirect target is refused')
   t.equal(hits.length, before + 1, 'only the first hop was requested')
 })
+
+t.test('a practice chooses a poll interval from 1m to 1d; outside that, 400 (never a database error)', async t => {
+  const { app, logs } = await icalApp(t, { allowPrivateUrls: true })
+  const dr = await provider(app)
+  const url = 'http://127.0.0.1:9/feed.ics'
+  for (const [pollInterval, status, ms] of [['1m', 201, 60_000], ['1d', 201, 86_400_000], ['24h', 201, 86_400_000], ['59s', 400], ['25d', 400], ['1441m', 400], ['99999999999999999999d', 400]] as const) {
+    const res = await as(app, dr)('POST', '/api/calendar-sources', { url, pollInterval })
+    t.equal(res.statusCode, status, `${pollInterval}: ${res.body}`)
+    if (status === 201) t.equal(res.json().source.pollIntervalMs, ms, `${pollInterval} is stored as ${ms} ms`)
+    else t.equal(res.json().code, 'SZ_VALIDATION', `${pollInterval}: coded`)
+  }
+  t.notOk(logs.some(line => /"level":50/.test(line)), 'no server error was logged')
+})
+
+t.test('SZ_ICAL_POLL_INTERVAL beyond 1d stops the server with a message that names it', async t => {
+  const { icalSettings } = await import('../src/index.js')
+  t.throws(() => icalSettings({ SZ_ICAL_POLL_INTERVAL: '25d' }), /SZ_ICAL_POLL_INTERVAL/)
+  t.equal(icalSettings({ SZ_ICAL_POLL_INTERVAL: '1d' }).pollIntervalMs, 86_400_000)
+})
+
+t.test('registering a source without any body, or with a body of another type: 4xx, not 500', async t => {
+  const { app, logs } = await icalApp(t, { allowPrivateUrls: true })
+  const dr = await provider(app)
+  const headers = { cookie: dr.cookie, 'x-csrf-token': dr.csrf }
+  const none = await app.inject({ method: 'POST', url: '/api/calendar-sources', headers })
+  t.equal(none.statusCode, 400, none.body)
+  t.equal(none.json().code, 'SZ_VALIDATION')
+  const empty = await app.inject({ method: 'POST', url: '/api/calendar-sources', headers: { ...headers, 'content-type': 'application/json' }, payload: '' })
+  t.equal(empty.statusCode, 400, empty.body)
+  const text = await app.inject({ method: 'POST', url: '/api/calendar-sources', headers: { ...headers, 'content-type': 'text/plain' }, payload: 'http://127.0.0.1:9/x' })
+  t.equal(text.statusCode, 415, text.body)
+  t.notOk(logs.some(line => /"level":50/.test(line)), 'no server error was logged')
+})

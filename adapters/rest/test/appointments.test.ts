@@ -190,6 +190,38 @@ t.test('bad bodies and queries are answered 400 SZ_VALIDATION (or a coded 4xx)',
   t.equal((await call('POST', '/api/v1/webhooks', { url: 'https://user:pw@example.org/hook', events: ['consultation.scheduled'] })).json().code, 'SZ_WEBHOOK_URL_INVALID')
 })
 
+t.test('an externalId of any accepted length can be read, changed and cancelled by it', async t => {
+  const { app, logs } = await restApp(t)
+  const admin = await provider(app)
+  const call = api(app, (await apiKey(app, admin)).key)
+  // 200 code points (the schema's limit); the emoji are two UTF-16 units each, umlauts nine characters percent-encoded.
+  const ids = ['A'.repeat(101), 'B'.repeat(200), 'ä'.repeat(200), '😀'.repeat(200), 'PVS/4711 ?#%&'.padEnd(200, '+')]
+  for (const [i, externalId] of ids.entries()) {
+    const label = `${[...externalId].length} code points (${externalId.slice(0, 6)}…)`
+    const created = await call('POST', '/api/v1/appointments', appointment({ externalId, start: inMinutes(60 + i * 60), end: inMinutes(90 + i * 60) }, admin.email))
+    t.equal(created.statusCode, 201, `${label}: created ${created.body.slice(0, 200)}`)
+    const path = `/api/v1/appointments/${encodeURIComponent(externalId)}`
+    const read = await call('GET', path)
+    t.equal(read.statusCode, 200, `${label}: read ${read.body.slice(0, 200)}`)
+    t.equal(read.json().externalId, externalId)
+    const patched = await call('PATCH', path, { title: 'Folgetermin' })
+    t.equal(patched.statusCode, 200, `${label}: changed`)
+    const cancelled = await call('POST', `${path}/cancel`)
+    t.equal(cancelled.statusCode, 200, `${label}: cancelled ${cancelled.body.slice(0, 200)}`)
+    t.equal(cancelled.json().state, 'cancelled')
+  }
+  const tooLong = await call('POST', '/api/v1/appointments', appointment({ externalId: 'C'.repeat(201) }, admin.email))
+  t.equal(tooLong.statusCode, 400, 'one over the limit is refused at creation')
+  t.equal(tooLong.json().code, 'SZ_VALIDATION')
+  const unknown = await call('GET', `/api/v1/appointments/${'D'.repeat(200)}`)
+  t.equal(unknown.statusCode, 404, 'an unknown id of the same length: 404')
+  // (A GET that long falls through to the portal's catch-all, which answers 404 for /api paths.)
+  const overLong = await call('POST', `/api/v1/appointments/${'E'.repeat(401)}/cancel`)
+  t.equal(overLong.statusCode, 414, 'past the router limit: 414')
+  t.equal(overLong.json().code, 'SZ_URI_TOO_LONG')
+  t.notOk(logs.some(line => /"level":50/.test(line)), 'no server error was logged')
+})
+
 t.test('rate limit per key', async t => {
   process.env.SZ_REST_RATE_LIMIT = '5'
   t.teardown(() => { delete process.env.SZ_REST_RATE_LIMIT })

@@ -69,6 +69,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 export default fp<{ config: Config }>(async (app, { config }) => {
   const secure = config.publicUrl.startsWith('https:')
+  const slideAfter = Math.min(60_000, config.sessionIdle / 10)
   await app.register(cookie)
   // Also verifies participant credentials issued as JWTs before the szp1. format.
   await app.register(jwt, { secret: hmac(config.sessionSecret, 'jwt', 'participant') })
@@ -81,7 +82,8 @@ export default fp<{ config: Config }>(async (app, { config }) => {
   const sessions: Sessions = {
     async start (em, user, reply) {
       const token = newToken()
-      const session = em.create(ServerSession, { tokenHash: hashToken(token), user: user.id, expiresAt: new Date(Date.now() + config.sessionTtl) })
+      const now = new Date()
+      const session = em.create(ServerSession, { tokenHash: hashToken(token), user: user.id, expiresAt: new Date(now.getTime() + config.sessionTtl), lastSeenAt: now })
       await em.flush()
       // No Max-Age: the cookie lives for the browser session, as the privacy policy says.
       reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure })
@@ -110,8 +112,20 @@ export default fp<{ config: Config }>(async (app, { config }) => {
   async function loadSession (request: FastifyRequest): Promise<void> {
     const token = request.cookies[SESSION_COOKIE]
     if (!token) throw new errors.unauthorized()
-    const session = await request.em.findOne(ServerSession, { tokenHash: hashToken(token), expiresAt: { $gt: new Date() } })
+    const now = new Date()
+    const session = await request.em.findOne(ServerSession, { tokenHash: hashToken(token), expiresAt: { $gt: now } })
     if (!session) throw new errors.unauthorized()
+    const idleFor = now.getTime() - session.lastSeenAt.getTime()
+    if (idleFor > config.sessionIdle) {
+      // Ended for good: the row goes (which also closes the session's realtime sockets), the cookie too.
+      await request.em.nativeDelete(ServerSession, { id: session.id })
+      throw new errors.sessionIdle()
+    }
+    // Slide the idle deadline without a write per request: at most one a minute (or a tenth of a short SZ_SESSION_IDLE).
+    if (idleFor > slideAfter) {
+      // Conditional, so that concurrent requests of one page write once (not by equality: the column has microseconds).
+      await request.em.nativeUpdate(ServerSession, { id: session.id, lastSeenAt: { $lt: new Date(now.getTime() - slideAfter) } }, { lastSeenAt: now })
+    }
     const user = await request.em.findOne(User, { id: session.user })
     if (!user) throw new errors.unauthorized()
     // Deactivation revokes sessions; this check also refuses one that raced with it.

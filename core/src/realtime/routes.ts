@@ -33,7 +33,7 @@ const routes: FastifyPluginAsync = async (app) => {
     const token = request.cookies[SESSION_COOKIE]
     if (token) {
       const sessionHash = hashToken(token)
-      const session = await request.em.findOne(ServerSession, { tokenHash: sessionHash, expiresAt: { $gt: new Date() } })
+      const session = await request.em.findOne(ServerSession, { tokenHash: sessionHash, expiresAt: { $gt: new Date() }, lastSeenAt: { $gt: new Date(Date.now() - app.config.sessionIdle) } })
       const user = session && await request.em.findOne(User, { id: session.user })
       if (user?.kind === 'provider' && user.practice && user.active && await app.requirePracticeStanding(request, user.practice).then(() => true, () => false)) {
         return { kind: 'provider', practice: user.practice, user: user.id, sessionHash }

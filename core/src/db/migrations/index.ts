@@ -5,6 +5,7 @@ import { AccountMigration20261129023000 } from './AccountMigration20261129023000
 import { MediaMigration20261129051500 } from './MediaMigration20261129051500.js'
 import { RealtimeMigration20261129052000 } from './RealtimeMigration20261129052000.js'
 import { EntranceMigration20261129150000 } from './EntranceMigration20261129150000.js'
+import { SessionIdleMigration20261130090000 } from './SessionIdleMigration20261130090000.js'
 import { VerificationMigration20261207130000 } from './VerificationMigration20261207130000.js'
 import { AbuseMigration20261207150000 } from './AbuseMigration20261207150000.js'
 
@@ -16,6 +17,7 @@ export const migrations: MigrationObject[] = [
   { name: 'MediaMigration20261129051500', class: MediaMigration20261129051500 },
   { name: 'RealtimeMigration20261129052000', class: RealtimeMigration20261129052000 },
   { name: 'EntranceMigration20261129150000', class: EntranceMigration20261129150000 },
+  { name: 'SessionIdleMigration20261130090000', class: SessionIdleMigration20261130090000 },
   { name: 'VerificationMigration20261207130000', class: VerificationMigration20261207130000 },
   { name: 'AbuseMigration20261207150000', class: AbuseMigration20261207150000 }
 ]

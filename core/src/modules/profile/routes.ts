@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type Static } from 'typebox'
+import sharp from 'sharp'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { errors } from '../../errors.js'
 import { errorResponses, DateTime, Email, Locale, Uuid } from '../../http/schemas.js'
@@ -14,6 +15,31 @@ import { recordDeletion } from '../../privacy/deletion-log.js'
 
 export const PICTURE_MAX_BYTES = 2 * 1024 * 1024
 const PICTURE_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const
+
+/** The long side of a stored picture: enough for any avatar, and no camera original. */
+export const PICTURE_MAX_SIDE = 1024
+/** Decoding stops past this many pixels (a 2 MiB PNG of one colour can claim gigapixels). */
+const PICTURE_MAX_INPUT_PIXELS = 40_000_000
+const STORED_TYPE = 'image/jpeg'
+
+/**
+ * Decodes the upload and encodes a fresh JPEG of at most PICTURE_MAX_SIDE on the long side: turned
+ * upright by its EXIF orientation, then without any metadata (EXIF with GPS and camera serials, XMP,
+ * ICC, comments) and without any bytes the decoder did not understand, such as HTML after a PNG header.
+ * Transparency is flattened onto white. Null when the bytes do not decode as an image.
+ */
+export async function reencodePicture (data: Buffer): Promise<Buffer | null> {
+  try {
+    return await sharp(data, { limitInputPixels: PICTURE_MAX_INPUT_PIXELS, failOn: 'warning', pages: 1 })
+      .rotate()
+      .resize({ width: PICTURE_MAX_SIDE, height: PICTURE_MAX_SIDE, fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: '#ffffff' })
+      .jpeg({ quality: 85, mozjpeg: true })
+      .toBuffer()
+  } catch {
+    return null
+  }
+}
 
 /** The image type the bytes really are (magic numbers), or null. */
 export function sniffImage (data: Buffer): typeof PICTURE_TYPES[number] | null {
@@ -178,8 +204,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['profile'],
         summary: 'Upload your profile picture (raw JPEG, PNG or WebP, at most 2 MiB); needs a live consent',
+        description: `Stored re-encoded as a JPEG of at most ${PICTURE_MAX_SIDE} px on the long side, without metadata. ` +
+          'Bytes that are not the declared image type: 415 SZ_PICTURE_TYPE; that do not decode as an image: 422 SZ_PICTURE_UNREADABLE.',
         consumes: [...PICTURE_TYPES],
-        response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 409, 413, 415) }
+        response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 409, 413, 415, 422) }
       }
     }, async (request, reply) => {
       const declared = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
@@ -188,13 +216,17 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const actual = sniffImage(data)
       if (!actual || actual !== declared) throw new accountErrors.pictureType()
       const userId = request.account!.id
+      // Decoding costs CPU: only for someone who may store a picture (checked again below, with the write).
+      if (!await request.em.count(Consent, { user: userId, kind: 'profile_picture', revokedAt: null })) throw new accountErrors.consentRequired()
+      const picture = await reencodePicture(data)
+      if (!picture) throw new accountErrors.pictureUnreadable()
       await request.em.transactional(async (em: EntityManager) => {
         const live = await em.count(Consent, { user: userId, kind: 'profile_picture', revokedAt: null })
         if (!live) throw new accountErrors.consentRequired()
         await em.getConnection().execute(
           `insert into profile_picture (id, created_at, updated_at, user_id, content_type, data) values (gen_random_uuid(), now(), now(), ?, ?, ?)
            on conflict (user_id) do update set content_type = excluded.content_type, data = excluded.data, updated_at = now()`,
-          [userId, actual, data], 'run', em.getTransactionContext())
+          [userId, STORED_TYPE, picture], 'run', em.getTransactionContext())
       })
       return reply.code(204).send(null)
     })

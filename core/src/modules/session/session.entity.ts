@@ -10,7 +10,9 @@ export const ServerSession = defineEntity({
     ...baseProperties,
     tokenHash: p.string().length(64).unique(),
     user: p.manyToOne(User).mapToPk().deleteRule('cascade').index(),
-    expiresAt: p.datetime()
+    expiresAt: p.datetime(),
+    /** The last authenticated request, to the minute or so (SZ_SESSION_IDLE); not moved on every request. */
+    lastSeenAt: p.datetime()
   }
 })
 export type ServerSession = InferEntity<typeof ServerSession>
