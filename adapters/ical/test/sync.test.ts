@@ -116,13 +116,16 @@ t.test('malformed and hostile input: clear errors or report entries, existing co
   const wrongType = await upload(app, dr, `/api/calendar-sources/${sourceId}/sync`, 'BEGIN:VCALENDAR', 'text/plain')
   t.equal(wrongType.statusCode, 415)
 
-  // A broken date, an event without UID, an unterminated one and an RRULE bomb: the feed is still read.
+  // A broken date, an event without UID, an unterminated one, an RRULE bomb (refused) and a dense HOURLY
+  // series (trimmed to the per-series budget): the feed is still read.
   const x = local(12, 10)
   const hostile = crlf([
     'BEGIN:VCALENDAR', 'VERSION:2.0',
     'BEGIN:VEVENT', 'UID:bad-date', `DTSTART;TZID=${TZ}:20261399T250000`, `DTEND;TZID=${TZ}:20261399T260000`, 'SUMMARY:x', 'END:VEVENT',
     'BEGIN:VEVENT', `DTSTART:${x.icsUtc}Z`, 'SUMMARY:no uid', 'END:VEVENT',
     'BEGIN:VEVENT', 'UID:bomb', `DTSTART:${x.icsUtc}Z`, `DTEND:${local(12, 10, 30).icsUtc}Z`, 'RRULE:FREQ=SECONDLY;INTERVAL=1', 'SUMMARY:bomb', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:every-minute', `DTSTART:${x.icsUtc}Z`, `DTEND:${local(12, 10, 1).icsUtc}Z`, 'RRULE:FREQ=MINUTELY;COUNT=5', 'SUMMARY:every minute', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:hourly', `DTSTART:${x.icsUtc}Z`, `DTEND:${local(12, 10, 30).icsUtc}Z`, 'RRULE:FREQ=HOURLY', 'SUMMARY:hourly', 'END:VEVENT',
     'BEGIN:VEVENT', 'UID:fine', `DTSTART:${x.icsUtc}Z`, `DTEND:${local(12, 10, 30).icsUtc}Z`, 'SUMMARY:fine', 'END:VEVENT',
     'BEGIN:VEVENT', 'UID:open', `DTSTART:${x.icsUtc}Z`,
     'END:VCALENDAR'
@@ -132,20 +135,24 @@ t.test('malformed and hostile input: clear errors or report entries, existing co
   t.equal(res.statusCode, 201, res.body)
   t.ok(Date.now() - started < 20_000, 'bounded in time')
   const report = res.json().report
-  t.equal(report.created, 1 + 20, '"fine", and the bomb trimmed to its first 20 instances (the per-series count budget)')
+  t.equal(report.created, 1 + 20, '"fine", and the hourly series trimmed to its first 20 instances (the per-series count budget)')
   const reasons = Object.fromEntries(report.skipped.map((s: any) => [s.uid, s.reason]))
   t.match(reasons['bad-date'], /invalid date-time/)
   t.match(reasons['(no UID)'], /UID/)
-  t.match(reasons.bomb, /^recurrence trimmed: only the first 20 instances/)
-  const bomb = (await consultations(app, dr)).filter(c => c.title === 'bomb').map(c => Date.parse(c.start)).sort((a, b) => a - b)
-  t.equal(bomb.length, 20)
-  t.equal(bomb[1] - bomb[0], 1000, 'FREQ=SECONDLY, one second apart')
-  t.equal(bomb[0], x.utc.getTime(), 'from DTSTART on')
+  t.equal(reasons.bomb, 'recurrence too frequent (SECONDLY/MINUTELY is not a consultation series)', 'refused, not trimmed')
+  t.equal(reasons['every-minute'], 'recurrence too frequent (SECONDLY/MINUTELY is not a consultation series)', 'also with a COUNT')
+  t.match(reasons.hourly, /^recurrence trimmed: only the first 20 instances/)
+  const mine = await consultations(app, dr)
+  t.equal(mine.filter(c => c.title === 'bomb' || c.title === 'every minute').length, 0, 'nothing of the refused series became a consultation')
+  const hourly = mine.filter(c => c.title === 'hourly').map(c => Date.parse(c.start)).sort((a, b) => a - b)
+  t.equal(hourly.length, 20)
+  t.equal(hourly[1] - hourly[0], 3_600_000, 'FREQ=HOURLY, one hour apart')
+  t.equal(hourly[0], x.utc.getTime(), 'from DTSTART on')
   t.match(reasons.open, /not terminated/)
 
   // The first source's consultations are untouched by all this.
   const list = await consultations(app, dr)
-  t.equal(list.filter(c => c.state === 'scheduled' && c.title !== 'fine' && c.title !== 'bomb').length, 7)
+  t.equal(list.filter(c => c.state === 'scheduled' && c.title !== 'fine' && c.title !== 'hourly').length, 7)
 
   const empty = await upload(app, dr, `/api/calendar-sources/${sourceId}/sync`, '')
   t.ok([400, 422].includes(empty.statusCode), `empty body: ${empty.statusCode}`)
