@@ -42,7 +42,9 @@ export function icalSettings (env: NodeJS.ProcessEnv = process.env): IcalSetting
     maxBytes: int('SZ_ICAL_MAX_BYTES', 10 * 1024 * 1024),
     maxEvents: int('SZ_ICAL_MAX_EVENTS', 50_000),
     maxInstances: int('SZ_ICAL_MAX_INSTANCES', 20_000),
-    maxInstancesPerSeries: int('SZ_ICAL_MAX_INSTANCES_PER_SERIES', 500),
+    // 90 days of a daily series is 90; more is a calendar pasted in a loop, not a practice's series.
+    maxInstancesPerSeries: int('SZ_ICAL_MAX_INSTANCES_PER_SERIES', 100),
+    quotaPerSync: int('SZ_QUOTA_CONSULTATIONS_PER_SYNC', 500),
     parseHeapMb: int('SZ_ICAL_PARSE_HEAP_MB', 256),
     parseTimeoutMs: parseDuration('SZ_ICAL_PARSE_TIMEOUT', env.SZ_ICAL_PARSE_TIMEOUT || '30s')
   }
@@ -63,7 +65,8 @@ const SourceView = Type.Object({
 const Report = Type.Object({
   created: Type.Integer(), updated: Type.Integer(), cancelled: Type.Integer(), unchanged: Type.Integer(),
   skipped: Type.Array(Type.Object({ uid: Type.String(), reason: Type.String() })), withoutInvitation: Type.Array(Type.String()), complete: Type.Boolean(),
-  notModified: Type.Optional(Type.Boolean({ description: 'The calendar server answered 304 to If-None-Match / If-Modified-Since; nothing was written' }))
+  notModified: Type.Optional(Type.Boolean({ description: 'The calendar server answered 304 to If-None-Match / If-Modified-Since; nothing was written' })),
+  quotaReached: Type.Optional(Type.Boolean({ description: 'SZ_QUOTA_CONSULTATIONS_PER_SYNC was reached; the events not created are listed in skipped, the next sync continues' }))
 })
 const SyncQuery = Type.Object({ force: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: download in full, without If-None-Match / If-Modified-Since' })) }, { additionalProperties: false })
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) })
@@ -126,7 +129,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
         const report = await syncText(app, current, text, settings, await timeZoneOf(current.practice), parse)
         // Validators only after a successful sync: a failed one must not turn the next poll into a 304.
         await em.nativeUpdate(CalendarSource, { id: current.id }, { lastSyncAt: new Date(), lastError: null, ...validators })
-        app.log.info({ sourceId: current.id, created: report.created, updated: report.updated, cancelled: report.cancelled, skipped: report.skipped.length }, 'ical: source synced')
+        app.log.info({ sourceId: current.id, created: report.created, updated: report.updated, cancelled: report.cancelled, skipped: report.skipped.length, quotaReached: report.quotaReached === true }, 'ical: source synced')
         return report
       } catch (err) {
         if (known(err)) {

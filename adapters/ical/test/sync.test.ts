@@ -170,3 +170,36 @@ t.test('only practice admins, only their own sources', async t => {
   t.equal((await as(app, dr)('GET', '/api/calendar-sources')).statusCode, 403)
   t.equal((await app.inject({ method: 'GET', url: '/api/calendar-sources' })).statusCode, 401)
 })
+
+t.test('SZ_QUOTA_CONSULTATIONS_PER_SYNC: past it nothing more is created, the rest is listed, the next sync continues', async t => {
+  process.env.SZ_QUOTA_CONSULTATIONS_PER_SYNC = '5'
+  t.teardown(() => { delete process.env.SZ_QUOTA_CONSULTATIONS_PER_SYNC })
+  const { app } = await icalApp(t)
+  const dr = await provider(app)
+  const other = await provider(app, 'Praxis Andere')
+  const event = (uid: string, days: number, extra: string[] = []) => ['BEGIN:VEVENT', `UID:${uid}`, `DTSTART:${local(days, 10).icsUtc}Z`, `DTEND:${local(days, 10, 30).icsUtc}Z`, `SUMMARY:Video ${uid}`, `ATTENDEE:mailto:${uid}@example.org`, ...extra, 'END:VEVENT']
+  // Eight new consultations: three single events, a daily series of four, one more single event.
+  const text = crlf(['BEGIN:VCALENDAR', 'VERSION:2.0', ...event('a', 2), ...event('b', 3), ...event('c', 4), ...event('series', 5, ['RRULE:FREQ=DAILY;COUNT=4']), ...event('d', 12), 'END:VCALENDAR'])
+  const res = await upload(app, dr, '/api/calendar-sources', text)
+  t.equal(res.statusCode, 201, res.body)
+  const { source, report } = res.json()
+  t.equal(report.created, 5)
+  t.equal(report.quotaReached, true)
+  const over = report.skipped.filter((s: any) => /quota of 5 new consultations per sync/.test(s.reason))
+  t.same(over.map((s: any) => s.uid), ['series', 'd'], 'one entry per UID not (fully) created')
+  const sql = app.orm.em.fork().getConnection()
+  const counts = async () => (await sql.execute(`select (select count(*) from consultation where practice_id = ?)::int as consultations,
+    (select count(*) from ical_imported_event where source_id = ?)::int as imported, (select count(*) from invitation i join consultation c on c.id = i.consultation_id where c.practice_id = ?)::int as invitations`,
+  [dr.practiceId, source.id, dr.practiceId]))[0]
+  t.same(await counts(), { consultations: 5, imported: 5, invitations: 5 }, 'nothing half-done: each created event has its row and its invitation, nothing else exists')
+
+  // Another practice's sync has its own quota.
+  const theirs = await upload(app, other, '/api/calendar-sources', text)
+  t.equal(theirs.json().report.created, 5)
+
+  // The next sync creates the rest; nothing is cancelled or created twice.
+  const next = await upload(app, dr, `/api/calendar-sources/${source.id}/sync`, text)
+  t.match(next.json(), { created: 3, unchanged: 5, cancelled: 0 })
+  t.notOk(next.json().quotaReached)
+  t.same(await counts(), { consultations: 8, imported: 8, invitations: 8 })
+})
