@@ -8,7 +8,7 @@ import { entities, migrations, CalendarSource, ImportedEvent } from './entities.
 import { FetchError, checkUrl, fetchFeed, resolveSafe } from './fetch.js'
 import { FeedError, type ParseOptions, type ParseResult } from './parse.js'
 import { TooComplexError } from './isolate.js'
-import { ParserPool } from './pool.js'
+import { ParserBusyError, ParserPool } from './pool.js'
 import { applyFeed, parseOptions, type SyncReport, type SyncSettings } from './sync.js'
 
 export { entities, migrations, CalendarSource, ImportedEvent }
@@ -17,7 +17,7 @@ export { resolveZone, wallToUtc } from './timezones.js'
 export { fetchFeed, FetchError } from './fetch.js'
 export { isPrivateAddress } from '@sprechzimmer/core'
 export { ParserIsolate, TooComplexError, type IsolateLimits } from './isolate.js'
-export { ParserPool, type PoolLimits } from './pool.js'
+export { ParserPool, ParserBusyError, type PoolLimits } from './pool.js'
 export { occurrences } from './parse.js'
 export type { SyncReport } from './sync.js'
 
@@ -86,9 +86,10 @@ const view = (s: CalendarSource) => ({
   lastSyncAt: s.lastSyncAt ? s.lastSyncAt.toISOString() : null, lastError: s.lastError ?? null
 })
 
-const codeOf = (e: FetchError | FeedError | TooComplexError) => e instanceof FetchError ? e.code : e instanceof TooComplexError ? e.code : 'SZ_ICAL_INVALID'
-const codedError = (e: FetchError | FeedError | TooComplexError) => Object.assign(new Error(e.message), { code: codeOf(e), statusCode: e instanceof FetchError ? e.statusCode : 422 })
-const known = (e: unknown): e is FetchError | FeedError | TooComplexError => e instanceof FetchError || e instanceof FeedError || e instanceof TooComplexError
+type Known = FetchError | FeedError | TooComplexError | ParserBusyError
+const codeOf = (e: Known) => e instanceof FeedError ? 'SZ_ICAL_INVALID' : e.code
+const codedError = (e: Known) => Object.assign(new Error(e.message), { code: codeOf(e), statusCode: e instanceof FetchError || e instanceof ParserBusyError ? e.statusCode : 422 })
+const known = (e: unknown): e is Known => e instanceof FetchError || e instanceof FeedError || e instanceof TooComplexError || e instanceof ParserBusyError
 
 export default fp<{ config: Config }>(async (app, { config }) => {
   const settings = icalSettings()
@@ -107,7 +108,9 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     return { parsed: await parsers.parse(practice, text, options), options }
   }
 
-  async function recordError (sourceId: string, err: FetchError | FeedError | TooComplexError): Promise<never> {
+  async function recordError (sourceId: string, err: Known): Promise<never> {
+    // A busy pool says nothing about the source: it keeps the outcome of its last sync.
+    if (err instanceof ParserBusyError) throw codedError(err)
     await app.orm.em.fork().nativeUpdate(CalendarSource, { id: sourceId }, { lastSyncAt: new Date(), lastError: `${codeOf(err)}: ${err.message}`.slice(0, 500) })
     throw codedError(err)
   }
@@ -185,7 +188,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
         tags, summary: 'Register a calendar source: JSON {url} (polled), or an uploaded .ics file (Content-Type: text/calendar), which is synced at once',
         querystring: UploadQuery,
         body: { content: { 'application/json': { schema: SourceInput }, 'text/calendar': { schema: Type.String({ description: 'an iCalendar file' }) } } } as any,
-        response: { 201: Type.Object({ source: SourceView, report: Type.Optional(Report) }), 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 413: ErrorRef, 415: ErrorRef, 422: ErrorRef }
+        response: { 201: Type.Object({ source: SourceView, report: Type.Optional(Report) }), 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 413: ErrorRef, 415: ErrorRef, 422: ErrorRef, 429: ErrorRef }
       }
     }, async (request, reply) => {
       const practice = request.account!.practice!
@@ -223,7 +226,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
         tags, summary: 'Sync now (a URL source is fetched; any source accepts an uploaded .ics body) and report what changed',
         params: IdParams,
         querystring: SyncQuery,
-        response: { 200: Report, 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 413: ErrorRef, 415: ErrorRef, 422: ErrorRef }
+        response: { 200: Report, 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 413: ErrorRef, 415: ErrorRef, 422: ErrorRef, 429: ErrorRef }
       }
     }, async (request) => {
       const { id } = request.params as { id: string }

@@ -4,6 +4,15 @@ import type { ParseOptions, ParseResult } from './parse.js'
 export interface PoolLimits extends IsolateLimits {
   /** Parser threads (SZ_ICAL_PARSE_THREADS); one practice uses at most one of them at a time. */
   threads: number
+  /** Parses of one practice that may wait behind its running one (default 2); more are refused. */
+  maxWaitingPerPractice?: number
+}
+
+/** A practice has a parse running and the most allowed waiting; it should try again later. */
+export class ParserBusyError extends Error {
+  override name = 'ParserBusyError'
+  readonly code = 'SZ_ICAL_BUSY'
+  readonly statusCode = 429
 }
 
 interface Job { text: string, options: ParseOptions, resolve (r: ParseResult): void, reject (e: Error): void }
@@ -36,6 +45,11 @@ export class ParserPool {
   /** Parses `text` for `practice`: at once if the practice has no parse running and a thread is free, else in turn. */
   parse (practice: string, text: string, options: ParseOptions): Promise<ParseResult> {
     if (this.closed) return Promise.reject(new Error('parser pool closed'))
+    // Each waiting parse holds its text (up to SZ_ICAL_MAX_BYTES) and an HTTP request: a practice may not
+    // pile them up without bound behind its own slow feed.
+    if ((this.queues.get(practice)?.length ?? 0) >= (this.limits.maxWaitingPerPractice ?? 2)) {
+      return Promise.reject(new ParserBusyError('Calendars of this practice are being read already; try again when they are done'))
+    }
     return new Promise<ParseResult>((resolve, reject) => {
       const queue = this.queues.get(practice)
       const job = { text, options, resolve, reject }

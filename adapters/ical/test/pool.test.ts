@@ -46,8 +46,11 @@ t.test('a free thread goes to the practices in turn; one practice never runs two
     noted(order, 'A1', pool.parse('a', small('a1'), options)), noted(order, 'A2', pool.parse('a', small('a2'), options)), noted(order, 'A3', pool.parse('a', small('a3'), options)),
     noted(order, 'B1', pool.parse('b', small('b1'), options)), noted(order, 'C1', pool.parse('c', small('c1'), options)), noted(order, 'B2', pool.parse('b', small('b2'), options))
   ]
+  // A has one parse running and two waiting: a fourth is refused (its text is not held), B's are not.
+  await t.rejects(pool.parse('a', small('a4'), options), { name: 'ParserBusyError', code: 'SZ_ICAL_BUSY', statusCode: 429 })
   await Promise.all(all)
   t.same(order, ['A1', 'B1', 'C1', 'A2', 'B2', 'A3'], 'round robin over practices, each one in its own order')
+  t.equal((await pool.parse('a', small('a5'), options)).instances.length, 1, 'once its parses are done, A is served again')
 
   const two = new ParserPool({ threads: 2, heapMb: 64, timeoutMs: 60_000 })
   t.teardown(() => two.close())
@@ -69,7 +72,7 @@ t.test('each thread keeps its timeout; the one that was ended is replaced and pa
   t.throws(() => new ParserPool({ threads: 0, heapMb: 64, timeoutMs: 1000 }), /threads/)
 })
 
-t.test('over HTTP: two hostile uploads of practice A do not hold up a trivial upload of practice B', async t => {
+t.test('over HTTP: hostile uploads of practice A do not hold up a trivial upload of practice B; too many are refused', async t => {
   process.env.SZ_ICAL_PARSE_TIMEOUT = '3s'
   t.teardown(() => { delete process.env.SZ_ICAL_PARSE_TIMEOUT })
   const { app } = await icalApp(t)
@@ -83,13 +86,19 @@ t.test('over HTTP: two hostile uploads of practice A do not hold up a trivial up
   const a2 = noted(order, 'A2', send(a, hostileNow))
   // Both of A's uploads have reached the parser pool: one runs, one waits for A's turn.
   await eventually(async () => { const s = app.icalSources.parsers.state(a.practiceId!); return s.running && s.waiting === 1 }, 20_000, 20)
+  // A third may wait too; a fourth is refused at once with a coded 429, not queued, not a 5xx.
+  const a3 = send(a, hostileNow)
+  await eventually(async () => app.icalSources.parsers.state(a.practiceId!).waiting === 2, 20_000, 20)
+  const a4 = await send(a, hostileNow)
+  t.equal(a4.statusCode, 429, a4.body)
+  t.equal(a4.json().code, 'SZ_ICAL_BUSY')
   const trivial = calendar([single('b-1', `${local(2, 10).icsUtc}Z`, `${local(2, 10, 30).icsUtc}Z`)])
   const res = await noted(order, 'B', send(b, trivial))
   t.equal(res.statusCode, 201, res.body)
   t.equal(res.json().report.created, 1)
   t.same(order, ['B'], "B's upload is done while A's two are not")
-  const [r1, r2] = await Promise.all([a1, a2])
-  for (const r of [r1, r2]) {
+  const [r1, r2, r3] = await Promise.all([a1, a2, a3])
+  for (const r of [r1, r2, r3]) {
     t.equal(r.statusCode, 422, 'the hostile feed ends at SZ_ICAL_PARSE_TIMEOUT')
     t.equal(r.json().code, 'SZ_ICAL_TOO_COMPLEX')
   }
