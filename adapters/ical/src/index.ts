@@ -6,9 +6,10 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import { Practice, errors, parseDuration, type Config } from '@sprechzimmer/core'
 import { entities, migrations, CalendarSource, ImportedEvent } from './entities.js'
 import { FetchError, checkUrl, fetchFeed, resolveSafe } from './fetch.js'
-import { FeedError } from './parse.js'
-import { ParserIsolate, TooComplexError } from './isolate.js'
-import { syncText, type SyncReport, type SyncSettings } from './sync.js'
+import { FeedError, type ParseOptions, type ParseResult } from './parse.js'
+import { TooComplexError } from './isolate.js'
+import { ParserBusyError, ParserPool } from './pool.js'
+import { applyFeed, parseOptions, type SyncReport, type SyncSettings } from './sync.js'
 
 export { entities, migrations, CalendarSource, ImportedEvent }
 export { parseFeed, unfold, FeedError, type Instance, type ParseOptions, type ParseResult } from './parse.js'
@@ -16,6 +17,7 @@ export { resolveZone, wallToUtc } from './timezones.js'
 export { fetchFeed, FetchError } from './fetch.js'
 export { isPrivateAddress } from '@sprechzimmer/core'
 export { ParserIsolate, TooComplexError, type IsolateLimits } from './isolate.js'
+export { ParserPool, ParserBusyError, type PoolLimits } from './pool.js'
 export { occurrences } from './parse.js'
 export type { SyncReport } from './sync.js'
 
@@ -26,6 +28,8 @@ export interface IcalSettings extends SyncSettings {
   /** Heap of the parser thread (SZ_ICAL_PARSE_HEAP_MB) and its hard wall-clock limit (SZ_ICAL_PARSE_TIMEOUT). */
   parseHeapMb: number
   parseTimeoutMs: number
+  /** Parser threads (SZ_ICAL_PARSE_THREADS); one practice holds at most one at a time. */
+  parseThreads: number
 }
 
 /**
@@ -50,9 +54,12 @@ export function icalSettings (env: NodeJS.ProcessEnv = process.env): IcalSetting
     maxBytes: int('SZ_ICAL_MAX_BYTES', 10 * 1024 * 1024),
     maxEvents: int('SZ_ICAL_MAX_EVENTS', 50_000),
     maxInstances: int('SZ_ICAL_MAX_INSTANCES', 20_000),
-    maxInstancesPerSeries: int('SZ_ICAL_MAX_INSTANCES_PER_SERIES', 500),
+    // 90 days of a daily series is 90; more is a calendar pasted in a loop, not a practice's series.
+    maxInstancesPerSeries: int('SZ_ICAL_MAX_INSTANCES_PER_SERIES', 100),
+    quotaPerSync: int('SZ_QUOTA_CONSULTATIONS_PER_SYNC', 500),
     parseHeapMb: int('SZ_ICAL_PARSE_HEAP_MB', 256),
-    parseTimeoutMs: parseDuration('SZ_ICAL_PARSE_TIMEOUT', env.SZ_ICAL_PARSE_TIMEOUT || '30s')
+    parseTimeoutMs: parseDuration('SZ_ICAL_PARSE_TIMEOUT', env.SZ_ICAL_PARSE_TIMEOUT || '30s'),
+    parseThreads: int('SZ_ICAL_PARSE_THREADS', 2)
   }
 }
 
@@ -71,7 +78,8 @@ const SourceView = Type.Object({
 const Report = Type.Object({
   created: Type.Integer(), updated: Type.Integer(), cancelled: Type.Integer(), unchanged: Type.Integer(),
   skipped: Type.Array(Type.Object({ uid: Type.String(), reason: Type.String() })), withoutInvitation: Type.Array(Type.String()), complete: Type.Boolean(),
-  notModified: Type.Optional(Type.Boolean({ description: 'The calendar server answered 304 to If-None-Match / If-Modified-Since; nothing was written' }))
+  notModified: Type.Optional(Type.Boolean({ description: 'The calendar server answered 304 to If-None-Match / If-Modified-Since; nothing was written' })),
+  quotaReached: Type.Optional(Type.Boolean({ description: 'SZ_QUOTA_CONSULTATIONS_PER_SYNC was reached; the events not created are listed in skipped, the next sync continues' }))
 })
 const SyncQuery = Type.Object({ force: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: download in full, without If-None-Match / If-Modified-Since' })) }, { additionalProperties: false })
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) })
@@ -86,9 +94,10 @@ const view = (s: CalendarSource) => ({
   lastSyncAt: s.lastSyncAt ? s.lastSyncAt.toISOString() : null, lastError: s.lastError ?? null
 })
 
-const codeOf = (e: FetchError | FeedError | TooComplexError) => e instanceof FetchError ? e.code : e instanceof TooComplexError ? e.code : 'SZ_ICAL_INVALID'
-const codedError = (e: FetchError | FeedError | TooComplexError) => Object.assign(new Error(e.message), { code: codeOf(e), statusCode: e instanceof FetchError ? e.statusCode : 422 })
-const known = (e: unknown): e is FetchError | FeedError | TooComplexError => e instanceof FetchError || e instanceof FeedError || e instanceof TooComplexError
+type Known = FetchError | FeedError | TooComplexError | ParserBusyError
+const codeOf = (e: Known) => e instanceof FeedError ? 'SZ_ICAL_INVALID' : e.code
+const codedError = (e: Known) => Object.assign(new Error(e.message), { code: codeOf(e), statusCode: e instanceof FetchError || e instanceof ParserBusyError ? e.statusCode : 422 })
+const known = (e: unknown): e is Known => e instanceof FetchError || e instanceof FeedError || e instanceof TooComplexError || e instanceof ParserBusyError
 
 export default fp<{ config: Config }>(async (app, { config }) => {
   const settings = icalSettings()
@@ -98,25 +107,47 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     return p?.timeZone ?? 'Europe/Berlin'
   }
 
-  const isolate = new ParserIsolate({ heapMb: settings.parseHeapMb, timeoutMs: settings.parseTimeoutMs })
-  app.addHook('onClose', async () => { await isolate.close() })
-  const parse = isolate.parse.bind(isolate)
+  const parsers = new ParserPool({ threads: settings.parseThreads, heapMb: settings.parseHeapMb, timeoutMs: settings.parseTimeoutMs })
+  app.addHook('onClose', async () => { await parsers.close() })
+
+  /** Parses a feed for a practice in the parser pool (its own turn, one thread per practice at a time). */
+  async function parseFor (practice: string, text: string): Promise<{ parsed: ParseResult, options: ParseOptions }> {
+    const options = parseOptions(settings, await timeZoneOf(practice))
+    return { parsed: await parsers.parse(practice, text, options), options }
+  }
+
+  async function recordError (sourceId: string, err: Known): Promise<never> {
+    // A busy pool says nothing about the source: it keeps the outcome of its last sync.
+    if (err instanceof ParserBusyError) throw codedError(err)
+    await app.orm.em.fork().nativeUpdate(CalendarSource, { id: sourceId }, { lastSyncAt: new Date(), lastError: `${codeOf(err)}: ${err.message}`.slice(0, 500) })
+    throw codedError(err)
+  }
 
   /**
    * Fetches (URL sources) or takes the uploaded text and syncs; records the outcome on the source. A URL
    * source is fetched with the validators of its last successful sync unless `force`; a 304 writes nothing.
-   * Syncs of one source are serialised across instances by an advisory lock held for the sync.
+   * Syncs of one source are serialised across instances by an advisory lock held for the sync. An upload is
+   * parsed before that lock (and its transaction) is taken: a practice whose earlier parses still run waits
+   * for its turn in the parser pool, and that wait must not hold one of the database pool's connections.
    */
   async function sync (source: CalendarSource, uploaded?: string, force = false): Promise<SyncReport> {
+    let feed: { parsed: ParseResult, options: ParseOptions } | undefined
+    if (uploaded !== undefined) {
+      try {
+        feed = await parseFor(source.practice, uploaded)
+      } catch (err) {
+        if (known(err)) return await recordError(source.id, err)
+        throw err
+      }
+    }
     const em = app.orm.em.fork()
     return await em.transactional(async (lockEm: EntityManager) => {
       await lockEm.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`ical-source:${source.id}`], 'all', lockEm.getTransactionContext())
       const current = await em.fork().findOne(CalendarSource, { id: source.id })
       if (!current) throw new errors.notFound('Calendar source')
       try {
-        let text = uploaded
         let validators: { etag: string | null, lastModified: string | null } = { etag: null, lastModified: null }
-        if (text === undefined) {
+        if (!feed) {
           if (!current.url) throw new FetchError('SZ_ICAL_NO_URL', 'This source has no URL; upload the .ics file (Content-Type: text/calendar)', 400)
           const conditional = !force && current.lastError == null
           const fetched = await fetchFeed(current.url, {
@@ -128,19 +159,16 @@ export default fp<{ config: Config }>(async (app, { config }) => {
             app.log.info({ sourceId: current.id }, 'ical: source not modified')
             return { created: 0, updated: 0, cancelled: 0, unchanged: 0, skipped: [], withoutInvitation: [], complete: true, notModified: true }
           }
-          text = fetched.text
+          feed = await parseFor(current.practice, fetched.text)
           validators = { etag: fetched.etag, lastModified: fetched.lastModified }
         }
-        const report = await syncText(app, current, text, settings, await timeZoneOf(current.practice), parse)
+        const report = await applyFeed(app, current, feed.parsed, feed.options, settings)
         // Validators only after a successful sync: a failed one must not turn the next poll into a 304.
         await em.nativeUpdate(CalendarSource, { id: current.id }, { lastSyncAt: new Date(), lastError: null, ...validators })
-        app.log.info({ sourceId: current.id, created: report.created, updated: report.updated, cancelled: report.cancelled, skipped: report.skipped.length }, 'ical: source synced')
+        app.log.info({ sourceId: current.id, created: report.created, updated: report.updated, cancelled: report.cancelled, skipped: report.skipped.length, quotaReached: report.quotaReached === true }, 'ical: source synced')
         return report
       } catch (err) {
-        if (known(err)) {
-          await em.nativeUpdate(CalendarSource, { id: current.id }, { lastSyncAt: new Date(), lastError: `${codeOf(err)}: ${err.message}`.slice(0, 500) })
-          throw codedError(err)
-        }
+        if (known(err)) return await recordError(current.id, err)
         throw err
       }
     })
@@ -168,7 +196,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
         tags, summary: 'Register a calendar source: JSON {url} (polled), or an uploaded .ics file (Content-Type: text/calendar), which is synced at once',
         querystring: UploadQuery,
         body: { content: { 'application/json': { schema: SourceInput }, 'text/calendar': { schema: Type.String({ description: 'an iCalendar file' }) } } } as any,
-        response: { 201: Type.Object({ source: SourceView, report: Type.Optional(Report) }), 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 413: ErrorRef, 415: ErrorRef, 422: ErrorRef }
+        response: { 201: Type.Object({ source: SourceView, report: Type.Optional(Report) }), 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 413: ErrorRef, 415: ErrorRef, 422: ErrorRef, 429: ErrorRef }
       }
     }, async (request, reply) => {
       const practice = request.account!.practice!
@@ -209,7 +237,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
         tags, summary: 'Sync now (a URL source is fetched; any source accepts an uploaded .ics body) and report what changed',
         params: IdParams,
         querystring: SyncQuery,
-        response: { 200: Report, 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 413: ErrorRef, 415: ErrorRef, 422: ErrorRef }
+        response: { 200: Report, 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 413: ErrorRef, 415: ErrorRef, 422: ErrorRef, 429: ErrorRef }
       }
     }, async (request) => {
       const { id } = request.params as { id: string }
@@ -249,11 +277,13 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       if (still) await arm(sourceId, still.pollIntervalMs)
     }
   }
-  app.decorate('icalSources', { sync, settings, isolate })
+  app.decorate('icalSources', { sync, settings, parsers })
   app.addHook('onReady', async () => {
     // The cron of earlier versions; per-source jobs replace it.
     try { await app.jobs.boss.unschedule(OLD_CRON_QUEUE) } catch { /* never scheduled */ }
-    await isolate.warm()
+    // Warmed in the background: starting several threads (node-ical and its Temporal polyfill each) takes
+    // seconds on a busy machine, past Fastify's plugin timeout; a parse that comes first waits for its thread.
+    parsers.warm().catch(() => {})
     await app.jobs.work<{ sourceId: string }>(POLL_QUEUE, { concurrency: 2 }, async (job) => { await pollJob(job.data.sourceId) })
     const sources = await app.orm.em.fork().find(CalendarSource, { url: { $ne: null } }, { fields: ['id', 'pollIntervalMs', 'lastSyncAt'] })
     for (const s of sources) await arm(s.id, s.lastSyncAt ? s.lastSyncAt.getTime() + s.pollIntervalMs - Date.now() : 0)
@@ -268,6 +298,6 @@ async function insertSource (em: EntityManager, practice: string, provider: stri
 
 declare module 'fastify' {
   interface FastifyInstance {
-    icalSources: { sync (source: CalendarSource, uploaded?: string, force?: boolean): Promise<SyncReport>, settings: IcalSettings, isolate: ParserIsolate }
+    icalSources: { sync (source: CalendarSource, uploaded?: string, force?: boolean): Promise<SyncReport>, settings: IcalSettings, parsers: ParserPool }
   }
 }

@@ -29,7 +29,7 @@ const workerFile = import.meta.url.endsWith('.ts') ? new URL('../dist/parse-work
 export class ParserIsolate {
   private worker: Worker | null = null
   private ready: Promise<void> | null = null
-  private pending: { id: number, resolve (r: ParseResult): void, reject (e: Error): void, timer: NodeJS.Timeout } | null = null
+  private pending: { id: number, worker: Worker, resolve (r: ParseResult): void, reject (e: Error): void, timer: NodeJS.Timeout } | null = null
   private queue: Promise<unknown> = Promise.resolve()
   private nextId = 1
   private closed = false
@@ -69,8 +69,9 @@ export class ParserIsolate {
     worker.on('error', (err: Error & { code?: string }) => {
       this.discard(worker)
       failStart(err?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new TooComplexError(`The calendar parser does not start within ${this.limits.heapMb} MB`) : err)
+      // A thread terminated after a timeout reports late; the parse pending by then runs on its successor.
       const p = this.pending
-      if (!p) return
+      if (p?.worker !== worker) return
       this.settle()
       p.reject(err?.code === 'ERR_WORKER_OUT_OF_MEMORY'
         ? new TooComplexError(`Reading the calendar needed more than ${this.limits.heapMb} MB; split the calendar or shorten its recurrences`)
@@ -80,7 +81,7 @@ export class ParserIsolate {
       this.discard(worker)
       failStart(new Error('The calendar parser stopped before it was ready'))
       const p = this.pending
-      if (!p) return
+      if (p?.worker !== worker) return
       this.settle()
       p.reject(new TooComplexError('The calendar parser stopped unexpectedly'))
     })
@@ -115,7 +116,7 @@ export class ParserIsolate {
         void worker.terminate()
         reject(new TooComplexError(`Reading the calendar took longer than ${this.limits.timeoutMs} ms; split the calendar or shorten its recurrences`))
       }, this.limits.timeoutMs)
-      this.pending = { id, resolve, reject, timer }
+      this.pending = { id, worker, resolve, reject, timer }
       worker.postMessage({ id, text, options })
     })
   }

@@ -271,36 +271,58 @@ function expand (event: any, uid: string, options: ParseOptions, started: number
     return
   }
 
+  // A rule that repeats every second or minute is no consultation series but an RRULE bomb (node-ical
+  // #542): refused whole, so that it cannot fill a practice's calendar with its first N instances.
+  const freq = frequencyOf(event.rrule)
+  if (freq === 'SECONDLY' || freq === 'MINUTELY') { skipped.push({ uid, reason: TOO_FREQUENT }); return }
+
   // Series: instances in the window, bounded by count and time inside this one expansion (see occurrences()).
   const overrides: Record<string, any> = event.recurrences ?? {}
   const exdates: Record<string, any> = event.exdate ?? {}
+  // The count budget bounds everything of this UID that becomes a consultation, overrides included.
   const limit = Math.max(0, Math.min(options.maxInstancesPerSeries, options.maxInstances - out.length))
   const expansion = occurrences(event.rrule, new Date(options.from.getTime() - duration), options.to, limit, started + options.budgetMs)
   if (expansion.error) { skipped.push({ uid, reason: `recurrence rule not expanded: ${expansion.error.slice(0, 100)}` }); return }
   const dates = expansion.dates
-  if (expansion.trimmed) {
-    skipped.push({ uid, reason: `recurrence trimmed: ${expansion.trimmed === 'count' ? `only the first ${dates.length} instances in the window are imported (count budget)` : `time budget exhausted after ${dates.length} instances`}` })
-  }
-  const taken = new Set<string>()
+  let trimmed = expansion.trimmed
+  let taken = 0
+  const seen = new Set<string>()
   for (const date of dates) {
     const iso = date.toISOString()
     if (exdates[iso]) continue
     const override = overrides[iso]
     const key = `${uid}|${iso}`
-    taken.add(iso)
+    seen.add(iso)
     if (override) {
       if (!valid(override.start)) { skipped.push({ uid, reason: `override ${iso} without a valid DTSTART` }); continue }
       out.push(instanceOf(override, uid, key, override.start, valid(override.end) ? override.end : new Date(override.start.getTime() + duration)))
     } else {
       out.push(instanceOf(event, uid, key, date, new Date(date.getTime() + duration)))
     }
+    taken++
   }
   // Overrides moved into the window from an original date outside it, or whose original is not generated.
   for (const [k, override] of Object.entries(overrides)) {
-    if (!/T/.test(k) || taken.has(k) || !valid(override?.start)) continue
+    if (!/T/.test(k) || seen.has(k) || !valid(override?.start)) continue
     if (override.start > options.to || (valid(override.end) ? override.end : override.start) < options.from) continue
+    if (taken >= limit) { trimmed ??= 'count'; break }
     out.push(instanceOf(override, uid, `${uid}|${k}`, override.start, valid(override.end) ? override.end : new Date(override.start.getTime() + duration)))
+    taken++
   }
+  if (trimmed) {
+    skipped.push({ uid, reason: `recurrence trimmed: ${trimmed === 'count' ? `only the first ${taken} instances in the window are imported (count budget)` : `time budget exhausted after ${taken} instances`}` })
+  }
+}
+
+export const TOO_FREQUENT = 'recurrence too frequent (SECONDLY/MINUTELY is not a consultation series)'
+
+/** FREQ of a node-ical rule, upper case, or '' (rrule-temporal keeps it as a string; rrule.js as a number). */
+function frequencyOf (rule: any): string {
+  let freq: unknown
+  try { freq = rule?.options?.freq } catch { freq = undefined }
+  if (typeof freq === 'number') return ['YEARLY', 'MONTHLY', 'WEEKLY', 'DAILY', 'HOURLY', 'MINUTELY', 'SECONDLY'][freq] ?? ''
+  if (typeof freq === 'string') return freq.toUpperCase()
+  try { return /FREQ=([A-Z]+)/i.exec(String(rule?.toString?.() ?? ''))?.[1]?.toUpperCase() ?? '' } catch { return '' }
 }
 
 const UNIT_MS: Record<string, number> = { YEARLY: 366 * 86_400_000, MONTHLY: 31 * 86_400_000, WEEKLY: 7 * 86_400_000, DAILY: 86_400_000, HOURLY: 3_600_000, MINUTELY: 60_000, SECONDLY: 1000 }

@@ -17,6 +17,11 @@ export interface SyncReport {
   complete: boolean
   /** The server answered 304 to If-None-Match / If-Modified-Since: nothing was read or written. */
   notModified?: boolean
+  /**
+   * SZ_QUOTA_CONSULTATIONS_PER_SYNC was reached: the events past it were not created (each is listed in
+   * `skipped`); the next sync creates the next ones.
+   */
+  quotaReached?: boolean
 }
 
 export interface SyncSettings {
@@ -25,6 +30,8 @@ export interface SyncSettings {
   maxInstances: number
   budgetMs: number
   maxEvents: number
+  /** At most this many consultations are created by one sync (SZ_QUOTA_CONSULTATIONS_PER_SYNC). */
+  quotaPerSync: number
 }
 
 const MAX_REPORTED = 500
@@ -39,15 +46,25 @@ export function selected (source: Pick<CalendarSource, 'selection' | 'selectionV
 const hashOf = (i: Instance) => createHash('sha256').update(JSON.stringify([i.start.toISOString(), i.end.toISOString(), i.summary, i.status, i.attendees.map(a => a.email).sort()])).digest('hex')
 const titleOf = (i: Instance) => (i.summary.replace(/[\r\n]+/g, ' ').trim() || 'Termin').slice(0, 200)
 
-/** Reads a feed and brings the source's consultations in line with it; see README for the rules. */
-export async function syncText (app: FastifyInstance, source: CalendarSource, text: string, settings: SyncSettings, timeZone: string, parse: (text: string, options: ParseOptions) => Promise<ParseResult>): Promise<SyncReport> {
-  const now = new Date()
-  const options: ParseOptions = {
+/** The parse options of a sync that starts `now`: the window and the limits. */
+export function parseOptions (settings: SyncSettings, timeZone: string, now = new Date()): ParseOptions {
+  return {
     defaultZone: timeZone, from: now, to: new Date(now.getTime() + settings.horizonMs),
     maxInstancesPerSeries: settings.maxInstancesPerSeries, maxInstances: settings.maxInstances, budgetMs: settings.budgetMs, maxEvents: settings.maxEvents
   }
-  const parsed = await parse(text, options)
+}
+
+/** Reads a feed and brings the source's consultations in line with it; see README for the rules. */
+export async function syncText (app: FastifyInstance, source: CalendarSource, text: string, settings: SyncSettings, timeZone: string, parse: (text: string, options: ParseOptions) => Promise<ParseResult>): Promise<SyncReport> {
+  const options = parseOptions(settings, timeZone)
+  return await applyFeed(app, source, await parse(text, options), options, settings)
+}
+
+/** Brings the source's consultations in line with a parsed feed (read with `options`). */
+export async function applyFeed (app: FastifyInstance, source: CalendarSource, parsed: ParseResult, options: ParseOptions, settings: SyncSettings): Promise<SyncReport> {
+  const now = new Date()
   const report: SyncReport = { created: 0, updated: 0, cancelled: 0, unchanged: 0, skipped: [...parsed.skipped], withoutInvitation: [], complete: parsed.complete }
+  const overQuota = new Set<string>()
   const troubled = new Set(parsed.skipped.filter(s => !/^(all-day|recurrence has)/.test(s.reason)).map(s => s.uid))
 
   const em = app.orm.em.fork() as EntityManager
@@ -64,6 +81,13 @@ export async function syncText (app: FastifyInstance, source: CalendarSource, te
     try {
       if (!row) {
         if (instance.status === 'CANCELLED') { report.skipped.push({ uid: instance.uid, reason: 'cancelled' }); continue }
+        // Past the quota nothing more is created (and nothing half): one entry per UID says what was left.
+        if (report.created >= settings.quotaPerSync) {
+          report.quotaReached = true
+          if (!overQuota.has(instance.uid)) report.skipped.push({ uid: instance.uid, reason: `not created: the quota of ${settings.quotaPerSync} new consultations per sync is reached; the next sync continues` })
+          overQuota.add(instance.uid)
+          continue
+        }
         await create(app, source, instance, hash)
         report.created++
         if (instance.attendees.length === 0) report.withoutInvitation.push(instance.uid)

@@ -116,13 +116,16 @@ t.test('malformed and hostile input: clear errors or report entries, existing co
   const wrongType = await upload(app, dr, `/api/calendar-sources/${sourceId}/sync`, 'BEGIN:VCALENDAR', 'text/plain')
   t.equal(wrongType.statusCode, 415)
 
-  // A broken date, an event without UID, an unterminated one and an RRULE bomb: the feed is still read.
+  // A broken date, an event without UID, an unterminated one, an RRULE bomb (refused) and a dense HOURLY
+  // series (trimmed to the per-series budget): the feed is still read.
   const x = local(12, 10)
   const hostile = crlf([
     'BEGIN:VCALENDAR', 'VERSION:2.0',
     'BEGIN:VEVENT', 'UID:bad-date', `DTSTART;TZID=${TZ}:20261399T250000`, `DTEND;TZID=${TZ}:20261399T260000`, 'SUMMARY:x', 'END:VEVENT',
     'BEGIN:VEVENT', `DTSTART:${x.icsUtc}Z`, 'SUMMARY:no uid', 'END:VEVENT',
     'BEGIN:VEVENT', 'UID:bomb', `DTSTART:${x.icsUtc}Z`, `DTEND:${local(12, 10, 30).icsUtc}Z`, 'RRULE:FREQ=SECONDLY;INTERVAL=1', 'SUMMARY:bomb', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:every-minute', `DTSTART:${x.icsUtc}Z`, `DTEND:${local(12, 10, 1).icsUtc}Z`, 'RRULE:FREQ=MINUTELY;COUNT=5', 'SUMMARY:every minute', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:hourly', `DTSTART:${x.icsUtc}Z`, `DTEND:${local(12, 10, 30).icsUtc}Z`, 'RRULE:FREQ=HOURLY', 'SUMMARY:hourly', 'END:VEVENT',
     'BEGIN:VEVENT', 'UID:fine', `DTSTART:${x.icsUtc}Z`, `DTEND:${local(12, 10, 30).icsUtc}Z`, 'SUMMARY:fine', 'END:VEVENT',
     'BEGIN:VEVENT', 'UID:open', `DTSTART:${x.icsUtc}Z`,
     'END:VCALENDAR'
@@ -132,20 +135,24 @@ t.test('malformed and hostile input: clear errors or report entries, existing co
   t.equal(res.statusCode, 201, res.body)
   t.ok(Date.now() - started < 20_000, 'bounded in time')
   const report = res.json().report
-  t.equal(report.created, 1 + 20, '"fine", and the bomb trimmed to its first 20 instances (the per-series count budget)')
+  t.equal(report.created, 1 + 20, '"fine", and the hourly series trimmed to its first 20 instances (the per-series count budget)')
   const reasons = Object.fromEntries(report.skipped.map((s: any) => [s.uid, s.reason]))
   t.match(reasons['bad-date'], /invalid date-time/)
   t.match(reasons['(no UID)'], /UID/)
-  t.match(reasons.bomb, /^recurrence trimmed: only the first 20 instances/)
-  const bomb = (await consultations(app, dr)).filter(c => c.title === 'bomb').map(c => Date.parse(c.start)).sort((a, b) => a - b)
-  t.equal(bomb.length, 20)
-  t.equal(bomb[1] - bomb[0], 1000, 'FREQ=SECONDLY, one second apart')
-  t.equal(bomb[0], x.utc.getTime(), 'from DTSTART on')
+  t.equal(reasons.bomb, 'recurrence too frequent (SECONDLY/MINUTELY is not a consultation series)', 'refused, not trimmed')
+  t.equal(reasons['every-minute'], 'recurrence too frequent (SECONDLY/MINUTELY is not a consultation series)', 'also with a COUNT')
+  t.match(reasons.hourly, /^recurrence trimmed: only the first 20 instances/)
+  const mine = await consultations(app, dr)
+  t.equal(mine.filter(c => c.title === 'bomb' || c.title === 'every minute').length, 0, 'nothing of the refused series became a consultation')
+  const hourly = mine.filter(c => c.title === 'hourly').map(c => Date.parse(c.start)).sort((a, b) => a - b)
+  t.equal(hourly.length, 20)
+  t.equal(hourly[1] - hourly[0], 3_600_000, 'FREQ=HOURLY, one hour apart')
+  t.equal(hourly[0], x.utc.getTime(), 'from DTSTART on')
   t.match(reasons.open, /not terminated/)
 
   // The first source's consultations are untouched by all this.
   const list = await consultations(app, dr)
-  t.equal(list.filter(c => c.state === 'scheduled' && c.title !== 'fine' && c.title !== 'bomb').length, 7)
+  t.equal(list.filter(c => c.state === 'scheduled' && c.title !== 'fine' && c.title !== 'hourly').length, 7)
 
   const empty = await upload(app, dr, `/api/calendar-sources/${sourceId}/sync`, '')
   t.ok([400, 422].includes(empty.statusCode), `empty body: ${empty.statusCode}`)
@@ -162,4 +169,37 @@ t.test('only practice admins, only their own sources', async t => {
   await app.orm.em.fork().getConnection().execute('update app_user set is_practice_admin = false where id = ?', [dr.userId])
   t.equal((await as(app, dr)('GET', '/api/calendar-sources')).statusCode, 403)
   t.equal((await app.inject({ method: 'GET', url: '/api/calendar-sources' })).statusCode, 401)
+})
+
+t.test('SZ_QUOTA_CONSULTATIONS_PER_SYNC: past it nothing more is created, the rest is listed, the next sync continues', async t => {
+  process.env.SZ_QUOTA_CONSULTATIONS_PER_SYNC = '5'
+  t.teardown(() => { delete process.env.SZ_QUOTA_CONSULTATIONS_PER_SYNC })
+  const { app } = await icalApp(t)
+  const dr = await provider(app)
+  const other = await provider(app, 'Praxis Andere')
+  const event = (uid: string, days: number, extra: string[] = []) => ['BEGIN:VEVENT', `UID:${uid}`, `DTSTART:${local(days, 10).icsUtc}Z`, `DTEND:${local(days, 10, 30).icsUtc}Z`, `SUMMARY:Video ${uid}`, `ATTENDEE:mailto:${uid}@example.org`, ...extra, 'END:VEVENT']
+  // Eight new consultations: three single events, a daily series of four, one more single event.
+  const text = crlf(['BEGIN:VCALENDAR', 'VERSION:2.0', ...event('a', 2), ...event('b', 3), ...event('c', 4), ...event('series', 5, ['RRULE:FREQ=DAILY;COUNT=4']), ...event('d', 12), 'END:VCALENDAR'])
+  const res = await upload(app, dr, '/api/calendar-sources', text)
+  t.equal(res.statusCode, 201, res.body)
+  const { source, report } = res.json()
+  t.equal(report.created, 5)
+  t.equal(report.quotaReached, true)
+  const over = report.skipped.filter((s: any) => /quota of 5 new consultations per sync/.test(s.reason))
+  t.same(over.map((s: any) => s.uid), ['series', 'd'], 'one entry per UID not (fully) created')
+  const sql = app.orm.em.fork().getConnection()
+  const counts = async () => (await sql.execute(`select (select count(*) from consultation where practice_id = ?)::int as consultations,
+    (select count(*) from ical_imported_event where source_id = ?)::int as imported, (select count(*) from invitation i join consultation c on c.id = i.consultation_id where c.practice_id = ?)::int as invitations`,
+  [dr.practiceId, source.id, dr.practiceId]))[0]
+  t.same(await counts(), { consultations: 5, imported: 5, invitations: 5 }, 'nothing half-done: each created event has its row and its invitation, nothing else exists')
+
+  // Another practice's sync has its own quota.
+  const theirs = await upload(app, other, '/api/calendar-sources', text)
+  t.equal(theirs.json().report.created, 5)
+
+  // The next sync creates the rest; nothing is cancelled or created twice.
+  const next = await upload(app, dr, `/api/calendar-sources/${source.id}/sync`, text)
+  t.match(next.json(), { created: 3, unchanged: 5, cancelled: 0 })
+  t.notOk(next.json().quotaReached)
+  t.same(await counts(), { consultations: 8, imported: 8, invitations: 8 })
 })
