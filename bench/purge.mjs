@@ -54,7 +54,8 @@ try {
     payload: { kind: 'provider', email: 'bench@example.org', password: 'a long enough password', firstName: 'B', lastName: 'Ench',
       practice: { name: 'Praxis', type: 'Test', street: 'S 1', postalCode: '10115', city: 'Berlin', country: 'DE', contactName: 'B', contactEmail: 'p@example.org', iban: 'DE89370400440532013000', accountHolder: 'B' } }
   })
-  const { user } = registered.json()
+  if (registered.statusCode !== 202) throw new Error(`register: ${registered.statusCode} ${registered.body}`)
+  const { user } = (await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'bench@example.org', password: 'a long enough password' } })).json()
   const results = []
 
   // 1. Through the lifecycle, CONCURRENCY at a time (as the deadline workers run).

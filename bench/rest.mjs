@@ -105,7 +105,7 @@ async function main () {
       method: 'POST', headers: json,
       body: JSON.stringify({ kind: 'provider', email: 'bench@example.org', password, firstName: 'B', lastName: 'B', practice: { name: 'Bench', type: 'x', street: 'x', postalCode: '1', city: 'x', country: 'DE', contactName: 'x', contactEmail: 'x@example.org', iban: 'DE89370400440532013000', accountHolder: 'x' } })
     })
-    if (reg.status !== 201) throw new Error(`register: ${reg.status} ${await reg.text()}`)
+    if (reg.status !== 202) throw new Error(`register: ${reg.status} ${await reg.text()}`)
     const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ email: 'bench@example.org', password }) })
     const cookie = login.headers.get('set-cookie').split(';')[0]
     const { csrfToken } = await login.json()

@@ -31,7 +31,7 @@ async function providerIds (app) {
       practice: { name: 'Praxis Bench', type: 'Allgemeinmedizin', street: 'Hauptstraße 1', postalCode: '10115', city: 'Berlin', country: 'DE', contactName: 'Anna Sommer', contactEmail: 'praxis@example.org', iban: 'DE89 3704 0044 0532 0130 00', accountHolder: 'Anna Sommer' }
     }
   })
-  if (reg.statusCode !== 201) throw new Error(`register: ${reg.statusCode} ${reg.body}`)
+  if (reg.statusCode !== 202) throw new Error(`register: ${reg.statusCode} ${reg.body}`)
   const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password } })
   if (login.statusCode !== 200) throw new Error(`login: ${login.statusCode} ${login.body}`)
   const { user } = login.json()

@@ -71,7 +71,7 @@ export async function provider (base) {
       contactName: 'Anna Sommer', contactEmail: 'praxis@example.org', iban: 'DE89 3704 0044 0532 0130 00', accountHolder: 'Anna Sommer'
     }
   })
-  if (registered.status !== 201) throw new Error(`register: ${registered.status} ${await registered.text()}`)
+  if (registered.status !== 202) throw new Error(`register: ${registered.status} ${await registered.text()}`)
   const login = await post('/api/auth/login', { email, password })
   if (login.status !== 200) throw new Error(`login: ${login.status} ${await login.text()}`)
   const { csrfToken } = await login.json()

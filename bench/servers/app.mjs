@@ -12,7 +12,9 @@ const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' }, {
   host: '127.0.0.1',
   port: 0,
   joinRateLimit: 1_000_000_000,
-  loginRateLimit: 1_000_000
+  loginRateLimit: 1_000_000,
+  // The bench schedules hundreds of consultations at once: the abuse quotas are not what it measures.
+  quotas: { invitationsPerHour: 1_000_000, invitationsPerDay: 10_000_000, recipientsPerConsultation: 1000 }
 })
 const app = await buildApp({ config, databaseUrl: process.env.BENCH_DB_URL, logger: false })
 await app.listen({ port: 0, host: '127.0.0.1' })
