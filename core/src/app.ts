@@ -19,6 +19,8 @@ import runtime from './plugins/runtime.js'
 import host, { importPlugins } from './plugins/host.js'
 import accountRoutes from './modules/account/routes.js'
 import accounts from './modules/account/service.js'
+import audit from './modules/audit/trail.js'
+import auditRoutes from './modules/audit/routes.js'
 import consultationRoutes from './modules/consultation/routes.js'
 import joinRoutes from './modules/join/routes.js'
 import realtimeRoutes from './realtime/routes.js'
@@ -91,6 +93,7 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     await app.register(database, { orm })
     await app.register(auth, { config })
     await app.register(runtime, { config, databaseUrl })
+    await app.register(audit, { config })
     await app.register(accounts, { config })
 
     app.get('/health', {
@@ -112,6 +115,7 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     await app.register(profileRoutes)
     await app.register(taskRoutes)
     await app.register(staffRoutes)
+    await app.register(auditRoutes)
     await app.register(exportRoutes, { config })
     await app.register(host, { config, plugins })
     await app.register(call)

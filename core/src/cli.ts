@@ -10,6 +10,7 @@ import { loggerOptions } from './http/logging.js'
 import { User } from './modules/account/user.entity.js'
 import { reportRange } from './modules/deletion/routes.js'
 import { privacyReport } from './privacy/report.js'
+import { trailPeriod } from './modules/audit/trail.js'
 import type { EntityManager } from '@mikro-orm/postgresql'
 
 const USAGE = `Usage: npm run cli -- <command>
@@ -19,7 +20,10 @@ const USAGE = `Usage: npm run cli -- <command>
                                                POST /api/auth/register without password; the admin gets a link to set one
   delete-account <email>                       delete an account as POST /api/me/deletion does (Art. 17 GDPR)
   privacy-report [--from ISO] [--to ISO] [--practice <id>]
-                                               per deletion-table category: deadline, deleted in the period, oldest item held`
+                                               per deletion-table category: deadline, deleted in the period, oldest item held
+  security-events [--practice <id>] [--from ISO] [--to ISO] [--json]
+                                               the security audit trail, newest first, one JSON object a line
+                                               (--json: one JSON array); ids, times, cut networks and codes only`
 
 function option (args: string[], name: string): string | undefined {
   const i = args.indexOf(name)
@@ -51,12 +55,29 @@ async function practices (app: App, [action = 'list', arg]: string[]): Promise<n
   }
   if (!['approve', 'suspend', 'resume'].includes(action) || !arg || !/^[0-9a-f-]{36}$/i.test(arg)) { console.error(USAGE); return 2 }
   const change = action === 'approve' ? { approvedAt: new Date() } : action === 'suspend' ? { suspendedAt: new Date() } : { suspendedAt: null }
-  const updated = await em.nativeUpdate(Practice, { id: arg, ...(action === 'approve' ? { approvedAt: null } : {}) }, change)
+  const kind = action === 'approve' ? 'practice-approved' : action === 'suspend' ? 'practice-suspended' : 'practice-resumed'
+  const updated = await em.transactional(async (tx: EntityManager) => {
+    const updated = await tx.nativeUpdate(Practice, { id: arg, ...(action === 'approve' ? { approvedAt: null } : {}) }, change)
+    // Suspension ends every session of the practice at once, not only at the next request.
+    if (action === 'suspend') await tx.execute('delete from server_session where user_id in (select id from app_user where practice_id = ?)', [arg])
+    // The operator acts without an account: no user, no actor, no network.
+    if (updated) await app.audit.record(tx, { kind, practiceId: arg })
+    return updated
+  })
   const practice = await em.findOne(Practice, { id: arg })
   if (!practice) { console.error('No practice with this id.'); return 1 }
-  // Suspension ends every session of the practice at once, not only at the next request.
-  if (action === 'suspend') await em.execute('delete from server_session where user_id in (select id from app_user where practice_id = ?)', [arg])
   console.log(JSON.stringify({ id: practice.id, standing: standingOf(practice), changed: updated > 0 }))
+  return 0
+}
+
+/** The operator reads the whole security audit trail (or one practice's). */
+async function securityEvents (app: App, args: string[]): Promise<number> {
+  const practiceId = option(args, '--practice')
+  if (practiceId && !/^[0-9a-f-]{36}$/i.test(practiceId)) { console.error('--practice needs a practice id'); return 2 }
+  const period = trailPeriod(option(args, '--from'), option(args, '--to'))
+  const events = await app.audit.list(app.orm.em.fork(), { practiceId, ...period })
+  if (args.includes('--json')) console.log(JSON.stringify(events, null, 2))
+  else for (const event of events) console.log(JSON.stringify(event))
   return 0
 }
 
@@ -64,7 +85,7 @@ async function practices (app: App, [action = 'list', arg]: string[]): Promise<n
 async function main (args: string[]): Promise<number> {
   const [command, ...rest] = args
   if (command === '--help' || command === 'help') { console.log(USAGE); return 0 }
-  if (command !== 'delete-account' && command !== 'privacy-report' && command !== 'practices') {
+  if (!['delete-account', 'privacy-report', 'practices', 'security-events'].includes(command)) {
     console.error(USAGE)
     return 2
   }
@@ -88,6 +109,7 @@ async function main (args: string[]): Promise<number> {
       console.log(JSON.stringify({ deleted: true, userId: user.id, note: 'sessions revoked, data anonymised; the erasure job removes the rows once the consultations are purged' }))
       return 0
     }
+    if (command === 'security-events') return await securityEvents(app, rest)
     const range = reportRange(option(rest, '--from'), option(rest, '--to'))
     const report = await privacyReport(app.orm.em.fork(), config, range, { practiceId: option(rest, '--practice') ?? null })
     console.log(JSON.stringify({ from: range.from.toISOString(), to: range.to.toISOString(), categories: report }, null, 2))

@@ -30,6 +30,8 @@ export interface Config {
   emailVerificationTtl: number
   /** How long the old address may take an e-mail change back (the link in the notice to it). */
   emailChangeUndo: number
+  /** How long the security audit trail keeps an entry (SZ_AUDIT_KEEP); an hourly job deletes older ones. */
+  auditKeep: number
   /** Failed sign-ins for one address before each further one waits (per address, across instances). */
   loginBackoffAfter: number
   /** The first wait; it doubles with each further failure up to loginBackoffMax. */
@@ -146,6 +148,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
     sessionTtl: duration('SZ_SESSION_TTL', '12h'),
     emailVerificationTtl: duration('SZ_EMAIL_VERIFICATION_TTL', '24h'),
     emailChangeUndo: duration('SZ_EMAIL_CHANGE_UNDO', '7d'),
+    auditKeep: duration('SZ_AUDIT_KEEP', '90d'),
     loginBackoffAfter: parseInteger('SZ_LOGIN_BACKOFF_AFTER', get('SZ_LOGIN_BACKOFF_AFTER') ?? '5', 1, 1000),
     loginBackoffBase: duration('SZ_LOGIN_BACKOFF_BASE', '1m'),
     loginBackoffMax: duration('SZ_LOGIN_BACKOFF_MAX', '15m'),

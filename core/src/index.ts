@@ -33,3 +33,6 @@ export { recordDeletion } from './privacy/deletion-log.js'
 export type { DeletionCategory } from './privacy/deletion-table.js'
 export { nonPublicRange, isPrivateAddress } from './net/public-address.js'
 export { parseOutgoingUrl, resolveOutgoing, checkOutgoingUrl, systemResolver, OutgoingUrlError, type OutgoingRefusal, type OutgoingTarget, type GuardOptions, type Resolver, type ResolvedAddress } from './net/outgoing.js'
+// `app.audit` (the security audit trail): plugins record through it, never into the table.
+export type { SecurityTrail, SecurityEventInput, SecurityEventView, Origin } from './modules/audit/trail.js'
+export { SECURITY_EVENT_KINDS, type SecurityEventKind } from './modules/audit/security-event.entity.js'

@@ -11,7 +11,7 @@ const operator = {
 }
 
 t.test('privacy and terms in both languages, filled with the operator and the configured deadlines', async t => {
-  const config = { ...operator, purgeAfter: 90 * 60_000, ipAnonymizeAfter: 2 * 3_600_000, sessionTtl: 8 * 3_600_000, emailVerificationTtl: 86_400_000, emailChangeUndo: 7 * 86_400_000 }
+  const config = { ...operator, purgeAfter: 90 * 60_000, ipAnonymizeAfter: 2 * 3_600_000, sessionTtl: 8 * 3_600_000, emailVerificationTtl: 86_400_000, emailChangeUndo: 7 * 86_400_000, auditKeep: 30 * 86_400_000 }
   const { app } = await build(t, config)
   for (const lang of ['de', 'en'] as const) {
     const res = await app.inject({ method: 'GET', url: `/legal/privacy?lang=${lang}` })
@@ -38,6 +38,7 @@ t.test('privacy and terms in both languages, filled with the operator and the co
     t.equal(minutes, lang === 'de' ? '90 Minuten' : '90 minutes')
     t.ok(html.includes(`${minutes} ${lang === 'de' ? 'nach Ende oder Absage' : 'after the consultation ended'}`), 'purge deadline shown as configured')
     t.ok(html.includes(formatDuration(config.ipAnonymizeAfter, lang)), 'IP deadline shown as configured')
+    t.match(html, lang === 'de' ? /Sicherheitsprotokoll[^<]+30 Tage lang/ : /Security audit trail[^<]+for 30 days/, 'the audit trail and how long it is kept')
     t.ok(html.includes('APPSESSION'))
     t.match(html, lang === 'de' ? /nicht aufgezeichnet/ : /never recorded/)
 

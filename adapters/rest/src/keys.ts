@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { FastifyRequest } from 'fastify'
 import type {} from '@fastify/jwt'
+import type { EntityManager } from '@mikro-orm/postgresql'
 import { errors } from '@sprechzimmer/core'
 import { ApiKey } from './entities.js'
 import { restErrors } from './errors.js'
@@ -39,11 +40,15 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags, summary: 'Create an API key for the practice software; the key is shown only in this answer', body: ApiKeyInput, response: { 201: CreatedApiKey, ...errorResponses(400, 401, 403) } }
   }, async (request, reply) => {
     const key = KEY_PREFIX + randomBytes(32).toString('base64url')
-    const row = request.em.create(ApiKey, {
-      id: randomUUID(), practice: practiceOf(request), name: request.body.name, prefix: key.slice(0, 12), keyHash: hashKey(key),
-      scopes: [...request.body.scopes], createdBy: request.account!.id, createdAt: new Date(), lastUsedAt: null, revokedAt: null
+    const row = await request.em.transactional(async (em: EntityManager) => {
+      const row = em.create(ApiKey, {
+        id: randomUUID(), practice: practiceOf(request), name: request.body.name, prefix: key.slice(0, 12), keyHash: hashKey(key),
+        scopes: [...request.body.scopes], createdBy: request.account!.id, createdAt: new Date(), lastUsedAt: null, revokedAt: null
+      })
+      await em.flush()
+      await app.audit.record(em, { kind: 'api-key-created', userId: request.account!.id, practiceId: practiceOf(request) }, request)
+      return row
     })
-    await request.em.flush()
     request.log.info({ apiKeyId: row.id }, 'API key created')
     return reply.code(201).send({ ...keyView(row), key })
   })
@@ -58,8 +63,11 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/api/practice/api-keys/:id', {
     schema: { tags, summary: 'Revoke an API key: it answers 401 from this moment on', params: IdParams, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } }
   }, async (request, reply) => {
-    const revoked = await request.em.nativeUpdate(ApiKey, { id: request.params.id, practice: practiceOf(request), revokedAt: null }, { revokedAt: new Date() })
-    if (!revoked) throw new errors.notFound('API key')
+    await request.em.transactional(async (em: EntityManager) => {
+      const revoked = await em.nativeUpdate(ApiKey, { id: request.params.id, practice: practiceOf(request), revokedAt: null }, { revokedAt: new Date() })
+      if (!revoked) throw new errors.notFound('API key')
+      await app.audit.record(em, { kind: 'api-key-revoked', userId: request.account!.id, practiceId: practiceOf(request) }, request)
+    })
     request.log.info({ apiKeyId: request.params.id }, 'API key revoked')
     return reply.code(204).send(null)
   })

@@ -37,6 +37,8 @@ t.test('API key life cycle: created by the practice admin, listed without the ke
   t.equal((await api(app, jwt)('GET', '/api/v1/appointments')).statusCode, 401, 'and so does every token made from it')
   t.same((await req('GET', '/api/practice/api-keys')).json(), [], 'gone from the list')
   t.equal((await req('DELETE', `/api/practice/api-keys/${id}`)).statusCode, 404, 'revoking twice is 404')
+  const trail = await query(databaseUrl, "select kind, user_id, practice_id, network from security_event where kind like 'api-key-%' order by id")
+  t.same(trail, ['api-key-created', 'api-key-revoked'].map(kind => ({ kind, user_id: admin.userId, practice_id: admin.practiceId, network: '127.0.0.0' })), 'the security events say who created and revoked a key, never the key')
 
   t.equal((await app.inject({ method: 'GET', url: '/api/v1/appointments' })).statusCode, 401, 'no key: 401')
   t.equal((await api(app, 'szk_' + 'A'.repeat(43))('GET', '/api/v1/appointments')).statusCode, 401, 'unknown key: 401')

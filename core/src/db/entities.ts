@@ -11,7 +11,8 @@ import { AccessRecord } from '../modules/access/access-record.entity.js'
 import { Task } from '../modules/task/task.entity.js'
 import { Consent, ProfilePicture } from '../modules/profile/consent.entity.js'
 import { DeletionLog, AccountErasure } from '../modules/deletion/deletion.entity.js'
+import { SecurityEvent } from '../modules/audit/security-event.entity.js'
 
 export const entities: EntitySchema<any, any>[] = [
-  Practice, User, EmailVerification, LoginBackoff, ServerSession, Consultation, Invitation, Participant, AccessRecord, DeletionLog, AccountErasure, Task, Consent, ProfilePicture
+  Practice, User, EmailVerification, LoginBackoff, ServerSession, Consultation, Invitation, Participant, AccessRecord, DeletionLog, AccountErasure, Task, Consent, ProfilePicture, SecurityEvent
 ]

@@ -5,7 +5,7 @@ export type Locale = 'de' | 'en'
 /** Categories of the deletion table; deletion-log rows and the privacy report use these names. */
 export const DELETION_CATEGORIES = [
   'access-ip', 'session', 'provider-account', 'practice', 'client-account', 'email-verification', 'sign-in-failures', 'invitation',
-  'waiting-room-name', 'chat', 'documents', 'call-data', 'profile-picture', 'contact-message'
+  'waiting-room-name', 'chat', 'documents', 'call-data', 'profile-picture', 'contact-message', 'security-events'
 ] as const
 export type DeletionCategory = typeof DELETION_CATEGORIES[number]
 
@@ -28,7 +28,7 @@ export function formatDuration (ms: number, locale: Locale): string {
   return new Intl.NumberFormat(INTL[locale], { style: 'unit', unit, unitDisplay: 'long', maximumFractionDigits: 0 }).format(Math.round(ms / size))
 }
 
-type Durations = Pick<Config, 'ipAnonymizeAfter' | 'purgeAfter' | 'sessionTtl' | 'emailVerificationTtl' | 'emailChangeUndo'>
+type Durations = Pick<Config, 'ipAnonymizeAfter' | 'purgeAfter' | 'sessionTtl' | 'emailVerificationTtl' | 'emailChangeUndo' | 'auditKeep'>
 
 /**
  * The deletion table of the privacy policy, built from the configured deadlines: the legal page, the
@@ -71,6 +71,8 @@ export function deletionTable (config: Durations, locale: Locale): DeletionRow[]
     row('profile-picture', ['Profilbild eines Anbieters (mit Zeitpunkt der Einwilligung)', "A provider's profile picture (with the time of consent)"],
       ['Widerruf der Einwilligung oder Löschung des Kontos', 'consent revoked or account deleted'], 'consent revoked or account deleted'),
     row('contact-message', ['Nachricht über das Kontaktformular', 'Message sent through the contact form'],
-      ['Zustellung per E-Mail an den Betreiber', 'delivery by e-mail to the operator'], 'delivered by mail')
+      ['Zustellung per E-Mail an den Betreiber', 'delivery by e-mail to the operator'], 'delivered by mail'),
+    row('security-events', ['Sicherheitsprotokoll: Anmeldungen, Abmeldungen, Passwort- und Adressänderungen, API-Schlüssel, Rollen (Kontokennung, Zeit, auf zwei Oktette gekürzte IP-Adresse, Ereigniscode)', 'Security audit trail: sign-ins, sign-outs, password and address changes, API keys, roles (account id, time, IP address cut to two octets, event code)'],
+      [`${d(config.auditKeep)} nach dem Ereignis`, `${d(config.auditKeep)} after the event`], `${e(config.auditKeep)} after the event`)
   ]
 }

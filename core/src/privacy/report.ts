@@ -14,12 +14,12 @@ export interface PrivacyReportRow {
 type Scope = { practiceId: string | null }
 
 /** Categories a practice can see for itself; the operator (CLI) sees every one. */
-const PRACTICE_CATEGORIES: DeletionCategory[] = ['session', 'provider-account', 'practice', 'invitation', 'waiting-room-name', 'chat', 'documents', 'call-data']
+const PRACTICE_CATEGORIES: DeletionCategory[] = ['session', 'provider-account', 'practice', 'invitation', 'waiting-room-name', 'chat', 'documents', 'call-data', 'security-events']
 /**
  * The profile picture and contact messages are kept by other modules (account, contact plugin) and
  * are not in this report until those write the deletion log; see docs/adr/0003-account-deletion.md.
  */
-const OPERATOR_CATEGORIES: DeletionCategory[] = ['access-ip', 'session', 'provider-account', 'practice', 'client-account', 'email-verification', 'sign-in-failures', 'invitation', 'waiting-room-name', 'chat', 'documents', 'call-data']
+const OPERATOR_CATEGORIES: DeletionCategory[] = ['access-ip', 'session', 'provider-account', 'practice', 'client-account', 'email-verification', 'sign-in-failures', 'invitation', 'waiting-room-name', 'chat', 'documents', 'call-data', 'security-events']
 
 /** SQL for the oldest item still held, per category; `$P` is the practice filter (or true). */
 const OLDEST: Partial<Record<DeletionCategory, (p: string) => string>> = {
@@ -28,6 +28,7 @@ const OLDEST: Partial<Record<DeletionCategory, (p: string) => string>> = {
   'provider-account': p => `select min(created_at) as at from app_user where kind = 'provider' and ${p.replace('$', 'practice_id')}`,
   'client-account': () => "select min(created_at) as at from app_user where kind = 'client'",
   'email-verification': () => 'select min(created_at) as at from email_verification',
+  'security-events': p => `select min(at) as at from security_event where ${p.replace('$', 'practice_id')}`,
   'sign-in-failures': () => 'select min(last_failed_at) as at from login_backoff',
   practice: p => `select min(created_at) as at from practice where ${p.replace('$', 'id')}`,
   invitation: p => `select min(i.created_at) as at from invitation i join consultation c on c.id = i.consultation_id where ${p.replace('$', 'c.practice_id')}`,

@@ -79,8 +79,9 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<{ config: Config, se
       await em.nativeDelete(ServerSession, { user: user.id })
       await em.flush()
       // The link reached the account's address (reset links die when the address changes): that proves it.
-      await app.accounts.addressProven(em, user.id)
+      await app.accounts.addressProven(em, user.id, request)
       await app.accounts.clearSignInBackoff(em, user.email)
+      await app.audit.record(em, { kind: 'password-reset', userId: user.id }, request)
     })
     return reply.code(204).send(null)
   })

@@ -53,6 +53,7 @@ t.test('an e-mail change takes effect only through the link mailed to the NEW ad
   const resetToken = /\/password-reset#token=([\w-]+)/.exec(reset.mail.text!)![1]
   t.equal((await app.inject({ method: 'POST', url: '/api/auth/password-reset/confirm', payload: { token: resetToken, password: 'a brand new password' } })).statusCode, 204)
   await login(app, old, 'a brand new password')
+  t.same(await app.orm.em.fork().execute("select network from security_event where kind = 'password-reset' and user_id = ?", [me.userId]), [{ network: '127.0.0.0' }], 'the reset is a security event')
 
   const sent = smtp.received.length
   const wrong = await as(app, await login(app, old, 'a brand new password'))('POST', '/api/me/email', { password: 'wrong password', email: uniqueEmail('x') })

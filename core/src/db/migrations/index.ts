@@ -8,6 +8,7 @@ import { EntranceMigration20261129150000 } from './EntranceMigration202611291500
 import { SessionIdleMigration20261130090000 } from './SessionIdleMigration20261130090000.js'
 import { VerificationMigration20261207130000 } from './VerificationMigration20261207130000.js'
 import { AbuseMigration20261207150000 } from './AbuseMigration20261207150000.js'
+import { AuditMigration20261207160000 } from './AuditMigration20261207160000.js'
 
 /** Committed migrations in order; `npm run migration:create -w core` appends new ones. */
 export const migrations: MigrationObject[] = [
@@ -19,5 +20,6 @@ export const migrations: MigrationObject[] = [
   { name: 'EntranceMigration20261129150000', class: EntranceMigration20261129150000 },
   { name: 'SessionIdleMigration20261130090000', class: SessionIdleMigration20261130090000 },
   { name: 'VerificationMigration20261207130000', class: VerificationMigration20261207130000 },
-  { name: 'AbuseMigration20261207150000', class: AbuseMigration20261207150000 }
+  { name: 'AbuseMigration20261207150000', class: AbuseMigration20261207150000 },
+  { name: 'AuditMigration20261207160000', class: AuditMigration20261207160000 }
 ]

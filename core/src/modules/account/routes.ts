@@ -69,7 +69,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { conf
     }
   }, async (request) => {
     const cookie = request.cookies[SESSION_COOKIE]
-    const user = await request.em.transactional(async (em: EntityManager) => await app.accounts.verify(em, request.body.token, cookie ? hashToken(cookie) : undefined))
+    const user = await request.em.transactional(async (em: EntityManager) => await app.accounts.verify(em, request.body.token, cookie ? hashToken(cookie) : undefined, request))
     return { user: userView(user) }
   })
 
@@ -98,7 +98,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { conf
       response: { 200: Type.Object({ user: UserView, passwordReset: Type.Literal('required') }), ...errorResponses(400, 409, 410, 429) }
     }
   }, async (request) => {
-    const user = await request.em.transactional(async (em: EntityManager) => await app.accounts.undoEmailChange(em, request.body.token))
+    const user = await request.em.transactional(async (em: EntityManager) => await app.accounts.undoEmailChange(em, request.body.token, request))
     return { user: userView(user), passwordReset: 'required' as const }
   })
 
@@ -113,7 +113,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { conf
   }, async (request, reply) => {
     const em = request.em
     const result = await em.transactional(async (tx: EntityManager) => {
-      const result = await app.accounts.signIn(tx, request.body.email, request.body.password)
+      const result = await app.accounts.signIn(tx, request.body.email, request.body.password, request)
       await app.ipAnonymizer.record(tx, result.outcome === 'ok' ? 'login' : 'login-failed', request)
       await tx.flush()
       return result
@@ -134,7 +134,10 @@ const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { conf
     onRequest: app.requireUser,
     schema: { tags: ['accounts'], summary: 'Sign out; the server session is revoked', response: { 204: Type.Null(), ...errorResponses(401, 403) } }
   }, async (request, reply) => {
-    await app.sessions.revoke(request.em, request.session!, reply)
+    await request.em.transactional(async (em: EntityManager) => {
+      await app.audit.record(em, { kind: 'logout', userId: request.account!.id }, request)
+      await app.sessions.revoke(em, request.session!, reply)
+    })
     return reply.code(204).send(null)
   })
 

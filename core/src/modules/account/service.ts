@@ -16,6 +16,7 @@ import { EmailVerification, type VerificationPurpose } from './email-verificatio
 import { LoginBackoff } from './login-backoff.entity.js'
 import { decoyHash, hashPassword, verifyPassword } from './password.js'
 import type { RegisterBody } from './schemas.js'
+import type { Origin, SecurityTrail } from '../audit/trail.js'
 
 type Locale = 'de' | 'en'
 
@@ -40,6 +41,7 @@ export class AccountService {
   constructor (
     private readonly config: Pick<Config, 'sessionSecret' | 'publicUrl' | 'emailVerificationTtl' | 'emailChangeUndo' | 'loginBackoffAfter' | 'loginBackoffBase' | 'loginBackoffMax' | 'registration'>,
     private readonly lifecycle: Lifecycle,
+    private readonly trail: SecurityTrail,
     private readonly clock: Clock = { now: () => new Date() }
   ) {}
 
@@ -113,20 +115,28 @@ export class AccountService {
    * Checks a sign-in. After `loginBackoffAfter` failures for one address (known or not, so the answer
    * tells nobody whether it has an account) each further try waits, doubling up to `loginBackoffMax`:
    * the owner is slowed down, never locked out, and is told by mail once a day. The counts live in the
-   * database, so every instance sees them.
+   * database, so every instance sees them. Every outcome goes to the security trail (a failure for an
+   * address without an account with no user id: the address itself is never recorded).
    */
-  async signIn (em: EntityManager, email: string, password: string): Promise<{ outcome: 'ok', user: User } | { outcome: 'wrong' } | { outcome: 'wait', seconds: number }> {
+  async signIn (em: EntityManager, email: string, password: string, origin?: Origin): Promise<{ outcome: 'ok', user: User } | { outcome: 'wrong' } | { outcome: 'wait', seconds: number }> {
     const address = email.toLowerCase()
     const keyHash = hashToken(`login:${address}`)
     const now = this.clock.now()
     const backoff = await em.findOne(LoginBackoff, { keyHash })
-    if (backoff?.blockedUntil && backoff.blockedUntil > now) return { outcome: 'wait', seconds: Math.ceil((backoff.blockedUntil.getTime() - now.getTime()) / 1000) }
+    if (backoff?.blockedUntil && backoff.blockedUntil > now) {
+      const waiting = await em.findOne(User, { email: address }, { fields: ['id'] })
+      await this.trail.record(em, { kind: 'login-backoff', userId: waiting?.id ?? null }, origin)
+      return { outcome: 'wait', seconds: Math.ceil((backoff.blockedUntil.getTime() - now.getTime()) / 1000) }
+    }
     const user = await em.findOne(User, { email: address })
     const valid = await verifyPassword(password, user?.passwordHash ?? await decoyHash)
     if (valid && user) {
       if (backoff) await em.nativeDelete(LoginBackoff, { keyHash })
+      // A deactivated provider's right password still gets no session (the route says why).
+      await this.trail.record(em, { kind: user.active ? 'login' : 'login-failed', userId: user.id }, origin)
       return { outcome: 'ok', user }
     }
+    await this.trail.record(em, { kind: 'login-failed', userId: user?.id ?? null }, origin)
     const [row] = await em.execute<Array<{ failures: number, notified_at: Date | null }>>(
       `insert into login_backoff (key_hash, failures, last_failed_at) values (?, 1, ?)
        on conflict (key_hash) do update set last_failed_at = excluded.last_failed_at,
@@ -152,7 +162,7 @@ export class AccountService {
    * address with the proven new one, ends every other session and mails the old address a way back.
    * `keepSession` is the token hash of the session that opened the link, if it is the account's own.
    */
-  async verify (em: EntityManager, token: string, keepSession?: string): Promise<User> {
+  async verify (em: EntityManager, token: string, keepSession?: string, origin?: Origin): Promise<User> {
     const row = await this.openLink(em, token, ['register', 'change'])
     const user = await em.findOne(User, { id: row.user }, { lockMode: LockMode.PESSIMISTIC_WRITE })
     if (!user) throw new errors.verificationInvalid()
@@ -164,6 +174,7 @@ export class AccountService {
       if (user.emailVerifiedAt) { await em.flush(); return user }
       user.emailVerifiedAt = now
       await em.flush()
+      await this.trail.record(em, { kind: 'email-verified', userId: user.id }, origin)
       await this.lifecycle.account(em, 'emailVerified', { userId: user.id })
       return user
     }
@@ -181,6 +192,7 @@ export class AccountService {
     await em.nativeDelete(EmailVerification, { user: user.id, purpose: { $in: ['register', 'change'] }, id: { $ne: row.id } })
     await em.nativeDelete(ServerSession, { user: user.id, ...(keepSession ? { tokenHash: { $ne: keepSession } } : {}) })
     const undoId = await this.issue(em, user.id, 'undo', oldEmail, this.config.emailChangeUndo)
+    await this.trail.record(em, { kind: 'email-changed', userId: user.id }, origin)
     await this.lifecycle.account(em, 'emailChanged', { userId: user.id, undoId, locale: localeOf(user.locale) })
     if (!wasVerified) await this.lifecycle.account(em, 'emailVerified', { userId: user.id })
     return user
@@ -190,7 +202,7 @@ export class AccountService {
    * The old address takes a change back: the address returns, every session ends and the password stops
    * working, because whoever made the change knew it; the owner sets a new one by password reset.
    */
-  async undoEmailChange (em: EntityManager, token: string): Promise<User> {
+  async undoEmailChange (em: EntityManager, token: string, origin?: Origin): Promise<User> {
     const row = await this.openLink(em, token, ['undo'])
     const user = await em.findOne(User, { id: row.user }, { lockMode: LockMode.PESSIMISTIC_WRITE })
     if (!user) throw new errors.verificationInvalid()
@@ -203,6 +215,7 @@ export class AccountService {
     await em.flush()
     await em.nativeDelete(EmailVerification, { user: user.id, purpose: { $in: ['register', 'change'] } })
     await em.nativeDelete(ServerSession, { user: user.id })
+    await this.trail.record(em, { kind: 'email-change-undone', userId: user.id }, origin)
     await this.lifecycle.account(em, 'emailVerified', { userId: user.id })
     return user
   }
@@ -219,7 +232,7 @@ export class AccountService {
    * Asks to move the account to `newEmail`: nothing changes until the link mailed there is opened. An
    * address that belongs to another account answers the same; that account's owner hears of the try.
    */
-  async requestEmailChange (em: EntityManager, user: User, password: string, newEmail: string, locale: Locale): Promise<'unchanged' | 'sent'> {
+  async requestEmailChange (em: EntityManager, user: User, password: string, newEmail: string, locale: Locale, origin?: Origin): Promise<'unchanged' | 'sent'> {
     if (!await verifyPassword(password, user.passwordHash)) throw new accountErrors.passwordWrong()
     const email = newEmail.toLowerCase()
     if (email === user.email) return 'unchanged'
@@ -228,6 +241,8 @@ export class AccountService {
     // gets a pending row too (whose link is never mailed), so that `pendingEmail` cannot tell it apart.
     await em.nativeDelete(EmailVerification, { user: user.id, purpose: 'change' })
     const verificationId = await this.issue(em, user.id, 'change', email, this.config.emailVerificationTtl)
+    // The same entry whether or not the address is taken: the trail never says which addresses have accounts.
+    await this.trail.record(em, { kind: 'email-change-requested', userId: user.id }, origin)
     const holder = await em.findOne(User, { email }, { fields: ['id', 'locale'] })
     if (holder) await this.lifecycle.account(em, 'registrationAttempted', { userId: holder.id, locale: localeOf(holder.locale) ?? locale })
     else await this.lifecycle.account(em, 'verificationIssued', { userId: user.id, verificationId, purpose: 'change', locale: localeOf(user.locale) ?? locale })
@@ -251,9 +266,11 @@ export class AccountService {
   }
 
   /** Another mailed link reached the account's current address (a password reset): that proves it too. */
-  async addressProven (em: EntityManager, userId: string): Promise<void> {
+  async addressProven (em: EntityManager, userId: string, origin?: Origin): Promise<void> {
     const updated = await em.nativeUpdate(User, { id: userId, emailVerifiedAt: null }, { emailVerifiedAt: this.clock.now() })
-    if (updated) await this.lifecycle.account(em, 'emailVerified', { userId })
+    if (!updated) return
+    await this.trail.record(em, { kind: 'email-verified', userId }, origin)
+    await this.lifecycle.account(em, 'emailVerified', { userId })
   }
 
   /** Deletes links past their deadline (the undo link holds the old address until then); returns how many. */
@@ -299,7 +316,7 @@ declare module 'fastify' {
 
 /** Provides `app.accounts` and the hourly job that deletes expired verification and undo links. */
 export default fp<{ config: Config, clock?: Clock }>(async (app, { config, clock }) => {
-  const accounts = new AccountService(config, app.lifecycle, clock)
+  const accounts = new AccountService(config, app.lifecycle, app.audit, clock)
   app.decorate('accounts', accounts)
   await app.jobs.createQueue(CLEANUP_QUEUE, { policy: 'short' })
   app.addHook('onReady', async () => {
@@ -308,4 +325,4 @@ export default fp<{ config: Config, clock?: Clock }>(async (app, { config, clock
     })
     await app.jobs.schedule(CLEANUP_QUEUE, '23 * * * *')
   })
-}, { fastify: '5.x', name: '@sprechzimmer/accounts', dependencies: ['@sprechzimmer/runtime'] })
+}, { fastify: '5.x', name: '@sprechzimmer/accounts', dependencies: ['@sprechzimmer/runtime', '@sprechzimmer/audit'] })

@@ -11,6 +11,7 @@ import { EmailVerification } from '../account/email-verification.entity.js'
 import { ServerSession } from '../session/session.entity.js'
 import { Consultation } from '../consultation/consultation.entity.js'
 import { AccountErasure } from './deletion.entity.js'
+import type { Origin, SecurityTrail } from '../audit/trail.js'
 
 export const ERASURE_QUEUE = 'privacy.erase-account'
 export const ERASURE_SWEEP_QUEUE = 'privacy.erase-sweep'
@@ -18,7 +19,7 @@ export const ERASURE_SWEEP_QUEUE = 'privacy.erase-sweep'
 /** An erased account's e-mail: unique, undeliverable (RFC 2606 `.invalid`), and no one's address. */
 export const erasedEmail = (userId: string) => `deleted-${userId}@invalid`
 
-export interface ErasureDeps { orm: MikroORM, jobs: Jobs, lifecycle: LifecycleService, log: FastifyBaseLogger }
+export interface ErasureDeps { orm: MikroORM, jobs: Jobs, lifecycle: LifecycleService, log: FastifyBaseLogger, audit: SecurityTrail }
 
 /**
  * Account deletion (Art. 17 GDPR) in two steps, both durable:
@@ -44,8 +45,8 @@ export class AccountErasureService {
     this.requestedHandlers.push(handler)
   }
 
-  /** Starts the deletion of `userId` on the caller's transaction. Idempotent. */
-  async request (em: EntityManager, userId: string): Promise<void> {
+  /** Starts the deletion of `userId` on the caller's transaction. Idempotent. `origin`: the owner's request (none from the CLI). */
+  async request (em: EntityManager, userId: string, origin?: Origin): Promise<void> {
     const user = await em.findOne(User, { id: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true })
     if (!user || await em.count(AccountErasure, { user: userId })) return
     let lastOfPractice: string | null = null
@@ -61,6 +62,7 @@ export class AccountErasureService {
       } else if (user.isPracticeAdmin && !others.some(o => o.is_practice_admin)) {
         // A practice must keep an administrator: the longest-standing provider becomes one.
         await em.nativeUpdate(User, { id: others[0].id }, { isPracticeAdmin: true })
+        await this.deps.audit.record(em, { kind: 'role-changed', userId: others[0].id, practiceId: user.practice, actorId: null })
       }
     }
     const sessions = await em.nativeDelete(ServerSession, { user: user.id })
@@ -77,6 +79,8 @@ export class AccountErasureService {
       isPracticeAdmin: false
     })
     em.create(AccountErasure, { user: user.id, practiceId: lastOfPractice, requestedAt: new Date() })
+    // The id stays in the trail after the row is gone: it then identifies nobody (ADR 0009).
+    await this.deps.audit.record(em, { kind: 'account-deleted', userId: user.id, practiceId: user.practice ?? null }, origin)
     await em.flush()
     for (const handler of this.requestedHandlers) await handler(em, user.id)
     await this.settle(em, user.id, lastOfPractice)

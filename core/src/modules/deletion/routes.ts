@@ -37,7 +37,7 @@ export function reportRange (from?: string, to?: string): { from: Date, to: Date
 }
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const erasure = new AccountErasureService({ orm: app.orm, jobs: app.jobs, lifecycle: app.consultationLifecycle, log: app.log })
+  const erasure = new AccountErasureService({ orm: app.orm, jobs: app.jobs, lifecycle: app.consultationLifecycle, log: app.log, audit: app.audit })
   app.decorate('accountErasure', erasure)
   await app.jobs.createQueue(ERASURE_QUEUE)
   await app.jobs.createQueue(ERASURE_SWEEP_QUEUE, { policy: 'short' })
@@ -59,7 +59,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const user = request.account!
     if (!(await verifyPassword(request.body.password, user.passwordHash))) throw new deletionErrors.passwordWrong()
-    await request.em.transactional(async (em: EntityManager) => { await erasure.request(em, user.id) })
+    await request.em.transactional(async (em: EntityManager) => { await erasure.request(em, user.id, request) })
     reply.clearCookie(SESSION_COOKIE, { path: '/' })
     return reply.code(202).send({ deleted: true as const })
   })
@@ -78,4 +78,4 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   })
 }
 
-export default fp(routes, { fastify: '5.x', name: '@sprechzimmer/deletion', dependencies: ['@sprechzimmer/runtime', '@sprechzimmer/auth'] })
+export default fp(routes, { fastify: '5.x', name: '@sprechzimmer/deletion', dependencies: ['@sprechzimmer/runtime', '@sprechzimmer/auth', '@sprechzimmer/audit'] })

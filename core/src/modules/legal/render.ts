@@ -53,6 +53,7 @@ function placeholders (config: Config, locale: Locale) {
       purgeAfter: formatDuration(config.purgeAfter, locale),
       ipAnonymizeAfter: formatDuration(config.ipAnonymizeAfter, locale),
       sessionTtl: formatDuration(config.sessionTtl, locale),
+      auditKeep: formatDuration(config.auditKeep, locale),
       publicUrl: config.publicUrl
     },
     html: { deletionTable: table, processors, operatorAddress: address, operatorEmail: email }

@@ -115,6 +115,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     await request.em.transactional(async (em: EntityManager) => {
       await em.nativeUpdate(User, { id: user.id }, { passwordHash })
       await em.nativeDelete(ServerSession, { user: user.id, id: { $ne: request.session!.id } })
+      await app.audit.record(em, { kind: 'password-changed', userId: user.id }, request)
     })
     return reply.code(204).send(null)
   })
@@ -133,7 +134,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const user = request.account!
     const outcome = await request.em.transactional(async (em: EntityManager) =>
-      await app.accounts.requestEmailChange(em, user, request.body.password, request.body.email, localeFrom(request.headers['accept-language'])))
+      await app.accounts.requestEmailChange(em, user, request.body.password, request.body.email, localeFrom(request.headers['accept-language']), request))
     if (outcome === 'unchanged') return reply.code(200).send({ user: userView(user) })
     return reply.code(202).send({ verification: 'sent' as const })
   })

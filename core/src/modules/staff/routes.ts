@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type Static } from 'typebox'
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core'
 import type { EntityManager } from '@mikro-orm/postgresql'
+import type { FastifyRequest } from 'fastify'
 import { errors } from '../../errors.js'
 import { errorResponses, Email, Uuid } from '../../http/schemas.js'
 import { User } from '../account/user.entity.js'
@@ -110,6 +111,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         const practice = await em.findOneOrFail(Practice, { id: admin.practice! })
         const locale = body.locale ?? (practice.locale === 'en' ? 'en' : 'de')
         await app.lifecycle.account(em, 'providerInvited', { userId: user.id, invitedBy: admin.id, practiceId: practice.id, locale })
+        await app.audit.record(em, { kind: 'provider-added', userId: user.id, practiceId: practice.id, actorId: admin.id }, request)
+        if (user.isPracticeAdmin) await app.audit.record(em, { kind: 'role-changed', userId: user.id, practiceId: practice.id, actorId: admin.id }, request)
         return user
       })
     } catch (err) {
@@ -119,19 +122,30 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.code(201).send(providerView(created))
   })
 
-  /** Sets a provider of the caller's practice active or inactive; the practice row lock serialises admin changes. */
-  async function setActive (em: EntityManager, practiceId: string, id: string, active: boolean): Promise<void> {
-    await em.transactional(async (tx: EntityManager) => {
+  /**
+   * Changes a provider of the admin's practice (active, administrator) under the practice row lock, which
+   * serialises admin changes, so that the practice always keeps an active administrator.
+   */
+  async function changeProvider (request: FastifyRequest, id: string, change: { active?: boolean, isPracticeAdmin?: boolean }): Promise<User> {
+    const practiceId = request.account!.practice!
+    return await request.em.transactional(async (tx: EntityManager) => {
       await tx.findOneOrFail(Practice, { id: practiceId }, { lockMode: LockMode.PESSIMISTIC_WRITE })
       const target = await tx.findOne(User, { id, practice: practiceId, kind: 'provider' })
       if (!target) throw new errors.notFound('Provider')
-      if (!active && target.active && target.isPracticeAdmin) {
+      const active = change.active ?? target.active
+      const isPracticeAdmin = change.isPracticeAdmin ?? target.isPracticeAdmin
+      if (target.active && target.isPracticeAdmin && !(active && isPracticeAdmin)) {
         const admins = await tx.count(User, { practice: practiceId, kind: 'provider', isPracticeAdmin: true, active: true })
         if (admins <= 1) throw new accountErrors.lastAdmin()
       }
+      const event = { userId: target.id, practiceId, actorId: request.account!.id }
+      if (active !== target.active) await app.audit.record(tx, { kind: active ? 'provider-activated' : 'provider-deactivated', ...event }, request)
+      if (isPracticeAdmin !== target.isPracticeAdmin) await app.audit.record(tx, { kind: 'role-changed', ...event }, request)
       target.active = active
+      target.isPracticeAdmin = isPracticeAdmin
       await tx.flush()
       if (!active) await tx.nativeDelete(ServerSession, { user: target.id })
+      return target
     })
   }
 
@@ -144,7 +158,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404, 409) }
     }
   }, async (request, reply) => {
-    await setActive(request.em, request.account!.practice!, request.params.id, false)
+    await changeProvider(request, request.params.id, { active: false })
     return reply.code(204).send(null)
   })
 
@@ -157,8 +171,22 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) }
     }
   }, async (request, reply) => {
-    await setActive(request.em, request.account!.practice!, request.params.id, true)
+    await changeProvider(request, request.params.id, { active: true })
     return reply.code(204).send(null)
+  })
+
+  app.patch('/api/practice/providers/:id', {
+    onRequest: app.requirePracticeAdmin,
+    schema: {
+      tags: ['practice'],
+      summary: "Make a provider an administrator of the practice, or take that role away (practice admins)",
+      description: 'The last active administrator keeps the role (409 `SZ_LAST_ADMIN`). The change is recorded in the security events.',
+      params: ProviderParams,
+      body: Type.Object({ isPracticeAdmin: Type.Boolean() }, { additionalProperties: false }),
+      response: { 200: ProviderView, ...errorResponses(400, 401, 403, 404, 409) }
+    }
+  }, async (request) => {
+    return providerView(await changeProvider(request, request.params.id, { isPracticeAdmin: request.body.isPracticeAdmin }))
   })
 }
 
