@@ -75,7 +75,8 @@ t.test('deadlines survive a restart: due while down (reconciled at start) and du
   const first = await build({ teardown: () => {} }, config, databaseUrl)
   const me = await provider(first.app)
   const whileDown = await schedule(first.app, me, { start: inMs(2000), end: inMinutes(30) })
-  const afterRestart = await schedule(first.app, me, { start: inMs(5000), end: inMinutes(30) })
+  // Far enough out that a slow restart on a busy machine still finds it not yet due.
+  const afterRestart = await schedule(first.app, me, { start: inMs(12_000), end: inMinutes(30) })
   await first.app.close()
   await new Promise(resolve => setTimeout(resolve, 1800))
   const db = new pg.Client({ connectionString: databaseUrl })
@@ -89,7 +90,7 @@ t.test('deadlines survive a restart: due while down (reconciled at start) and du
   const req = as(second.app, me)
   t.equal((await stateOf(req, whileDown.id)).state, 'waiting', 'the overdue deadline ran at start-up')
   t.equal((await stateOf(req, afterRestart.id)).state, 'scheduled')
-  await eventually(async () => (await stateOf(req, afterRestart.id)).state === 'waiting', 10_000)
+  await eventually(async () => (await stateOf(req, afterRestart.id)).state === 'waiting', 20_000)
   await eventually(async () => waiting.length === 2)
   await new Promise(resolve => setTimeout(resolve, 800))
   t.same(waiting.sort(), [whileDown.id, afterRestart.id].sort(), 'each transition applied exactly once')

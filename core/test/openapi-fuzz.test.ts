@@ -267,5 +267,11 @@ t.test('every route of the OpenAPI document answers hostile input with a documen
   t.equal(({} as any).polluted, undefined, 'Object.prototype is not polluted')
   t.same(logs.filter(line => /"level":50/.test(line)).map(l => { const { msg, err } = JSON.parse(l); return `${msg}: ${err?.type} ${String(err?.message).slice(0, 100)}` }).slice(0, 5), [], 'no request ended in a logged server error')
   // The walk must really reach the handlers, not stop at authentication for everything.
-  t.ok([...seen.values()].filter(s => [...s].some(c => c >= 200 && c < 300)).length > operations.length / 2, 'more than half of the operations answered 2xx at least once')
+  // Routes that succeed only with a secret from a mail (a verification, undo or reset token) cannot answer
+  // 2xx to a walk that has no inbox; they are left out of this count (their 4xx answers are checked above).
+  const needsMailedSecret = (key: string) => /verify-email|email-change\/undo|password-reset\/confirm/.test(key)
+  const counted = [...seen.entries()].filter(([key]) => !needsMailedSecret(key))
+  const never = counted.filter(([, s]) => ![...s].some(c => c >= 200 && c < 300))
+  t.ok(counted.length - never.length > counted.length / 2, 'more than half of the operations answered 2xx at least once',
+    { never: never.map(([key, s]) => `${key}: ${[...s].sort().join(', ')}`) })
 })
