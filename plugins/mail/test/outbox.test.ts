@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import { simpleParser } from 'mailparser'
 import pg from 'pg'
-import { mailApp, catcher, freePort, provider, as, eventually, MailCatcher, calendarPart } from './helpers.js'
+import { mailApp, catcher, freePort, provider, account, as, eventually, MailCatcher, calendarPart } from './helpers.js'
 import type { MailService } from '../dist/index.js'
 
 const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString()
@@ -77,9 +77,12 @@ t.test('with no SMTP_URL every mail is written as .eml to DATA_DIR/outbox, and t
   const { app, logs } = await mailApp(t, {})
   t.equal(app.config.smtpUrl, undefined)
   const me = await provider(app)
+  // The provider's welcome mail is dropped: its link was used before delivery. A client who has not
+  // confirmed yet gets theirs.
+  await account(app, 'client', { verified: false })
   const res = await as(app, me)('POST', '/api/consultations', { title: 'Outbox', start: inMinutes(60), end: inMinutes(90), participants: [{ email: 'eml@example.org', name: 'Erika Muster' }] })
   const dir = join(app.config.dataDir, 'outbox')
-  // two mails: the provider's registration confirmation and the invitation
+  // two mails: the client's registration confirmation and the invitation
   const files = await eventually(async () => { try { const f = readdirSync(dir).filter(n => n.endsWith('.eml')); return f.length === 2 ? f : null } catch { return null } })
   const mails = await Promise.all(files.map(async f => await simpleParser(readFileSync(join(dir, f)))))
   const parsed = mails.find(m => (m.to as any).value[0].address === 'eml@example.org')!
