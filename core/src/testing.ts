@@ -253,6 +253,16 @@ export async function realtime (app: App, headers: Record<string, string>): Prom
 
 export { freePort } from './db/embedded.js'
 
+/** A fake DNS for the outgoing-request guard: answers in turn (the last repeats) and records the questions. */
+export function fakeResolver (...answers: string[][]) {
+  const calls: string[] = []
+  const resolve = async (host: string) => {
+    calls.push(host)
+    return answers[Math.min(calls.length, answers.length) - 1].map(address => ({ address, family: (address.includes(':') ? 6 : 4) as 4 | 6 }))
+  }
+  return Object.assign(resolve, { calls })
+}
+
 /**
  * SQL that inserts `count` ended consultations overdue for purge, each with an invitation and a
  * participant ($1 practice id, $2 provider id): the purge test and the purge bench seed with it.

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createServer, type Server } from 'node:http'
-import { icalApp, provider, as, local, crlf, eventually } from './helpers.js'
+import { icalApp, provider, as, local, crlf, eventually, fakeResolver as dns } from './helpers.js'
 import { fetchFeed, FetchError } from '../src/fetch.js'
 import { isPrivateAddress } from '../src/index.js'
 
@@ -132,16 +132,6 @@ t.test('isPrivateAddress is core\'s classifier', async t => {
   for (const a of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.1.1', '100.64.0.1', '0.0.0.0', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '2002:7f00:1::1', 'fec0::1', '203.0.113.5']) t.ok(isPrivateAddress(a), a)
   for (const a of ['93.184.216.34', '2606:2800:220:1::248', '::ffff:93.184.216.34', '8.8.8.8']) t.notOk(isPrivateAddress(a), a)
 })
-
-/** A fake DNS server for fetchFeed: answers in turn (the last repeats) and records the questions. */
-function dns (...answers: string[][]) {
-  const calls: string[] = []
-  const resolve = async (host: string) => {
-    calls.push(host)
-    return answers[Math.min(calls.length, answers.length) - 1].map(address => ({ address, family: (address.includes(':') ? 6 : 4) as 4 | 6 }))
-  }
-  return Object.assign(resolve, { calls })
-}
 
 t.test('fetchFeed: a name that is public first and private second, rebinding, and every redirect hop through the guard', async t => {
   const options = { maxBytes: 1_000_000, timeoutMs: 5000 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { restApp, provider, as, apiKey, api, appointment, inMinutes, query, receiver, freePort, Receiver, verifySignature, eventually, testDatabase } from './helpers.js'
+import { restApp, provider, as, apiKey, api, appointment, inMinutes, query, receiver, freePort, Receiver, verifySignature, eventually, testDatabase, fakeResolver as dns } from './helpers.js'
 import { isPrivateAddress } from '../dist/index.js'
 import { createAgents, post } from '../src/delivery.js'
 
@@ -26,16 +26,6 @@ t.test('private and loopback URLs are refused unless SZ_ALLOW_PRIVATE_URLS', asy
   for (const a of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '100.64.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '224.0.0.1']) t.ok(isPrivateAddress(a), `${a} is not public`)
   for (const a of ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946', '::ffff:93.184.216.34']) t.notOk(isPrivateAddress(a), `${a} is public`)
 })
-
-/** A fake DNS server for post(): answers in turn (the last repeats) and records the questions. */
-function dns (...answers: string[][]) {
-  const calls: string[] = []
-  const resolve = async (host: string) => {
-    calls.push(host)
-    return answers[Math.min(calls.length, answers.length) - 1].map(address => ({ address, family: (address.includes(':') ? 6 : 4) as 4 | 6 }))
-  }
-  return Object.assign(resolve, { calls })
-}
 
 t.test('each delivery goes through core\'s guard: checked again, connected to the checked address', async t => {
   const hooks = await receiver(t)

@@ -66,7 +66,7 @@ export interface AccountEvents {
 }
 export type AccountEvent = keyof AccountEvents
 export type AccountHandler<E extends AccountEvent> = (em: EntityManager, event: AccountEvents[E]) => Promise<void>
-/** @deprecated kept for plugins written against the first contract; use AccountEvents['registered']. */
+/** Names for the payloads that plugins written against the first contract import. */
 export type AccountRegistered = AccountEvents['registered']
 export type EmailChanged = AccountEvents['emailChanged']
 export type ProviderInvited = AccountEvents['providerInvited']
