@@ -39,7 +39,7 @@ const base = `http://127.0.0.1:${port}`
 const server = await databaseServer()
 const database = await freshDatabase(server.url, 'janus')
 const dataDir = mkdtempSync(join(tmpdir(), 'sz-bench-janus-'))
-const config = loadConfig({ LOG_LEVEL: 'silent' }, { sessionSecret: 'bench-secret-that-is-long-enough-for-hmac', dataDir, plugins: [janusPlugin, pagePlugin], publicUrl: base, port, joinRateLimit: 10_000 })
+const config = loadConfig({ LOG_LEVEL: 'silent' }, { sessionSecret: 'bench-secret-that-is-long-enough-for-hmac', dataDir, plugins: [janusPlugin, pagePlugin], publicUrl: base, port, joinRateLimit: 10_000, joinLinkParticipants: 100 })
 const app = await buildApp({ config, databaseUrl: database.url, logger: false })
 await app.listen({ port, host: '127.0.0.1' })
 const browsers = await Promise.all(Array.from({ length: PEOPLE }, () => chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS })))

@@ -12,6 +12,8 @@ const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' }, {
   host: '127.0.0.1',
   port: 0,
   joinRateLimit: 1_000_000_000,
+  // The throughput bench sends many entries through each link: seats per link are not what it measures.
+  joinLinkParticipants: 1_000_000,
   loginRateLimit: 1_000_000,
   // The bench schedules hundreds of consultations at once: the abuse quotas are not what it measures.
   quotas: { invitationsPerHour: 1_000_000, invitationsPerDay: 10_000_000, recipientsPerConsultation: 1000 }

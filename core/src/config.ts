@@ -46,6 +46,8 @@ export interface Config {
   allowPrivateUrls: boolean
   loginRateLimit: number
   joinRateLimit: number
+  /** How many people one join link lets in at the same time (a phone and a laptop, say); 409 SZ_JOIN_LINK_FULL beyond. */
+  joinLinkParticipants: number
   logLevel: string
   /** How often the deadline sweep re-checks for overdue work that a lost job would have missed. */
   sweepInterval: number
@@ -163,6 +165,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
     allowPrivateUrls: parseBoolean('SZ_ALLOW_PRIVATE_URLS', get('SZ_ALLOW_PRIVATE_URLS') ?? 'false'),
     loginRateLimit: parseInteger('SZ_LOGIN_RATE_LIMIT', get('SZ_LOGIN_RATE_LIMIT') ?? '10', 1, 1_000_000),
     joinRateLimit: parseInteger('SZ_JOIN_RATE_LIMIT', get('SZ_JOIN_RATE_LIMIT') ?? '30', 1, 1_000_000),
+    joinLinkParticipants: parseInteger('SZ_JOIN_LINK_PARTICIPANTS', get('SZ_JOIN_LINK_PARTICIPANTS') ?? '3', 1, 1_000_000),
     logLevel: get('LOG_LEVEL') ?? 'info',
     portalDir: resolve(get('PORTAL_DIR') ?? fileURLToPath(new URL('../../portal/dist/browser', import.meta.url))),
     turnUrls: parseIceUrls(get('TURN_URLS')),

@@ -24,6 +24,7 @@ export const errors = {
   joinLinkInvalid: createError('SZ_JOIN_LINK_INVALID', 'This join link is not valid', 404),
   joinLinkExpired: createError('SZ_JOIN_LINK_EXPIRED', 'This join link has expired', 410),
   consultationCancelled: createError('SZ_CONSULTATION_CANCELLED', 'This consultation was cancelled', 410),
+  joinLinkFull: createError('SZ_JOIN_LINK_FULL', 'This join link is in use by %s people already', 409),
   waitingRoomNotOpen: createError('SZ_WAITING_ROOM_NOT_OPEN', 'The waiting room opens at %s', 425),
   databaseUnavailable: createError('SZ_DATABASE_UNAVAILABLE', 'The database does not answer', 503),
   rateLimited: createError('SZ_RATE_LIMITED', 'Too many requests; try again in %s', 429),

@@ -9,7 +9,7 @@ const join = (app: Awaited<ReturnType<typeof build>>['app'], token: string, disp
   app.inject({ method: 'POST', url: `/api/join/${token}`, payload: { displayName } })
 
 t.test('entries that arrive together are written together, and each gets its own answer', async t => {
-  const { app } = await build(t, { joinRateLimit: 1000 })
+  const { app } = await build(t, { joinRateLimit: 1000, joinLinkParticipants: 100 })
   const me = await provider(app)
   const open = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50), emails: ['a@example.org', 'b@example.org'] })
   const cancelled = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
@@ -73,7 +73,7 @@ t.test('an entry whose waiting room is due to open but not yet opened catches th
 })
 
 t.test("a batch's participant.joined notices reach handlers one by one; a failing handler retries the batch and loses none", async t => {
-  const { app } = await build(t, { joinRateLimit: 1000 })
+  const { app } = await build(t, { joinRateLimit: 1000, joinLinkParticipants: 100 })
   const me = await provider(app)
   const { tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
   const heard: LifecycleNotice[] = []

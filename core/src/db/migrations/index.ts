@@ -9,6 +9,7 @@ import { SessionIdleMigration20261130090000 } from './SessionIdleMigration202611
 import { VerificationMigration20261207130000 } from './VerificationMigration20261207130000.js'
 import { AbuseMigration20261207150000 } from './AbuseMigration20261207150000.js'
 import { AuditMigration20261207160000 } from './AuditMigration20261207160000.js'
+import { SeatsMigration20261207170000 } from './SeatsMigration20261207170000.js'
 
 /** Committed migrations in order; `npm run migration:create -w core` appends new ones. */
 export const migrations: MigrationObject[] = [
@@ -21,5 +22,6 @@ export const migrations: MigrationObject[] = [
   { name: 'SessionIdleMigration20261130090000', class: SessionIdleMigration20261130090000 },
   { name: 'VerificationMigration20261207130000', class: VerificationMigration20261207130000 },
   { name: 'AbuseMigration20261207150000', class: AbuseMigration20261207150000 },
-  { name: 'AuditMigration20261207160000', class: AuditMigration20261207160000 }
+  { name: 'AuditMigration20261207160000', class: AuditMigration20261207160000 },
+  { name: 'SeatsMigration20261207170000', class: SeatsMigration20261207170000 }
 ]

@@ -35,6 +35,8 @@ interface LinkRow {
   end_at: Date
   due_at: Date | null
   version: number
+  /** The link's participants who are not `left`, when the row was read. */
+  present_participants: number
 }
 
 /** How many links the entrance remembers; a link not remembered is read again, so this bounds only memory. */
@@ -42,7 +44,10 @@ const RECENT_LINKS = 10_000
 
 interface Admitted { entry: Pending, link: LinkRow, participant: Participant }
 
-/** The insert statement found a consultation changed since the batch read it (SZ001), or an invitation gone (a foreign key). */
+/**
+ * The insert statement found a consultation changed since the batch read it, or a link fuller than
+ * read (SZ001), or an invitation gone (a foreign key).
+ */
 function isStale (err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code
   return code === 'SZ001' || code === '23503'
@@ -114,9 +119,11 @@ export class WaitingRoomEntrance {
    */
   private remembered (batch: Pending[], now: number): Map<string, LinkRow> | null {
     const links = new Map<string, LinkRow>()
+    const seats = new Seats()
     for (const entry of batch) {
       const link = this.recentLinks.get(entry.tokenHash)
-      if (!link || this.check(link, now)) return null
+      if (!link || this.check(link, now, seats)) return null
+      seats.take(link)
       links.set(entry.tokenHash, link)
     }
     return links
@@ -141,30 +148,45 @@ export class WaitingRoomEntrance {
     let links = lock ? null : this.remembered(batch, now)
     if (!links) {
       const { rows } = await db.executeSql(
-        `SELECT i.id AS invitation_id, i.token_hash, c.id AS consultation_id, c.practice_id, c.state, c.start_at, c.end_at, c.due_at, c.version
+        `SELECT i.id AS invitation_id, i.token_hash, i.present_participants, c.id AS consultation_id, c.practice_id, c.state, c.start_at, c.end_at, c.due_at, c.version
            FROM invitation i JOIN consultation c ON c.id = i.consultation_id
           WHERE i.token_hash IN (SELECT json_array_elements_text($1::json))
           ORDER BY c.id${lock ? ' FOR SHARE OF c' : ''}`,
         [JSON.stringify([...new Set(batch.map(entry => entry.tokenHash))])]) as { rows: LinkRow[] }
+      if (lock) await this.lockSeats(db, rows)
       this.remember(rows)
       links = new Map(rows.map(row => [row.token_hash, row]))
     }
     const settled: Array<[Pending, EntryResult]> = []
     const entered: Admitted[] = []
     const at = new Date(now)
+    const seats = new Seats()
     for (const entry of batch) {
       const link = links.get(entry.tokenHash)
-      const refusal = link ? this.check(link, now) : { kind: 'refused' as const, error: new errors.joinLinkInvalid() }
+      const refusal = link ? this.check(link, now, seats) : { kind: 'refused' as const, error: new errors.joinLinkInvalid() }
       if (refusal) { settled.push([entry, refusal]); continue }
+      seats.take(link!)
       const participant = {
         id: randomUUID(), createdAt: at, updatedAt: at, consultation: link!.consultation_id, invitation: link!.invitation_id,
         displayName: entry.displayName, status: 'waiting', waitingSince: at, admittedAt: null, leftAt: null
       } as unknown as Participant
       entered.push({ entry, link: link!, participant })
     }
-    if (entered.length > 0) await this.insert(db, at, entered)
+    if (entered.length > 0) await this.insert(db, at, entered, seats)
     for (const e of entered) settled.push([e.entry, { kind: 'entered', participant: e.participant, consultationEndAt: new Date(e.link.end_at) }])
     return settled
+  }
+
+  /**
+   * Locks the links' rows (after the consultations, in the order the insert statement locks them, so
+   * that batches never wait for each other in a circle) and reads their counts as they are now.
+   */
+  private async lockSeats (db: SqlRunner, rows: LinkRow[]): Promise<void> {
+    const { rows: counts } = await db.executeSql(
+      `SELECT id, present_participants FROM invitation WHERE id IN (SELECT json_array_elements_text($1::json)::uuid) ORDER BY id FOR NO KEY UPDATE`,
+      [JSON.stringify(rows.map(row => row.invitation_id))]) as { rows: Array<{ id: string, present_participants: number }> }
+    const now = new Map(counts.map(count => [count.id, count.present_participants]))
+    for (const row of rows) row.present_participants = now.get(row.invitation_id) ?? row.present_participants
   }
 
   /**
@@ -172,10 +194,11 @@ export class WaitingRoomEntrance {
    * `participant.waiting` events (NOTIFY) in one statement of data-modifying CTEs: the same rows,
    * notices and events as the single-entry path writes. It first takes a share lock on the batch's
    * consultations and fails with SZ001 (`sz_assert`) unless each is at the version its entries were
-   * checked against, and each invitation still has the token and consultation they were read with. Each table's rows go in as one JSON parameter (`json_to_recordset`), bound,
+   * checked against, each invitation still has the token and consultation they were read with, and
+   * each link, locked and read anew, still has a seat for each of its entries. Each table's rows go in as one JSON parameter (`json_to_recordset`), bound,
    * never formatted into the SQL.
    */
-  private async insert (db: SqlRunner, at: Date, entered: Admitted[]): Promise<void> {
+  private async insert (db: SqlRunner, at: Date, entered: Admitted[], seats: Seats): Promise<void> {
     const { app } = this
     const values: unknown[] = []
     const param = (value: unknown): string => `$${values.push(value)}`
@@ -183,6 +206,7 @@ export class WaitingRoomEntrance {
     const invitations = [...new Map(entered.map(e => [e.link.invitation_id, { id: e.link.invitation_id, token_hash: e.link.token_hash, consultation_id: e.link.consultation_id }])).values()]
     const checked = param(JSON.stringify(versions))
     const links = param(JSON.stringify(invitations))
+    const claims = param(JSON.stringify(seats.claims()))
     const participants = param(JSON.stringify(entered.map(({ participant: p }) => ({ id: p.id, consultation_id: p.consultation, invitation_id: p.invitation, display_name: p.displayName }))))
     const time = param(at.toISOString())
     const access = param(JSON.stringify(entered.map(e => accessRow('join', e.entry.request))))
@@ -199,11 +223,18 @@ export class WaitingRoomEntrance {
          SELECT c.id, c.version FROM consultation c
           WHERE c.id IN (SELECT id FROM json_to_recordset(${checked}::json) AS v (id uuid, version int))
           ORDER BY c.id FOR SHARE
+       ), seats AS (
+         -- A locked row is read as it is now, not as at the start of the statement: the exact count.
+         SELECT i.id, i.present_participants FROM invitation i
+          WHERE i.id IN (SELECT id FROM json_to_recordset(${claims}::json) AS s (id uuid, n int))
+          ORDER BY i.id FOR NO KEY UPDATE
        ), unchanged AS (
          SELECT sz_assert(
              (SELECT count(*) FROM checked JOIN json_to_recordset(${checked}::json) AS v (id uuid, version int) ON v.id = checked.id AND v.version = checked.version) = ${param(versions.length)}
              AND (SELECT count(*) FROM invitation i JOIN json_to_recordset(${links}::json) AS l (id uuid, token_hash text, consultation_id uuid)
-                    ON l.id = i.id AND l.token_hash = i.token_hash AND l.consultation_id = i.consultation_id) = ${param(invitations.length)},
+                    ON l.id = i.id AND l.token_hash = i.token_hash AND l.consultation_id = i.consultation_id) = ${param(invitations.length)}
+             AND NOT EXISTS (SELECT 1 FROM seats JOIN json_to_recordset(${claims}::json) AS s (id uuid, n int) ON s.id = seats.id
+                              WHERE seats.present_participants + s.n > ${param(app.config.joinLinkParticipants)}),
              'a join link or its consultation changed since the waiting room read it') AS ok
        ), participants AS (
          INSERT INTO participant (id, created_at, updated_at, consultation_id, invitation_id, display_name, status, waiting_since)
@@ -219,7 +250,7 @@ export class WaitingRoomEntrance {
   }
 
   /** The same answers as the single-entry path, in the same order of checks; null when the entry may go in. */
-  private check (link: LinkRow, now: number): EntryResult | null {
+  private check (link: LinkRow, now: number, seats: Seats): EntryResult | null {
     const refused = (error: Error): EntryResult => ({ kind: 'refused', error })
     if (link.state === 'cancelled') return refused(new errors.consultationCancelled())
     if (link.state === 'ended' || link.state === 'purged' || new Date(link.end_at).getTime() <= now) return refused(new errors.joinLinkExpired())
@@ -229,6 +260,16 @@ export class WaitingRoomEntrance {
       return refused(Object.assign(new errors.waitingRoomNotOpen(opensAt.toISOString()), { details: { opensAt: opensAt.toISOString() } }))
     }
     if (link.state !== 'waiting' && link.state !== 'live') return refused(new errors.joinLinkExpired())
+    const cap = this.app.config.joinLinkParticipants
+    if (link.present_participants + seats.takenOn(link) >= cap) return refused(new errors.joinLinkFull(cap))
     return null
   }
+}
+
+/** The seats a batch takes, by link: a link's entries in one batch count against its cap together. */
+class Seats {
+  private readonly taken = new Map<string, number>()
+  take (link: LinkRow): void { this.taken.set(link.invitation_id, this.takenOn(link) + 1) }
+  takenOn (link: LinkRow): number { return this.taken.get(link.invitation_id) ?? 0 }
+  claims (): Array<{ id: string, n: number }> { return [...this.taken].map(([id, n]) => ({ id, n })) }
 }

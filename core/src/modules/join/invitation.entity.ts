@@ -12,7 +12,9 @@ export const Invitation = defineEntity({
     email: p.string().length(254),
     name: p.string().length(200).nullable(),
     locale: p.string().length(2).nullable(),
-    tokenHash: p.string().length(64).unique()
+    tokenHash: p.string().length(64).unique(),
+    /** Participants of this link who are not `left`; kept by the `participant_seats` trigger, never written here. */
+    presentParticipants: p.integer().default(0)
   }
 })
 export type Invitation = InferEntity<typeof Invitation>

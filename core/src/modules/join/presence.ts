@@ -3,6 +3,17 @@ import type { FastifyInstance } from 'fastify'
 import { Participant } from './participant.entity.js'
 import { participantView } from '../consultation/views.js'
 
+/**
+ * Whether the link lets one more person in now (SZ_JOIN_LINK_PARTICIPANTS). Locks the link's row until
+ * the transaction ends, so that entries through one link, on any instance, count one after the other.
+ */
+export async function hasFreeSeat (app: FastifyInstance, em: EntityManager, invitationId: string | null): Promise<boolean> {
+  if (!invitationId) return true
+  const [row] = await em.getConnection().execute<Array<{ present_participants: number }>>(
+    'SELECT present_participants FROM invitation WHERE id = ? FOR NO KEY UPDATE', [invitationId], 'all', em.getTransactionContext())
+  return !row || row.present_participants < app.config.joinLinkParticipants
+}
+
 /** A participant came back (reconnect, reload): back to where they were before they left. */
 export async function markPresent (app: FastifyInstance, em: EntityManager, participantId: string): Promise<void> {
   await em.transactional(async (tx: EntityManager) => {
@@ -10,6 +21,8 @@ export async function markPresent (app: FastifyInstance, em: EntityManager, part
     if (!p || p.status !== 'left' || !p.displayName) return
     const c = await app.consultationLifecycle.lock(tx, { id: p.consultation })
     if (!c || !['waiting', 'live'].includes(c.state)) return
+    // A full link keeps them out: the seat they left was taken in the meantime.
+    if (!await hasFreeSeat(app, tx, p.invitation ?? null)) return
     p.status = p.admittedAt ? 'admitted' : 'waiting'
     p.leftAt = null
     if (p.status === 'admitted' && c.emptySince) { c.emptySince = null; await app.consultationLifecycle.apply(tx, c) }

@@ -15,7 +15,7 @@ import { User, displayNameOf } from '../account/user.entity.js'
 import { Practice } from '../practice/practice.entity.js'
 import { participantView } from '../consultation/views.js'
 import { State } from '../consultation/schemas.js'
-import { markLeft } from './presence.js'
+import { hasFreeSeat, markLeft } from './presence.js'
 import { WaitingRoomEntrance } from './entrance.js'
 
 const TokenParams = Type.Object({ token: Type.String({ maxLength: 100 }) })
@@ -84,7 +84,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Enter the waiting room with a name; returns a credential for this consultation',
       params: TokenParams,
       body: Type.Object({ displayName: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) }, { additionalProperties: false }),
-      response: { 200: Entered, ...errorResponses(400, 404, 410, 425, 429) }
+      response: { 200: Entered, ...errorResponses(400, 404, 409, 410, 425, 429) }
     }
   }, async (request, reply) => {
     const displayName = request.body.displayName.trim()
@@ -117,6 +117,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const current = await em.findOne(Consultation, { id: consultation.id }, { lockMode: LockMode.PESSIMISTIC_READ, refresh: true })
       if (!current || (current.state !== 'waiting' && current.state !== 'live')) throw new errors.joinLinkExpired()
       let participant = returning?.consultation === consultation.id ? await em.findOne(Participant, { id: returning.id }) : null
+      if ((!participant || participant.status === 'left') && !await hasFreeSeat(app, em, participant?.invitation ?? invitation.id)) {
+        throw new errors.joinLinkFull(config.joinLinkParticipants)
+      }
       if (participant) {
         participant.displayName = displayName
         if (participant.status === 'left') participant.status = participant.admittedAt ? 'admitted' : 'waiting'

@@ -328,6 +328,7 @@ export const de: Messages = {
   'error.SZ_PARTICIPANT_NOT_WAITING': 'Diese Person wartet nicht mehr.',
   'error.SZ_JOIN_LINK_INVALID': 'Dieser Link ist ungültig.',
   'error.SZ_JOIN_LINK_EXPIRED': 'Dieser Link ist abgelaufen.',
+  'error.SZ_JOIN_LINK_FULL': 'Mit diesem Link sind schon so viele Personen im Termin, wie er zulässt. Wenn Sie auf einem anderen Gerät dabei sind, verlassen Sie den Termin dort zuerst.',
   'error.SZ_CONSULTATION_CANCELLED': 'Dieser Termin wurde abgesagt.',
   'error.SZ_WAITING_ROOM_NOT_OPEN': 'Das Wartezimmer ist noch nicht geöffnet.',
   'error.SZ_RATE_LIMITED': 'Zu viele Versuche. Bitte warten Sie eine Minute.',

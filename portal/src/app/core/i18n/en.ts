@@ -326,6 +326,7 @@ export const en = {
   'error.SZ_PARTICIPANT_NOT_WAITING': 'This client is no longer waiting.',
   'error.SZ_JOIN_LINK_INVALID': 'This join link is not valid.',
   'error.SZ_JOIN_LINK_EXPIRED': 'This join link has expired.',
+  'error.SZ_JOIN_LINK_FULL': 'As many people as this link admits are in the consultation already. If you are in it on another device, leave there first.',
   'error.SZ_CONSULTATION_CANCELLED': 'This consultation was cancelled.',
   'error.SZ_WAITING_ROOM_NOT_OPEN': 'The waiting room is not open yet.',
   'error.SZ_RATE_LIMITED': 'Too many attempts. Please wait a minute.',

@@ -45,6 +45,21 @@ describe('JoinPage', () => {
     expect(el.querySelector('input[name=displayName]')).toBeNull()
   })
 
+  it('says a full link is full and keeps the name form, so the client can try again after leaving elsewhere', async () => {
+    const el = await render(req => req.flush(info(true)))
+    const http = TestBed.inject(HttpTestingController)
+    const input = el.querySelector<HTMLInputElement>('input[name=displayName]')!
+    input.value = 'Maria'
+    el.querySelector('form')!.dispatchEvent(new Event('submit'))
+    const post = http.expectOne(req => req.method === 'POST' && req.url === `/api/join/${TOKEN}`)
+    expect(post.request.body).toEqual({ displayName: 'Maria' })
+    post.flush({ statusCode: 409, code: 'SZ_JOIN_LINK_FULL', message: 'raw' }, { status: 409, statusText: 'Conflict' })
+    await new Promise(resolve => setTimeout(resolve, 50))
+    expect(el.querySelector('[role=alert]')?.textContent).toContain('As many people as this link admits are in the consultation already')
+    expect(el.querySelector('input[name=displayName]')).not.toBeNull()
+    expect(el.textContent).not.toContain('raw')
+  })
+
   it.each([
     [410, 'SZ_JOIN_LINK_EXPIRED', 'This link has expired'],
     [410, 'SZ_CONSULTATION_CANCELLED', 'This consultation was cancelled'],
