@@ -13,7 +13,7 @@ export const Invitation = defineEntity({
     name: p.string().length(200).nullable(),
     locale: p.string().length(2).nullable(),
     tokenHash: p.string().length(64).unique(),
-    /** Participants of this link who are not `left`; kept by the `participant_seats` trigger, never written here. */
+    /** Participants of this link who are not `left`; kept by the `participant_seats_*` triggers, never written here. */
     presentParticipants: p.integer().default(0)
   }
 })
