@@ -19,6 +19,7 @@ import runtime from './plugins/runtime.js'
 import host, { importPlugins } from './plugins/host.js'
 import accountRoutes from './modules/account/routes.js'
 import accounts from './modules/account/service.js'
+import consultations from './modules/consultation/service.js'
 import audit from './modules/audit/trail.js'
 import auditRoutes from './modules/audit/routes.js'
 import consultationRoutes from './modules/consultation/routes.js'
@@ -95,6 +96,7 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     await app.register(runtime, { config, databaseUrl })
     await app.register(audit, { config })
     await app.register(accounts, { config })
+    await app.register(consultations)
 
     app.get('/health', {
       schema: { tags: ['operations'], summary: 'Liveness with a database round trip', response: { 200: Type.Object({ status: Type.Literal('ok') }), ...errorResponses(503) } }

@@ -20,6 +20,7 @@ export const errors = {
   verificationUsed: createError('SZ_VERIFICATION_USED', 'This link was used already', 410),
   verificationExpired: createError('SZ_VERIFICATION_EXPIRED', 'This link has expired; request a new one', 410),
   invalidTransition: createError('SZ_INVALID_STATE', 'The consultation is %s; this is not possible now', 409),
+  clientWasAdmitted: createError('SZ_CLIENT_WAS_ADMITTED', 'A client was admitted to this consultation, so it is not a no-show', 409),
   alreadyAdmitted: createError('SZ_PARTICIPANT_NOT_WAITING', 'The participant is %s, not waiting', 409),
   joinLinkInvalid: createError('SZ_JOIN_LINK_INVALID', 'This join link is not valid', 404),
   joinLinkExpired: createError('SZ_JOIN_LINK_EXPIRED', 'This join link has expired', 410),

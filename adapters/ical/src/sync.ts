@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { EntityManager } from '@mikro-orm/postgresql'
-import { Consultation, Invitation, checkTimes, invite } from '@sprechzimmer/core'
+import { Invitation } from '@sprechzimmer/core'
 import { CalendarSource, ImportedEvent } from './entities.js'
 import type { Instance, ParseOptions, ParseResult, Skipped } from './parse.js'
 
@@ -45,6 +45,7 @@ export function selected (source: Pick<CalendarSource, 'selection' | 'selectionV
 
 const hashOf = (i: Instance) => createHash('sha256').update(JSON.stringify([i.start.toISOString(), i.end.toISOString(), i.summary, i.status, i.attendees.map(a => a.email).sort()])).digest('hex')
 const titleOf = (i: Instance) => (i.summary.replace(/[\r\n]+/g, ' ').trim() || 'Termin').slice(0, 200)
+const inviteesOf = (i: Instance) => i.attendees.slice(0, 50).map(a => ({ email: a.email, ...(a.name ? { name: a.name } : {}) }))
 
 /** The parse options of a sync that starts `now`: the window and the limits. */
 export function parseOptions (settings: SyncSettings, timeZone: string, now = new Date()): ParseOptions {
@@ -130,16 +131,11 @@ export async function applyFeed (app: FastifyInstance, source: CalendarSource, p
 }
 
 async function create (app: FastifyInstance, source: CalendarSource, instance: Instance, hash: string): Promise<void> {
-  const { startAt, endAt } = checkTimes(instance.start, instance.end)
   await app.orm.em.fork().transactional(async (em: EntityManager) => {
-    const consultation = em.create(Consultation, {
-      id: randomUUID(), practice: source.practice, provider: source.provider, title: titleOf(instance), startAt, endAt, ...app.consultationLifecycle.initialSnapshot()
+    const { consultation } = await app.consultations.schedule(em, {
+      practice: source.practice, provider: source.provider, title: titleOf(instance), start: instance.start, end: instance.end, invitees: inviteesOf(instance)
     })
-    await app.lifecycle.emit(em, 'consultation.scheduled', consultation)
-    for (const a of instance.attendees.slice(0, 50)) await invite(app, em, consultation, { email: a.email, ...(a.name ? { name: a.name } : {}) })
-    await em.flush()
-    await app.consultationLifecycle.apply(em, consultation)
-    em.create(ImportedEvent, { id: randomUUID(), source: source.id, eventKey: instance.key, consultation: consultation.id, hash, startAt, cancelled: false })
+    em.create(ImportedEvent, { id: randomUUID(), source: source.id, eventKey: instance.key, consultation: consultation.id, hash, startAt: consultation.startAt, cancelled: false })
     await em.flush()
   })
 }
@@ -148,20 +144,11 @@ async function update (app: FastifyInstance, source: CalendarSource, row: Import
   await app.orm.em.fork().transactional(async (em: EntityManager) => {
     const c = await app.consultationLifecycle.lock(em, { id: row.consultation!, practice: source.practice })
     if (!c) throw Object.assign(new Error('The consultation is gone'), { code: 'SZ_NOT_FOUND' })
-    await app.consultationLifecycle.apply(em, c)
-    const title = titleOf(instance)
-    if (c.title !== title) c.title = title
     const moved = c.startAt.getTime() !== instance.start.getTime() || c.endAt.getTime() !== instance.end.getTime()
-    if (moved) {
-      const times = checkTimes(instance.start, instance.end)
-      if (!app.consultationLifecycle.can(c, { type: 'RESCHEDULE' })) throw Object.assign(new Error(`The consultation is ${c.state}`), { code: 'SZ_INVALID_STATE' })
-      Object.assign(c, times)
-      await app.consultationLifecycle.apply(em, c, { type: 'RESCHEDULE' })
-    }
+    await app.consultations.change(em, c, { title: titleOf(instance), ...(moved ? { start: instance.start, end: instance.end } : {}) })
     // New attendees get an invitation; removed ones keep theirs (a practice removes people in the portal).
     const invited = new Set((await em.find(Invitation, { consultation: c.id }, { fields: ['email'] })).map(i => i.email))
-    for (const a of instance.attendees.slice(0, 50)) if (!invited.has(a.email)) await invite(app, em, c, { email: a.email, ...(a.name ? { name: a.name } : {}) })
-    await app.lifecycle.emit(em, 'consultation.updated', c, { rescheduled: moved })
+    for (const invitee of inviteesOf(instance)) if (!invited.has(invitee.email)) await app.consultations.invite(em, c, invitee)
     const r = await em.findOneOrFail(ImportedEvent, { id: row.id })
     r.hash = hash
     r.startAt = instance.start
@@ -178,14 +165,7 @@ async function cancel (app: FastifyInstance, source: CalendarSource, row: Import
     r.hash = hash
     row.cancelled = true
     const c = row.consultation ? await app.consultationLifecycle.lock(em, { id: row.consultation, practice: source.practice }) : null
-    let done = false
-    if (c) {
-      await app.consultationLifecycle.apply(em, c)
-      if (app.consultationLifecycle.can(c, { type: 'CANCEL' })) {
-        await app.consultationLifecycle.apply(em, c, { type: 'CANCEL' })
-        done = true
-      }
-    }
+    const done = c !== null && await app.consultations.cancel(em, c) === 'cancelled'
     await em.flush()
     return done
   })

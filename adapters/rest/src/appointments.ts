@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Static } from 'typebox'
 import type { EntityManager } from '@mikro-orm/postgresql'
-import { Consultation, Invitation, User, errors, checkTimes, invite, lockOwned } from '@sprechzimmer/core'
+import { Consultation, Invitation, User, errors, lockOwned, waitingRoomOpensAt } from '@sprechzimmer/core'
 import { AppointmentLink } from './entities.js'
 import { restErrors } from './errors.js'
 import {
@@ -29,7 +29,7 @@ export function appointmentView (c: Consultation, externalId: string | null, ope
     ...base,
     providerId: c.provider,
     noShow: c.noShow,
-    waitingRoomOpensAt: new Date(c.startAt.getTime() - opensBefore).toISOString(),
+    waitingRoomOpensAt: waitingRoomOpensAt(c, { waitingRoomOpensBefore: opensBefore }).toISOString(),
     actualStart: c.liveAt?.toISOString() ?? null,
     actualEnd: c.endedAt?.toISOString() ?? null,
     cancelledAt: c.cancelledAt?.toISOString() ?? null,
@@ -114,20 +114,13 @@ export function appointmentRoutes (app: FastifyInstance): FastifyPluginAsyncType
               throw new Replay('externalId', row.request_hash, row.response)
             }
           }
-          const { startAt, endAt } = checkTimes(body.start, body.end)
           const provider = await findProvider(em, practice, body.providerId, body.providerEmail)
-          const consultation = em.create(Consultation, {
-            id, practice, provider, title: body.title, startAt, endAt, ...app.consultationLifecycle.initialSnapshot()
+          const { consultation, invitations } = await app.consultations.schedule(em, {
+            id, practice, provider, title: body.title, start: body.start, end: body.end, invitees: body.clients
           })
-          await app.lifecycle.emit(em, 'consultation.scheduled', consultation)
-          const clients: ClientBody[] = []
-          for (const client of body.clients) {
-            const created = await invite(app, em, consultation, client)
-            clients.push({ id: created.id, email: created.email, name: client.name ?? null, locale: client.locale ?? null, joinUrl: created.joinUrl })
-          }
-          await em.flush()
-          await app.consultationLifecycle.apply(em, consultation)
-          await em.flush()
+          const clients: ClientBody[] = invitations.map((created, i) => ({
+            id: created.id, email: created.email, name: body.clients[i].name ?? null, locale: body.clients[i].locale ?? null, joinUrl: created.joinUrl
+          }))
           const { clients: _omitted, ...view } = appointmentView(consultation, body.externalId ?? null, opensBefore)
           const stored: StoredAnswer = { status: 201, body: view, clientIds: clients.map(c => c.id) }
           if (idempotencyKey) await em.execute('update rest_idempotency set status_code = 201, response = ? where practice_id = ? and key = ?', [JSON.stringify(stored), practice, idempotencyKey])
@@ -206,17 +199,7 @@ export function appointmentRoutes (app: FastifyInstance): FastifyPluginAsyncType
       const c = await request.em.transactional(async (em: EntityManager) => {
         const id = await resolve(em, practice, request.params.id)
         const c = await lockOwned(app, em, id, practice)
-        if (c.state === 'purged') throw new errors.invalidTransition(c.state)
-        const { title, start, end } = request.body
-        if (title !== undefined) c.title = title
-        const rescheduled = start !== undefined || end !== undefined
-        if (rescheduled) {
-          const times = checkTimes(start ?? c.startAt, end ?? c.endAt)
-          if (!app.consultationLifecycle.can(c, { type: 'RESCHEDULE' })) throw new errors.invalidTransition(c.state)
-          Object.assign(c, times)
-          await app.consultationLifecycle.apply(em, c, { type: 'RESCHEDULE' })
-        }
-        await app.lifecycle.emit(em, 'consultation.updated', c, { rescheduled })
+        await app.consultations.change(em, c, request.body)
         return c
       })
       return appointmentView(c, await externalIdOf(request.em, c.id), opensBefore)
@@ -230,8 +213,7 @@ export function appointmentRoutes (app: FastifyInstance): FastifyPluginAsyncType
       const c = await request.em.transactional(async (em: EntityManager) => {
         const id = await resolve(em, practice, request.params.id)
         const c = await lockOwned(app, em, id, practice)
-        await app.consultationLifecycle.apply(em, c)
-        if (c.state !== 'cancelled') await app.consultationLifecycle.apply(em, c, { type: 'CANCEL' })
+        if (await app.consultations.cancel(em, c) === 'too late') throw new errors.invalidTransition(c.state)
         return c
       })
       return appointmentView(c, await externalIdOf(request.em, c.id), opensBefore)
@@ -253,21 +235,7 @@ export function appointmentRoutes (app: FastifyInstance): FastifyPluginAsyncType
       const c = await request.em.transactional(async (em: EntityManager) => {
         const id = await resolve(em, practice, request.params.id)
         const c = await lockOwned(app, em, id, practice)
-        if (c.state !== 'purged') await app.consultationLifecycle.apply(em, c)
-        if (c.noShow) return c
-        if (c.liveAt) throw new restErrors.clientWasAdmitted()
-        if (c.state === 'waiting') {
-          if (Date.now() < c.startAt.getTime()) throw new errors.invalidTransition('waiting for its start time')
-          // Ends the consultation; its consultation.ended notice is delivered as a no-show (the webhook handler reads the row).
-          await app.consultationLifecycle.apply(em, c, { type: 'END' })
-          c.noShow = true
-        } else if (c.state === 'ended' || c.state === 'purged') {
-          c.noShow = true
-          // consultation.ended went out already: tell listeners through an update notice, after it.
-          await app.lifecycle.emit(em, 'consultation.updated', c, { noShow: true })
-        } else {
-          throw new errors.invalidTransition(c.state)
-        }
+        await app.consultations.noShow(em, c)
         return c
       })
       return appointmentView(c, await externalIdOf(request.em, c.id), opensBefore)

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { FastifyInstance } from 'fastify'
-import { Consultation, EmailVerification, Invitation, Practice, User, type Config } from '@sprechzimmer/core'
+import { Consultation, EmailVerification, Invitation, Practice, User, waitingRoomOpensAt, type Config } from '@sprechzimmer/core'
 import { MailDelivery, PasswordReset } from './entities.js'
 import { calendarObject } from './calendar.js'
 import { duration, inDuration, when } from './format.js'
@@ -131,7 +131,7 @@ export class Outbox {
     const tz = practice.timeZone
     const start = when(c.startAt, locale, tz)
     const end = when(c.endAt, locale, tz)
-    const opens = when(new Date(c.startAt.getTime() - this.config.waitingRoomOpensBefore), locale, tz)
+    const opens = when(waitingRoomOpensAt(c, this.config), locale, tz)
     const uhr = locale === 'de' ? ' Uhr' : ''
     const joinUrl = this.app.joinLinks.urlFor(invitation.id)
     const data: TemplateData = {

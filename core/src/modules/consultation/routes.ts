@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { EntityManager } from '@mikro-orm/postgresql'
@@ -8,7 +7,7 @@ import { Consultation } from './consultation.entity.js'
 import { Invitation } from '../join/invitation.entity.js'
 import { Participant } from '../join/participant.entity.js'
 import { User } from '../account/user.entity.js'
-import { checkTimes, invite, lockOwned } from './service.js'
+import { lockOwned } from './service.js'
 import { consultationView, participantView } from './views.js'
 import {
   ConsultationInput, ConsultationPatch, ConsultationView, ScheduledConsultation, CreatedInvitation, InvitationInput,
@@ -25,18 +24,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags, summary: 'Schedule a consultation and invite clients; one join URL per invitation', body: ConsultationInput, response: { 201: ScheduledConsultation, ...errorResponses(400, 401, 403, 429) } }
   }, async (request, reply) => {
     const { title, start, end, participants } = request.body
-    const { startAt, endAt } = checkTimes(start, end)
-    const result = await request.em.transactional(async (em: EntityManager) => {
-      const consultation = em.create(Consultation, {
-        id: randomUUID(), practice: practiceOf(request), provider: request.account!.id, title, startAt, endAt, ...app.consultationLifecycle.initialSnapshot()
-      })
-      await app.lifecycle.emit(em, 'consultation.scheduled', consultation)
-      const invitations = []
-      for (const p of participants) invitations.push(await invite(app, em, consultation, p))
-      await em.flush()
-      await app.consultationLifecycle.apply(em, consultation)
-      return { consultation, invitations }
-    })
+    const result = await request.em.transactional(async (em: EntityManager) =>
+      await app.consultations.schedule(em, { practice: practiceOf(request), provider: request.account!.id, title, start, end, invitees: participants }))
     const c = result.consultation
     const mailHeld = request.account!.emailVerifiedAt == null
     return reply.code(201).send({ id: c.id, title: c.title, start: c.startAt.toISOString(), end: c.endAt.toISOString(), state: c.state, invitations: result.invitations, mailHeld })
@@ -67,44 +56,41 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const c = await request.em.transactional(async (em: EntityManager) => {
       const c = await lockOwned(app, em, request.params.id, practiceOf(request))
-      if (c.state === 'purged') throw new errors.invalidTransition(c.state)
-      const { title, start, end } = request.body
-      if (title !== undefined) c.title = title
-      if (start !== undefined || end !== undefined) {
-        const times = checkTimes(start ?? c.startAt, end ?? c.endAt)
-        if (!app.consultationLifecycle.can(c, { type: 'RESCHEDULE' })) throw new errors.invalidTransition(c.state)
-        Object.assign(c, times)
-        await app.consultationLifecycle.apply(em, c, { type: 'RESCHEDULE' })
-      }
-      await app.lifecycle.emit(em, 'consultation.updated', c, { rescheduled: start !== undefined || end !== undefined })
+      await app.consultations.change(em, c, request.body)
       return c
     })
     return consultationView(c, opensBefore)
   })
 
-  for (const [action, event] of [['cancel', 'CANCEL'], ['end', 'END']] as const) {
-    app.post(`/api/consultations/:id/${action}`, {
-      schema: { tags, summary: action === 'cancel' ? 'Cancel a consultation that has not started' : 'End the call', params: IdParams, response: { 200: ConsultationView, ...errorResponses(401, 403, 404, 409) } }
-    }, async (request) => {
-      const c = await request.em.transactional(async (em: EntityManager) => {
-        const c = await lockOwned(app, em, request.params.id, practiceOf(request))
-        await app.consultationLifecycle.apply(em, c)
-        await app.consultationLifecycle.apply(em, c, { type: event })
-        return c
-      })
-      return consultationView(c, opensBefore)
+  app.post('/api/consultations/:id/cancel', {
+    schema: { tags, summary: 'Cancel a consultation that has not started', params: IdParams, response: { 200: ConsultationView, ...errorResponses(401, 403, 404, 409) } }
+  }, async (request) => {
+    const c = await request.em.transactional(async (em: EntityManager) => {
+      const c = await lockOwned(app, em, request.params.id, practiceOf(request))
+      if (await app.consultations.cancel(em, c) !== 'cancelled') throw new errors.invalidTransition(c.state)
+      return c
     })
-  }
+    return consultationView(c, opensBefore)
+  })
+
+  app.post('/api/consultations/:id/end', {
+    schema: { tags, summary: 'End the call', params: IdParams, response: { 200: ConsultationView, ...errorResponses(401, 403, 404, 409) } }
+  }, async (request) => {
+    const c = await request.em.transactional(async (em: EntityManager) => {
+      const c = await lockOwned(app, em, request.params.id, practiceOf(request))
+      await app.consultations.end(em, c)
+      return c
+    })
+    return consultationView(c, opensBefore)
+  })
 
   app.post('/api/consultations/:id/invitations', {
     schema: { tags, summary: 'Invite one more client', params: IdParams, body: InvitationInput, response: { 201: CreatedInvitation, ...errorResponses(400, 401, 403, 404, 409, 429) } }
   }, async (request, reply) => {
     const created = await request.em.transactional(async (em: EntityManager) => {
       const c = await lockOwned(app, em, request.params.id, practiceOf(request))
-      await app.consultationLifecycle.apply(em, c)
-      if (!['scheduled', 'waiting', 'live'].includes(c.state)) throw new errors.invalidTransition(c.state)
       const provider = c.provider === request.account!.id ? request.account! : await em.findOne(User, { id: c.provider }, { fields: ['emailVerifiedAt'] })
-      return { ...await invite(app, em, c, request.body), mailHeld: provider?.emailVerifiedAt == null }
+      return { ...await app.consultations.invite(em, c, request.body), mailHeld: provider?.emailVerifiedAt == null }
     })
     return reply.code(201).send(created)
   })
