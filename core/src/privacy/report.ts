@@ -13,11 +13,11 @@ export interface PrivacyReportRow {
 
 type Scope = { practiceId: string | null }
 
-/** Categories a practice can see for itself; the operator (CLI) sees every one. */
+/** Categories a practice can see for itself; the operator (CLI) sees more. */
 const PRACTICE_CATEGORIES: DeletionCategory[] = ['session', 'provider-account', 'practice', 'invitation', 'waiting-room-name', 'chat', 'documents', 'call-data', 'security-events']
 /**
- * The profile picture and contact messages are kept by other modules (account, contact plugin) and
- * are not in this report until those write the deletion log; see docs/adr/0003-account-deletion.md.
+ * Every category except the profile picture and contact messages, which this report leaves out even
+ * though the profile module and the contact plugin write their deletions to the deletion log.
  */
 const OPERATOR_CATEGORIES: DeletionCategory[] = ['access-ip', 'session', 'provider-account', 'practice', 'client-account', 'email-verification', 'sign-in-failures', 'invitation', 'waiting-room-name', 'chat', 'documents', 'call-data', 'security-events']
 

@@ -20,7 +20,7 @@ export interface MailService extends Mailer {
   readonly settings: MailSettings
   /** Queues a mail on the caller's transaction (ids only in `job`); `id` makes it idempotent. */
   enqueue (em: EntityManager, job: OutboxJob, id?: string, startAfter?: Date): Promise<void>
-  /** Delivers one job now (what the worker does); for tests and tools. */
+  /** Delivers one job at once, as the worker does, but leaves its pg-boss job alone; tests send jobs by hand. */
   deliver (id: string, job: OutboxJob): Promise<'sent' | 'duplicate' | 'dropped' | 'rejected'>
 }
 
