@@ -16,7 +16,7 @@ export { User } from './modules/account/user.entity.js'
 export { EmailVerification } from './modules/account/email-verification.entity.js'
 export { AccountService } from './modules/account/service.js'
 export { ServerSession } from './modules/session/session.entity.js'
-export { hashPassword } from './modules/account/password.js'
+export { PASSWORD_RULE, hashPassword } from './modules/account/password.js'
 // The plugin contract's decorators (app.jobs, app.lifecycle, app.orm, request.em, app.joinLinks, …) are
 // typed by `declare module 'fastify'` in these files; re-exporting from them puts those typings in
 // front of every plugin that imports '@sprechzimmer/core'.

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { LockMode } from '@mikro-orm/core'
 import type { EntityManager } from '@mikro-orm/postgresql'
-import { ServerSession, User, hashPassword, type Config } from '@sprechzimmer/core'
+import { PASSWORD_RULE, ServerSession, User, hashPassword, type Config } from '@sprechzimmer/core'
 import { PasswordReset } from './entities.js'
 import { hashToken, resetTokenFor, type Outbox } from './outbox.js'
 import type { MailSettings } from './settings.js'
@@ -61,7 +61,7 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<{ config: Config, se
       summary: 'Set a new password with the token from the reset mail; every session of the account is revoked',
       body: Type.Object({
         token: Type.String({ minLength: 20, maxLength: 100 }),
-        password: Type.String({ minLength: 10, maxLength: 200, description: 'At least 10 characters' })
+        password: Type.String(PASSWORD_RULE)
       }, { additionalProperties: false }),
       response: { 204: Type.Null(), 400: ErrorRef, 429: ErrorRef }
     }

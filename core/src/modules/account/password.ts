@@ -11,6 +11,9 @@ function derive (password: string, salt: Buffer, params: ScryptOptions): Promise
   })
 }
 
+/** The password policy, once for every route that sets a password (registration, change, reset). */
+export const PASSWORD_RULE = { minLength: 10, maxLength: 200, description: 'At least 10 characters' } as const
+
 export async function hashPassword (password: string): Promise<string> {
   const salt = randomBytes(16)
   const key = await derive(password, salt, PARAMS)

@@ -1,8 +1,9 @@
 import { Type, type Static } from 'typebox'
 import { Email, Locale, Uuid } from '../../http/schemas.js'
+import { PASSWORD_RULE } from './password.js'
 
 const Name = (max: number) => Type.String({ minLength: 1, maxLength: max })
-const Password = Type.String({ minLength: 10, maxLength: 200, description: 'At least 10 characters' })
+const Password = Type.String(PASSWORD_RULE)
 
 const PersonFields = {
   email: Email,

@@ -14,6 +14,12 @@ export async function hasFreeSeat (app: FastifyInstance, em: EntityManager, invi
   return !row || row.present_participants < app.config.joinLinkParticipants
 }
 
+/** One who left is back where they were: admitted if they had been, else waiting. */
+export function comeBack (p: Participant): void {
+  p.status = p.admittedAt ? 'admitted' : 'waiting'
+  p.leftAt = null
+}
+
 /** A participant came back (reconnect, reload): back to where they were before they left. */
 export async function markPresent (app: FastifyInstance, em: EntityManager, participantId: string): Promise<void> {
   await em.transactional(async (tx: EntityManager) => {
@@ -23,9 +29,8 @@ export async function markPresent (app: FastifyInstance, em: EntityManager, part
     if (!c || !['waiting', 'live'].includes(c.state)) return
     // A full link keeps them out: the seat they left was taken in the meantime.
     if (!await hasFreeSeat(app, tx, p.invitation ?? null)) return
-    p.status = p.admittedAt ? 'admitted' : 'waiting'
-    p.leftAt = null
-    if (p.status === 'admitted' && c.emptySince) { c.emptySince = null; await app.consultationLifecycle.apply(tx, c) }
+    comeBack(p)
+    if (p.admittedAt && c.emptySince) { c.emptySince = null; await app.consultationLifecycle.apply(tx, c) }
     await app.realtime.publish(tx, { practice: c.practice }, { type: 'participant.returned', consultationId: c.id, participant: participantView(p) })
   })
 }

@@ -15,7 +15,7 @@ import { User, displayNameOf } from '../account/user.entity.js'
 import { Practice } from '../practice/practice.entity.js'
 import { participantView } from '../consultation/views.js'
 import { State } from '../consultation/schemas.js'
-import { hasFreeSeat, markLeft } from './presence.js'
+import { comeBack, hasFreeSeat, markLeft } from './presence.js'
 import { WaitingRoomEntrance } from './entrance.js'
 
 const TokenParams = Type.Object({ token: Type.String({ maxLength: 100 }) })
@@ -122,7 +122,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       }
       if (participant) {
         participant.displayName = displayName
-        if (participant.status === 'left') participant.status = participant.admittedAt ? 'admitted' : 'waiting'
+        if (participant.status === 'left') comeBack(participant)
       } else {
         participant = em.create(Participant, { id: randomUUID(), consultation: consultation.id, invitation: invitation.id, displayName, status: 'waiting', waitingSince: new Date() })
       }

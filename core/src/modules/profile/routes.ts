@@ -7,7 +7,7 @@ import { errorResponses, DateTime, Email, Locale, Uuid } from '../../http/schema
 import { User } from '../account/user.entity.js'
 import { UserView } from '../account/schemas.js'
 import { localeFrom, userView } from '../account/routes.js'
-import { hashPassword, verifyPassword } from '../account/password.js'
+import { PASSWORD_RULE, hashPassword, verifyPassword } from '../account/password.js'
 import { ServerSession } from '../session/session.entity.js'
 import { Consent, ProfilePicture } from './consent.entity.js'
 import { accountErrors } from './errors.js'
@@ -51,7 +51,7 @@ export function sniffImage (data: Buffer): typeof PICTURE_TYPES[number] | null {
 
 const OptionalText = (max: number) => Type.Optional(Type.Union([Type.String({ maxLength: max }), Type.Null()]))
 const Name = Type.String({ minLength: 1, maxLength: 100 })
-const Password = Type.String({ minLength: 10, maxLength: 200, description: 'At least 10 characters' })
+const Password = Type.String(PASSWORD_RULE)
 
 export const ConsentView = Type.Object({
   id: Uuid,
