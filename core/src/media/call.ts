@@ -12,7 +12,7 @@ import { Practice } from '../modules/practice/practice.entity.js'
 import { IdParams } from '../modules/consultation/schemas.js'
 import type { LifecycleNotice } from '../lifecycle/events.js'
 import { iceServersFor } from './ice.js'
-import type { CallHolder } from '../plugins/host.js'
+import type { CallHolder } from '../plugins/contract.js'
 
 const OPEN = new Set(['waiting', 'live'])
 

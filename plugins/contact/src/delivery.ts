@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { EntityManager } from '@mikro-orm/postgresql'
-import type { MailService } from '@sprechzimmer/plugin-mail'
-import { recordDeletion } from '@sprechzimmer/core'
+import { MailRefused, recordDeletion } from '@sprechzimmer/core'
 import { ContactMessage } from './entities.js'
 import type { ContactSettings, Locale } from './settings.js'
 
@@ -16,15 +15,15 @@ const LANGUAGE_NAMES: Record<Locale, Record<Locale, string>> = {
   en: { de: 'German', en: 'English' }
 }
 
-/** The mail plugin's error for a recipient the SMTP server refuses for good (not exported by the plugin). */
-const isPermanent = (err: unknown) => (err as { name?: string })?.name === 'MailDeliveryError' && (err as { permanent?: boolean }).permanent === true
+/** A recipient the mail server refuses for good: retrying cannot help. */
+const isPermanent = (err: unknown) => err instanceof MailRefused && err.permanent
 
 /**
  * Delivers one contact message: the mail to the operator (once), then the confirmation to the sender,
  * then the row is deleted. Idempotent: a row that is gone was delivered already.
  */
 export async function deliver (app: FastifyInstance, settings: ContactSettings, id: string): Promise<'sent' | 'gone'> {
-  const mailer = app.mailer as MailService
+  const mailer = app.need('mailer', '@sprechzimmer/plugin-contact')
   const em = app.orm.em.fork() as EntityManager
   const row = await em.findOne(ContactMessage, { id })
   if (!row) return 'gone'

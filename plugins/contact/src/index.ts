@@ -4,7 +4,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { Config } from '@sprechzimmer/core'
-import type { MailService } from '@sprechzimmer/plugin-mail'
 import { ContactMessage, entities, migrations } from './entities.js'
 import { cleanup, deliver, CLEANUP_QUEUE, DELIVERY_QUEUE, type DeliveryJob } from './delivery.js'
 import { contactSettings, localeFrom, type ContactSettings } from './settings.js'
@@ -43,8 +42,7 @@ const routes: FastifyPluginAsyncTypebox<{ settings: ContactSettings }> = async (
     }
   }, async (request, reply) => {
     if (!settings.to) return reply.code(503).send(NOT_CONFIGURED)
-    const mailer = app.mailer as MailService
-    const { retryLimit, retryDelaySeconds } = mailer.settings
+    const { limit: retryLimit, delaySeconds: retryDelaySeconds } = app.need('mailer', '@sprechzimmer/plugin-contact').retry
     const body = request.body
     const id = randomUUID()
     // The row and its job commit together: either both exist or neither does.
@@ -67,9 +65,9 @@ const routes: FastifyPluginAsyncTypebox<{ settings: ContactSettings }> = async (
  */
 export default fp<{ config: Config }>(async (app) => {
   const settings = contactSettings()
-  if (!app.mailer || !('enqueue' in app.mailer)) throw new Error('@sprechzimmer/plugin-contact needs @sprechzimmer/plugin-mail, listed before it in SPRECHZIMMER_PLUGINS')
+  const mailer = app.need('mailer', '@sprechzimmer/plugin-contact')
   if (!settings.to) app.log.warn('contact form disabled: CONTACT_TO is not set, so POST /api/contact answers 503 SZ_CONTACT_NOT_CONFIGURED')
-  const { retryLimit, retryDelaySeconds } = (app.mailer as MailService).settings
+  const { limit: retryLimit, delaySeconds: retryDelaySeconds } = mailer.retry
 
   await app.jobs.createQueue(DELIVERY_QUEUE, { retryLimit, retryDelay: retryDelaySeconds, retryBackoff: true })
   await app.jobs.createQueue(CLEANUP_QUEUE, { policy: 'short' })
@@ -80,4 +78,4 @@ export default fp<{ config: Config }>(async (app) => {
   })
 
   await app.register(routes, { settings })
-}, { fastify: '5.x', name: '@sprechzimmer/plugin-contact', dependencies: ['@sprechzimmer/runtime', '@sprechzimmer/plugin-mail'] })
+}, { fastify: '5.x', name: '@sprechzimmer/plugin-contact', dependencies: ['@sprechzimmer/runtime'] })

@@ -104,7 +104,7 @@ t.test('a CONTACT_TO that is not one address stops the start with a message nami
   await t.rejects(contactApp(t, {}, { SZ_CONTACT_RATE_LIMIT: '0' }, await testDatabase(t)), /SZ_CONTACT_RATE_LIMIT/)
   process.env.CONTACT_TO = OPERATOR
   t.teardown(() => { delete process.env.CONTACT_TO })
-  await t.rejects(build(t, { plugins: [contactEntry] }, await testDatabase(t)), /plugin-mail/, 'the mail plugin must come first')
+  await t.rejects(build(t, { plugins: [contactEntry] }, await testDatabase(t)), /needs a plugin that provides the mailer service, listed before it/, 'the mail plugin must come first')
 })
 
 t.test('Accept-Language: the first of de and en by preference, else German', async t => {

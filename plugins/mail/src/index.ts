@@ -37,6 +37,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
 
   const mailer: MailService = {
     settings,
+    retry: { limit: settings.retryLimit, delaySeconds: settings.retryDelaySeconds },
     async send (template, locale, data, to, attachments?: MailAttachment[]) {
       if (!MAIL_TEMPLATES.includes(template as MailTemplate)) throw new Error(`mailer.send: unknown template "${template}"`)
       const values = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, v == null ? null : String(v)]))
@@ -49,7 +50,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     enqueue: async (em, job, id = randomUUID(), startAfter) => { await outbox.enqueue(em, job, id, startAfter) },
     deliver: (id, job) => outbox.deliver(id, job)
   }
-  app.mailer = mailer
+  app.provide('mailer', mailer)
 
   await app.jobs.createQueue(OUTBOX_QUEUE, { retryLimit: settings.retryLimit, retryDelay: settings.retryDelaySeconds, retryBackoff: true })
   await app.jobs.createQueue(CLEANUP_QUEUE, { policy: 'short' })

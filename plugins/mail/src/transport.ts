@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import nodemailer from 'nodemailer'
 import type Mail from 'nodemailer/lib/mailer/index.js'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Config } from '@sprechzimmer/core'
+import { MailRefused, type Config } from '@sprechzimmer/core'
 
 export type Outgoing = Mail.Options
 
@@ -11,15 +11,13 @@ export type Outgoing = Mail.Options
  * A delivery error that says what failed without the server's text: SMTP replies quote the
  * recipient's address, and this error ends up in logs and in pg-boss's job output.
  */
-export class DeliveryError extends Error {
+export class DeliveryError extends MailRefused {
   override name = 'MailDeliveryError'
-  readonly permanent: boolean
   constructor (cause: any) {
     const code = typeof cause?.code === 'string' ? cause.code : 'EUNKNOWN'
     const responseCode = Number(cause?.responseCode) || undefined
-    super(`mail delivery failed: ${code}${responseCode ? ` (SMTP ${responseCode})` : ''}`)
     // Only a recipient that the server refuses for good is permanent; everything else is retried.
-    this.permanent = code === 'EENVELOPE' && responseCode !== undefined && responseCode >= 500
+    super(`mail delivery failed: ${code}${responseCode ? ` (SMTP ${responseCode})` : ''}`, code === 'EENVELOPE' && responseCode !== undefined && responseCode >= 500)
   }
 }
 

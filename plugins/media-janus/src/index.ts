@@ -126,6 +126,6 @@ export default fp<{ config: Config }>(async (app, { config }) => {
   // janode logs to stdout past pino's redaction (at info level, and whole Janus messages on odd events); failures reach app.log through our handlers.
   Janode.Logger.setLevel('none')
   const media = createJanusMedia(config, janusSettings(), app.log)
-  app.media = media
+  app.provide('media', media)
   app.addHook('onClose', async () => { await media.close() })
 }, { fastify: '5.x', name: '@sprechzimmer/plugin-media-janus', dependencies: ['@sprechzimmer/runtime'] })
