@@ -36,12 +36,17 @@ export interface Jobs {
    * own. Run the whole statement with `sqlOn(em)` so that the jobs exist only if the transaction commits.
    */
   insertStatement (name: string, jobs: Array<Omit<PgBoss.JobInsert, 'name'>>, first: number): { sql: string, values: unknown[] }
+  /** Ends a cron schedule (one a newer version no longer uses); nothing when there is none. */
+  unschedule (name: string): Promise<void>
+  /** Of these jobs of a queue, the ones not over yet (waiting, retrying or running). */
+  unfinished (name: string, ids: string[]): Promise<Set<string>>
   stop (): Promise<void>
-  readonly boss: PgBoss
 }
 
-// pg-boss 10's own insert statement and configuration defaults (its package has no exports map), so
-// that `insertStatement` writes exactly the rows `boss.insert` would. test/jobs.test.ts compares them.
+// This file is the one place that knows pg-boss: its API, and the internals below. pg-boss 10's own
+// insert statement and configuration defaults (its package has no exports map), so that
+// `insertStatement` writes exactly the rows `boss.insert` would, and its job table's states for
+// `unfinished`. test/jobs.test.ts pins both: it fails when a pg-boss upgrade changes them.
 const require = createRequire(import.meta.url)
 const plans = require('pg-boss/src/plans.js') as { insertJobs (schema: string): string }
 const attorney = require('pg-boss/src/attorney.js') as { getConfig (options: object): Record<string, unknown> }
@@ -76,7 +81,6 @@ export async function startJobs (connectionString: string, onError: (err: Error)
   await boss.start()
   const workers: string[] = []
   return {
-    boss,
     async createQueue (name, options = {}) {
       const existing = await boss.getQueue(name)
       if (!existing) await boss.createQueue(name, { name, policy: options.policy ?? 'standard', ...options })
@@ -119,6 +123,15 @@ export async function startJobs (connectionString: string, onError: (err: Error)
     },
     async schedule (name, cron) {
       await boss.schedule(name, cron)
+    },
+    async unschedule (name) {
+      await boss.unschedule(name)
+    },
+    async unfinished (name, ids) {
+      if (ids.length === 0) return new Set()
+      const { rows } = await boss.getDb().executeSql(
+        `SELECT id FROM ${options.schema}.job WHERE name = $1 AND id = ANY($2::uuid[]) AND state IN ('created', 'retry', 'active')`, [name, ids]) as { rows: Array<{ id: string }> }
+      return new Set(rows.map(row => row.id))
     },
     async stop () {
       await boss.stop({ graceful: true, wait: true, timeout: 5000 })

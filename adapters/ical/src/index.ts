@@ -280,7 +280,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
   app.decorate('icalSources', { sync, settings, parsers })
   app.addHook('onReady', async () => {
     // The cron of earlier versions; per-source jobs replace it.
-    try { await app.jobs.boss.unschedule(OLD_CRON_QUEUE) } catch { /* never scheduled */ }
+    await app.jobs.unschedule(OLD_CRON_QUEUE)
     // Warmed in the background: starting several threads (node-ical and its Temporal polyfill each) takes
     // seconds on a busy machine, past Fastify's plugin timeout; a parse that comes first waits for its thread.
     parsers.warm().catch(() => {})
