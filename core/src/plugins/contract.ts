@@ -63,6 +63,17 @@ export const p2pMedia: MediaProvider = {
   async destroyRoom () {}
 }
 
+/** Personal data a plugin keeps: a row of the privacy policy's deletion table, and a deletion-log category. */
+export interface DeclaredDeletion {
+  /** The name its deletions are logged under (`recordDeletion`), e.g. `contact-message`. */
+  category: string
+  /** What is kept, and until when, in both languages of the legal pages. */
+  data: { de: string, en: string }
+  keptUntil: { de: string, en: string }
+  /** The deadline in English, for the privacy report and the CLI. */
+  deadline: string
+}
+
 /** The services a plugin may provide: each at most once. */
 export interface Services {
   /** Sends mail: the mail plugin. */
@@ -81,12 +92,24 @@ declare module 'fastify' {
     provide: <K extends keyof Services>(name: K, service: Services[K]) => void
     /** A service this plugin cannot work without; throws at start, naming it, when no plugin provides it. */
     need: <K extends keyof Services>(name: K, by: string) => Services[K]
+    /** Adds a kind of personal data the plugin keeps to the deletion table (privacy policy, export, report). */
+    declareDeletion: (deletion: DeclaredDeletion) => void
+    /** What the plugins declared, in the order they did. */
+    readonly declaredDeletions: readonly DeclaredDeletion[]
   }
 }
 
 /** Installs the service slots on the app (the plugin host does, before any plugin is registered). */
-export function serviceRegistry (app: FastifyInstance): void {
+export function serviceRegistry (app: FastifyInstance, coreCategories: readonly string[]): void {
   const provided: Partial<Services> = {}
+  const deletions: DeclaredDeletion[] = []
+  app.decorate('declaredDeletions', { getter: () => deletions })
+  app.decorate('declareDeletion', (deletion: DeclaredDeletion) => {
+    if (coreCategories.includes(deletion.category) || deletions.some(d => d.category === deletion.category)) {
+      throw new Error(`The deletion category ${deletion.category} is declared twice`)
+    }
+    deletions.push(deletion)
+  })
   app.decorate('media', { getter: () => provided.media ?? p2pMedia })
   app.decorate('mailer', { getter: () => provided.mailer ?? null })
   app.decorate('provide', <K extends keyof Services>(name: K, service: Services[K]) => {

@@ -5,6 +5,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { EntitySchema, MigrationObject } from '@mikro-orm/core'
 import type { Config } from '../config.js'
 import { serviceRegistry } from './contract.js'
+import { DELETION_CATEGORIES } from '../privacy/deletion-table.js'
 
 /**
  * What a plugin module exports: the Fastify plugin as default, and optionally the entities and
@@ -37,6 +38,6 @@ export async function importPlugins (names: string[]): Promise<LoadedPlugin[]> {
 
 /** The plugin host: the contract's services (see contract.ts), and the plugins named in SPRECHZIMMER_PLUGINS. */
 export default fp<{ config: Config, plugins: LoadedPlugin[] }>(async (app, { config, plugins }) => {
-  serviceRegistry(app)
+  serviceRegistry(app, DELETION_CATEGORIES)
   for (const plugin of plugins) await app.register(plugin.default, { config })
 }, { fastify: '5.x', name: '@sprechzimmer/plugin-host', dependencies: ['@sprechzimmer/runtime'] })

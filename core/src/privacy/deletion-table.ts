@@ -1,16 +1,18 @@
 import type { Config } from '../config.js'
+import type { DeclaredDeletion } from '../plugins/contract.js'
 
 export type Locale = 'de' | 'en'
 
-/** Categories of the deletion table; deletion-log rows and the privacy report use these names. */
+/** Core's categories of the deletion table; plugins declare theirs (`app.declareDeletion`). */
 export const DELETION_CATEGORIES = [
   'access-ip', 'session', 'provider-account', 'practice', 'client-account', 'email-verification', 'sign-in-failures', 'invitation',
-  'waiting-room-name', 'chat', 'documents', 'call-data', 'profile-picture', 'contact-message', 'security-events'
+  'waiting-room-name', 'chat', 'documents', 'call-data', 'profile-picture', 'security-events'
 ] as const
 export type DeletionCategory = typeof DELETION_CATEGORIES[number]
 
 export interface DeletionRow {
-  category: DeletionCategory
+  /** One of DELETION_CATEGORIES, or a plugin's. */
+  category: string
   /** What is kept, in the reader's language. */
   data: string
   /** Until when, in the reader's language, with the configured durations. */
@@ -34,7 +36,7 @@ type Durations = Pick<Config, 'ipAnonymizeAfter' | 'purgeAfter' | 'sessionTtl' |
  * The deletion table of the privacy policy, built from the configured deadlines: the legal page, the
  * README and the privacy report all show what the code enforces, never a number typed twice.
  */
-export function deletionTable (config: Durations, locale: Locale): DeletionRow[] {
+export function deletionTable (config: Durations, locale: Locale, declared: readonly DeclaredDeletion[] = []): DeletionRow[] {
   const d = (ms: number) => formatDuration(ms, locale)
   const e = (ms: number) => formatDuration(ms, 'en')
   const de = locale === 'de'
@@ -70,9 +72,8 @@ export function deletionTable (config: Durations, locale: Locale): DeletionRow[]
       `${e(config.purgeAfter)} after the end or cancellation`),
     row('profile-picture', ['Profilbild eines Anbieters (mit Zeitpunkt der Einwilligung)', "A provider's profile picture (with the time of consent)"],
       ['Widerruf der Einwilligung oder Löschung des Kontos', 'consent revoked or account deleted'], 'consent revoked or account deleted'),
-    row('contact-message', ['Nachricht über das Kontaktformular', 'Message sent through the contact form'],
-      ['Zustellung per E-Mail an den Betreiber', 'delivery by e-mail to the operator'], 'delivered by mail'),
     row('security-events', ['Sicherheitsprotokoll: Anmeldungen, Abmeldungen, Passwort- und Adressänderungen, API-Schlüssel, Rollen (Kontokennung, Zeit, auf zwei Oktette gekürzte IP-Adresse, Ereigniscode)', 'Security audit trail: sign-ins, sign-outs, password and address changes, API keys, roles (account id, time, IP address cut to two octets, event code)'],
-      [`${d(config.auditKeep)} nach dem Ereignis`, `${d(config.auditKeep)} after the event`], `${e(config.auditKeep)} after the event`)
+      [`${d(config.auditKeep)} nach dem Ereignis`, `${d(config.auditKeep)} after the event`], `${e(config.auditKeep)} after the event`),
+    ...declared.map(p => ({ category: p.category, data: p.data[locale], keptUntil: p.keptUntil[locale], deadline: p.deadline }))
   ]
 }

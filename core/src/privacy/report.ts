@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { Config } from '../config.js'
-import { deletionTable, type DeletionCategory } from './deletion-table.js'
+import { deletionTable, type DeletionCategory, type DeletionRow } from './deletion-table.js'
 
 export interface PrivacyReportRow {
   category: DeletionCategory
@@ -16,8 +16,8 @@ type Scope = { practiceId: string | null }
 /** Categories a practice can see for itself; the operator (CLI) sees more. */
 const PRACTICE_CATEGORIES: DeletionCategory[] = ['session', 'provider-account', 'practice', 'invitation', 'waiting-room-name', 'chat', 'documents', 'call-data', 'security-events']
 /**
- * Every category except the profile picture and contact messages, which this report leaves out even
- * though the profile module and the contact plugin write their deletions to the deletion log.
+ * Every core category except the profile picture, which this report leaves out even though the
+ * profile module writes its deletions to the deletion log; plugins' categories are not reported either.
  */
 const OPERATOR_CATEGORIES: DeletionCategory[] = ['access-ip', 'session', 'provider-account', 'practice', 'client-account', 'email-verification', 'sign-in-failures', 'invitation', 'waiting-room-name', 'chat', 'documents', 'call-data', 'security-events']
 
@@ -52,7 +52,7 @@ export async function privacyReport (em: EntityManager, config: Config, range: {
   const counts = new Map(deleted.map(r => [r.category, Number(r.n)]))
   const categories = scope.practiceId ? PRACTICE_CATEGORIES : OPERATOR_CATEGORIES
   const rows: PrivacyReportRow[] = []
-  for (const row of deletionTable(config, 'en').filter(r => categories.includes(r.category))) {
+  for (const row of deletionTable(config, 'en').filter((r): r is DeletionRow & { category: DeletionCategory } => (categories as string[]).includes(r.category))) {
     let oldest: Date | null = null
     const query = OLDEST[row.category]
     if (query) {

@@ -66,6 +66,12 @@ const routes: FastifyPluginAsyncTypebox<{ settings: ContactSettings }> = async (
 export default fp<{ config: Config }>(async (app) => {
   const settings = contactSettings()
   const mailer = app.need('mailer', '@sprechzimmer/plugin-contact')
+  app.declareDeletion({
+    category: 'contact-message',
+    data: { de: 'Nachricht über das Kontaktformular', en: 'Message sent through the contact form' },
+    keptUntil: { de: 'Zustellung per E-Mail an den Betreiber', en: 'delivery by e-mail to the operator' },
+    deadline: 'delivered by mail'
+  })
   if (!settings.to) app.log.warn('contact form disabled: CONTACT_TO is not set, so POST /api/contact answers 503 SZ_CONTACT_NOT_CONFIGURED')
   const { limit: retryLimit, delaySeconds: retryDelaySeconds } = mailer.retry
 

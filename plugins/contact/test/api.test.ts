@@ -118,3 +118,15 @@ t.test('Accept-Language: the first of de and en by preference, else German', asy
   t.equal(localeFrom('en;q=0,de;q=0.1'), 'de')
   t.equal(localeFrom('*'), 'de')
 })
+
+t.test('the plugin declares what it keeps: the privacy page and the data export list contact messages only while it is loaded', async t => {
+  const { app } = await contactApp(t)
+  const privacy = async (target: typeof app) => (await target.inject({ method: 'GET', url: '/legal/privacy', headers: { 'accept-language': 'en' } })).body
+  t.match(await privacy(app), /<tr data-category="contact-message"><td>Message sent through the contact form<\/td><td>delivery by e-mail to the operator<\/td><\/tr>/)
+  t.throws(() => app.declareDeletion({ category: 'contact-message', data: { de: 'x', en: 'x' }, keptUntil: { de: 'x', en: 'x' }, deadline: 'x' }), /declared twice/)
+  t.throws(() => app.declareDeletion({ category: 'chat', data: { de: 'x', en: 'x' }, keptUntil: { de: 'x', en: 'x' }, deadline: 'x' }), /declared twice/, "not one of core's either")
+
+  const { app: bare } = await build(t, {}, await testDatabase(t))
+  t.notMatch(await privacy(bare), /contact-message/, 'core alone keeps no contact messages and says none')
+  t.match(await privacy(bare), /data-category="chat"/)
+})

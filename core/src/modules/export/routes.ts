@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { Config } from '../../config.js'
+import type { DeclaredDeletion } from '../../plugins/contract.js'
 import { errorResponses } from '../../http/schemas.js'
 import type { User } from '../account/user.entity.js'
 import { practiceView } from '../account/routes.js'
@@ -23,7 +24,7 @@ const human = (ms: number): string => {
 }
 
 /** The deletion table of the privacy policy (README "Privacy and deletion"), with this server's configured deadlines. */
-export function retentionList (config: Config): Array<{ category: string, deadline: string }> {
+export function retentionList (config: Config, declared: readonly DeclaredDeletion[] = []): Array<{ category: string, deadline: string }> {
   return [
     { category: 'access record (time, kind, user agent, IP address)', deadline: `IP address cut to two octets (IPv6: /32) ${human(config.ipAnonymizeAfter)} after the request` },
     { category: 'session (APPSESSION cookie and server session)', deadline: `end of the browser session; the server session ends at logout, password change or at the latest after ${human(config.sessionTtl)}` },
@@ -36,7 +37,7 @@ export function retentionList (config: Config): Array<{ category: string, deadli
     { category: 'technical call data (room ids, participant rows)', deadline: `purged ${human(config.purgeAfter)} after the end` },
     { category: 'profile picture', deadline: 'consent revoked or account deleted; the consent record (time, text version) is kept until account deletion' },
     { category: 'tasks', deadline: 'deleted by you, or account deletion' },
-    { category: 'contact form message', deadline: 'delivered by mail; kept only in the outbox until then' }
+    ...declared.map(d => ({ category: d.data.en, deadline: d.deadline }))
   ]
 }
 
@@ -46,7 +47,7 @@ const iso = (d: Date | null | undefined) => d ? d.toISOString() : null
  * Everything held about the signed-in user, as one JSON document (Art. 15 and 20 GDPR). It holds the
  * caller's own account and records only: no other user's account, no password or token hashes.
  */
-export async function exportFor (em: EntityManager, user: User, config: Config): Promise<{ format: typeof EXPORT_FORMAT } & Record<string, unknown>> {
+export async function exportFor (em: EntityManager, user: User, config: Config, declared: readonly DeclaredDeletion[] = []): Promise<{ format: typeof EXPORT_FORMAT } & Record<string, unknown>> {
   const account = {
     id: user.id, kind: user.kind, email: user.email, salutation: user.salutation ?? null, title: user.title ?? null,
     firstName: user.firstName, lastName: user.lastName, locale: user.locale ?? null, isPracticeAdmin: user.isPracticeAdmin,
@@ -97,7 +98,7 @@ export async function exportFor (em: EntityManager, user: User, config: Config):
     profilePicture: picture ? { contentType: picture.contentType, updatedAt: iso(picture.updatedAt), base64: Buffer.from(picture.data).toString('base64') } : null,
     tasks: tasks.map(taskView),
     sessions: sessions.map(s => ({ loginAt: iso(s.createdAt), expiresAt: iso(s.expiresAt) })),
-    retention: retentionList(config)
+    retention: retentionList(config, declared)
   }
 }
 
@@ -110,7 +111,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { conf
       response: { 200: Type.Object({ format: Type.Literal(EXPORT_FORMAT) }, { additionalProperties: true }), ...errorResponses(401) }
     }
   }, async (request, reply) => {
-    const document = await exportFor(request.em, request.account!, config)
+    const document = await exportFor(request.em, request.account!, config, app.declaredDeletions)
     const day = new Date().toISOString().slice(0, 10)
     return reply
       .header('content-disposition', `attachment; filename="sprechzimmer-export-${day}.json"`)

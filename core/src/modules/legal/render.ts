@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Config } from '../../config.js'
+import type { DeclaredDeletion } from '../../plugins/contract.js'
 import { deletionTable, formatDuration, type Locale } from '../../privacy/deletion-table.js'
 
 /** templates/legal at the repository root, from core/src/modules/legal and core/dist/modules/legal alike. */
@@ -29,9 +30,9 @@ export function fill (template: string, values: Record<string, string>, html: Re
 const NOT_CONFIGURED: Record<Locale, string> = { de: '(nicht konfiguriert)', en: '(not configured)' }
 
 /** The operator's values and the generated parts every legal page may use. */
-function placeholders (config: Config, locale: Locale) {
+function placeholders (config: Config, locale: Locale, declared: readonly DeclaredDeletion[]) {
   const unset = NOT_CONFIGURED[locale]
-  const rows = deletionTable(config, locale)
+  const rows = deletionTable(config, locale, declared)
   const table = [
     '<table>',
     locale === 'de' ? '<thead><tr><th>Daten</th><th>gespeichert bis</th></tr></thead>' : '<thead><tr><th>Data</th><th>kept until</th></tr></thead>',
@@ -61,15 +62,20 @@ function placeholders (config: Config, locale: Locale) {
 }
 
 /** Loads every legal template once and renders pages from the configuration. */
-export function legalPages (config: Config): (page: LegalPage, locale: Locale) => string {
-  const pages = new Map<string, string>()
+export function legalPages (config: Config, declared: () => readonly DeclaredDeletion[] = () => []): (page: LegalPage, locale: Locale) => string {
+  const templates = new Map<string, string>()
   for (const page of LEGAL_PAGES) {
-    for (const locale of ['de', 'en'] as const) {
-      const template = readFileSync(`${LEGAL_TEMPLATE_DIR}${page}.${locale}.html`, 'utf8')
-      const { values, html } = placeholders(config, locale)
-      // The configuration does not change while the server runs: render once, serve the string.
-      pages.set(`${page}.${locale}`, fill(template, values, html))
-    }
+    for (const locale of ['de', 'en'] as const) templates.set(`${page}.${locale}`, readFileSync(`${LEGAL_TEMPLATE_DIR}${page}.${locale}.html`, 'utf8'))
   }
-  return (page, locale) => pages.get(`${page}.${locale}`)!
+  // Rendered at the first request, when every plugin has declared its data; the configuration does
+  // not change while the server runs, so each page is rendered once.
+  const pages = new Map<string, string>()
+  return (page, locale) => {
+    const key = `${page}.${locale}`
+    if (!pages.has(key)) {
+      const { values, html } = placeholders(config, locale, declared())
+      pages.set(key, fill(templates.get(key)!, values, html))
+    }
+    return pages.get(key)!
+  }
 }

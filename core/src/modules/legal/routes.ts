@@ -16,7 +16,7 @@ export function localeFrom (header: string | undefined): Locale {
 
 /** GET /legal/privacy and /legal/terms: public HTML pages filled from the operator's configuration. */
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const render = legalPages(app.config)
+  const render = legalPages(app.config, () => app.declaredDeletions)
   for (const page of LEGAL_PAGES) {
     app.get(`/legal/${page}`, {
       schema: {
