@@ -1,7 +1,8 @@
-import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core'
+import { ChangeDetectionStrategy, Component, inject } from '@angular/core'
 import { Router, RouterLink } from '@angular/router'
 import { Auth } from '../../../core/auth/auth.service'
 import { I18n } from '../../../core/i18n/i18n.service'
+import { action } from '../../../shared/action'
 import { formValues } from '../../../shared/form'
 
 @Component({
@@ -14,8 +15,8 @@ import { formValues } from '../../../shared/form'
       <form (submit)="submit($event)">
         <label>{{ i18n.t('auth.email') }} <input name="email" type="email" autocomplete="username" required></label>
         <label>{{ i18n.t('auth.password') }} <input name="password" type="password" autocomplete="current-password" required></label>
-        @if (error()) { <p role="alert" class="notice error">{{ error() }}</p> }
-        <button type="submit" [disabled]="busy()">{{ i18n.t('auth.submitLogin') }}</button>
+        @if (login.error()) { <p role="alert" class="notice error">{{ login.error() }}</p> }
+        <button type="submit" [disabled]="login.busy()">{{ i18n.t('auth.submitLogin') }}</button>
       </form>
       <p><a routerLink="/password-reset">{{ i18n.t('auth.forgot') }}</a></p>
       <p>{{ i18n.t('auth.noAccount') }} <a routerLink="/register">{{ i18n.t('nav.register') }}</a></p>
@@ -26,20 +27,13 @@ export class LoginPage {
   protected readonly i18n = inject(I18n)
   private readonly auth = inject(Auth)
   private readonly router = inject(Router)
-  protected readonly busy = signal(false)
-  protected readonly error = signal<string | null>(null)
+  protected readonly login = action()
 
   protected async submit (event: Event): Promise<void> {
     const { email = '', password = '' } = formValues(event)
-    this.busy.set(true)
-    this.error.set(null)
-    try {
+    await this.login.run(async () => {
       await this.auth.login({ email, password })
       await this.router.navigateByUrl('/today')
-    } catch (err) {
-      this.error.set(this.i18n.error(err))
-    } finally {
-      this.busy.set(false)
-    }
+    })
   }
 }

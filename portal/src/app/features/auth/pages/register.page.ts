@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/cor
 import { Router, RouterLink } from '@angular/router'
 import { Auth } from '../../../core/auth/auth.service'
 import { I18n } from '../../../core/i18n/i18n.service'
+import { action } from '../../../shared/action'
 import { formValues, isValidIban } from '../../../shared/form'
 
 const PERSON = ['email', 'password', 'salutation', 'title', 'firstName', 'lastName'] as const
@@ -45,8 +46,8 @@ const PERSON = ['email', 'password', 'salutation', 'title', 'firstName', 'lastNa
           <label>{{ i18n.t('auth.bic') }} <input name="bic" pattern="[A-Za-z0-9]{8}([A-Za-z0-9]{3})?"></label>
           <label>{{ i18n.t('auth.accountHolder') }} <input name="accountHolder" required maxlength="200"></label>
         </fieldset>
-        @if (error()) { <p role="alert" class="notice error">{{ error() }}</p> }
-        <button type="submit" [disabled]="busy()">{{ i18n.t('auth.submitRegister') }}</button>
+        @if (registration.error()) { <p role="alert" class="notice error">{{ registration.error() }}</p> }
+        <button type="submit" [disabled]="registration.busy()">{{ i18n.t('auth.submitRegister') }}</button>
       </form>
       <p><a routerLink="/login">{{ i18n.t('nav.login') }}</a></p>
     </section>
@@ -56,8 +57,7 @@ export class RegisterPage {
   protected readonly i18n = inject(I18n)
   private readonly auth = inject(Auth)
   private readonly router = inject(Router)
-  protected readonly busy = signal(false)
-  protected readonly error = signal<string | null>(null)
+  protected readonly registration = action()
   protected readonly ibanError = signal(false)
   protected readonly zone = Intl.DateTimeFormat().resolvedOptions().timeZone
 
@@ -81,16 +81,10 @@ export class RegisterPage {
     practice['iban'] = practice['iban'].replace(/\s+/g, '').toUpperCase()
     practice['country'] = practice['country'].toUpperCase()
     if (practice['bic']) practice['bic'] = practice['bic'].toUpperCase()
-    this.busy.set(true)
-    this.error.set(null)
-    try {
+    await this.registration.run(async () => {
       await this.auth.register({ ...person, email: person['email'], password: person['password'], practice })
       // Signed in, but the address is unproven until the mailed link is opened: say so first.
       await this.router.navigateByUrl('/check-inbox')
-    } catch (err) {
-      this.error.set(this.i18n.error(err))
-    } finally {
-      this.busy.set(false)
-    }
+    })
   }
 }

@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, inject, input, output, signal } fro
 import { Api } from '../../../core/api/api.service'
 import type { CreatedInvitation } from '../../../core/api/models'
 import { I18n } from '../../../core/i18n/i18n.service'
+import { action } from '../../../shared/action'
 import { CopyButton } from '../../../shared/copy-button'
 import { dayKey, zonedToUtc } from '../../../shared/time'
 
@@ -38,8 +39,8 @@ interface Scheduled { id: string, title: string, start: string, invitations: Cre
         }
         <button type="button" (click)="add()">{{ i18n.t('calendar.addClient') }}</button>
       </fieldset>
-      @if (error()) { <p role="alert" class="notice error">{{ error() }}</p> }
-      <button type="submit" [disabled]="busy()">{{ i18n.t('calendar.submit') }}</button>
+      @if (scheduling.error()) { <p role="alert" class="notice error">{{ scheduling.error() }}</p> }
+      <button type="submit" [disabled]="scheduling.busy()">{{ i18n.t('calendar.submit') }}</button>
       @if (created(); as c) {
         <div role="status" class="notice ok">
           <p>{{ i18n.t(c.mailHeld ? 'calendar.scheduledHeld' : 'calendar.scheduled') }}</p>
@@ -60,8 +61,7 @@ export class ScheduleForm {
   /** The day (YYYY-MM-DD, practice time zone) of the new consultation, to show it. */
   readonly scheduled = output<string>()
   protected readonly rows = signal([0])
-  protected readonly busy = signal(false)
-  protected readonly error = signal<string | null>(null)
+  protected readonly scheduling = action()
   protected readonly created = signal<Scheduled | null>(null)
   private next = 1
 
@@ -89,18 +89,12 @@ export class ScheduleForm {
       ...(value('name' + row) ? { name: value('name' + row) } : {}),
       locale: value('locale' + row) || this.i18n.locale()
     }))
-    this.busy.set(true)
-    this.error.set(null)
     this.created.set(null)
-    try {
+    await this.scheduling.run(async () => {
       this.created.set(await this.api.post<Scheduled>('/api/consultations', { title: value('title'), start: start.toISOString(), end: end.toISOString(), participants }))
       form.reset()
       this.rows.set([0])
       this.scheduled.emit(dayKey(start, this.timeZone()))
-    } catch (err) {
-      this.error.set(this.i18n.error(err))
-    } finally {
-      this.busy.set(false)
-    }
+    })
   }
 }

@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, inject, input, output, signal } fro
 import { Api } from '../../../core/api/api.service'
 import type { CreatedInvitation } from '../../../core/api/models'
 import { I18n } from '../../../core/i18n/i18n.service'
+import { action } from '../../../shared/action'
 import { formValues } from '../../../shared/form'
 
 /** One more client for a consultation, before or during the call: the join link goes out by mail. */
@@ -16,9 +17,9 @@ import { formValues } from '../../../shared/form'
       <label>{{ i18n.t('calendar.clientLanguage') }}
         <select name="locale"><option value="de" [selected]="i18n.locale() === 'de'">Deutsch</option><option value="en" [selected]="i18n.locale() === 'en'">English</option></select>
       </label>
-      <button type="submit" [disabled]="busy()">{{ i18n.t('consultation.invite') }}</button>
+      <button type="submit" [disabled]="sending.busy()">{{ i18n.t('consultation.invite') }}</button>
       @if (done(); as result) { <p role="status" class="notice ok">{{ i18n.t(result.mailHeld ? 'consultation.invitedHeld' : 'consultation.invited') }}</p> }
-      @if (error()) { <p role="alert" class="notice error">{{ error() }}</p> }
+      @if (sending.error()) { <p role="alert" class="notice error">{{ sending.error() }}</p> }
     </form>
   `
 })
@@ -29,25 +30,18 @@ export class InviteForm {
   readonly heading = input<string | null>(null)
   readonly headingId = input('invite-heading')
   readonly invited = output<void>()
-  protected readonly busy = signal(false)
+  protected readonly sending = action()
   protected readonly done = signal<CreatedInvitation | null>(null)
-  protected readonly error = signal<string | null>(null)
 
   protected async invite (event: Event): Promise<void> {
     const form = event.target as HTMLFormElement
     const body = formValues(event)
-    this.busy.set(true)
     this.done.set(null)
-    this.error.set(null)
-    try {
+    await this.sending.run(async () => {
       const created = await this.api.post<CreatedInvitation>(`/api/consultations/${this.consultationId()}/invitations`, body)
       form.reset()
       this.done.set(created)
       this.invited.emit()
-    } catch (err) {
-      this.error.set(this.i18n.error(err))
-    } finally {
-      this.busy.set(false)
-    }
+    })
   }
 }

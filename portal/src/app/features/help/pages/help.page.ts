@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/cor
 import { Api } from '../../../core/api/api.service'
 import { Auth } from '../../../core/auth/auth.service'
 import { I18n } from '../../../core/i18n/i18n.service'
+import { action } from '../../../shared/action'
 import { formValues } from '../../../shared/form'
 
 /** The manual and a contact form (POST /api/contact, plugins/contact). */
@@ -23,9 +24,9 @@ import { formValues } from '../../../shared/form'
       <label>{{ i18n.t('auth.email') }} <input name="email" type="email" required [value]="auth.user()?.email ?? ''"></label>
       <label>{{ i18n.t('help.subject') }} <input name="subject" required maxlength="200"></label>
       <label>{{ i18n.t('help.message') }} <textarea name="message" required rows="5" maxlength="5000"></textarea></label>
-      @if (error()) { <p role="alert" class="notice error">{{ error() }}</p> }
+      @if (sending.error()) { <p role="alert" class="notice error">{{ sending.error() }}</p> }
       @if (sent()) { <p role="status" class="notice ok">{{ i18n.t('help.sent') }}</p> }
-      <button type="submit" [disabled]="busy()">{{ i18n.t('help.send') }}</button>
+      <button type="submit" [disabled]="sending.busy()">{{ i18n.t('help.send') }}</button>
     </form>
   `
 })
@@ -33,9 +34,9 @@ export class HelpPage {
   protected readonly i18n = inject(I18n)
   protected readonly auth = inject(Auth)
   private readonly api = inject(Api)
-  protected readonly busy = signal(false)
+  protected readonly sending = action()
+  /** A flag, not the action's message: the confirmation follows the language. */
   protected readonly sent = signal(false)
-  protected readonly error = signal<string | null>(null)
 
   protected name (): string {
     const user = this.auth.user()
@@ -45,17 +46,11 @@ export class HelpPage {
   protected async send (event: Event): Promise<void> {
     const form = event.target as HTMLFormElement
     const values = formValues(event)
-    this.busy.set(true)
-    this.error.set(null)
     this.sent.set(false)
-    try {
+    await this.sending.run(async () => {
       await this.api.post('/api/contact', values)
       this.sent.set(true)
       form.reset()
-    } catch (err) {
-      this.error.set(this.i18n.error(err))
-    } finally {
-      this.busy.set(false)
-    }
+    })
   }
 }

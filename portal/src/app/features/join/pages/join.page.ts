@@ -3,6 +3,7 @@ import { Api, ApiError } from '../../../core/api/api.service'
 import type { Entered, JoinInfo } from '../../../core/api/models'
 import { CALL_STARTER, callFailure, type CallSession } from '../../../core/call/call-starter'
 import { I18n } from '../../../core/i18n/i18n.service'
+import { action } from '../../../shared/action'
 import { Realtime, type RealtimeEvent } from '../../../core/realtime/realtime.service'
 import { PrecallCheck } from '../services/precall-check'
 import { CallMedia } from '../../../shared/call-media'
@@ -62,8 +63,8 @@ interface Line { from: 'practice' | 'me', text: string, at: number }
       <form (submit)="enter($event)" class="card">
         <label>{{ i18n.t('join.name') }} <input name="displayName" required maxlength="100" autocomplete="name" aria-describedby="name-hint"></label>
         <small id="name-hint">{{ i18n.t('join.nameHint') }}</small>
-        @if (failure()) { <p role="alert" class="notice error">{{ failure() }}</p> }
-        <button type="submit" [disabled]="busy()">{{ i18n.t('join.enter') }}</button>
+        @if (entry.error()) { <p role="alert" class="notice error">{{ entry.error() }}</p> }
+        <button type="submit" [disabled]="entry.busy()">{{ i18n.t('join.enter') }}</button>
       </form>
     }
 
@@ -110,7 +111,8 @@ export class JoinPage {
   protected readonly phase = signal<Phase>('loading')
   protected readonly info = signal<JoinInfo | null>(null)
   protected readonly failure = signal<string | null>(null)
-  protected readonly busy = signal(false)
+  /** Entering the waiting room; its error stays beside the name field. */
+  protected readonly entry = action()
   protected readonly rtt = signal<number | null>(null)
   protected readonly lines = signal<Line[]>([])
   protected readonly late = signal<number | null>(null)
@@ -165,22 +167,21 @@ export class JoinPage {
     event.preventDefault()
     const displayName = String(new FormData(event.target as HTMLFormElement).get('displayName') ?? '').trim()
     if (!displayName) return
-    this.busy.set(true)
-    this.failure.set(null)
-    try {
-      const entered = await this.api.post<Entered>(`/api/join/${encodeURIComponent(this.token())}`, { displayName })
-      this.entered.set(entered)
-      this.enteredAt.set(new Date())
-      this.realtime.connect()
-      if (entered.status === 'admitted') await this.toCall()
-      else this.phase.set('waiting')
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 425) this.notOpen(this.info()?.waitingRoomOpensAt)
-      else if (err instanceof ApiError && [404, 410].includes(err.status)) this.fail(err)
-      else this.failure.set(this.i18n.error(err))
-    } finally {
-      this.busy.set(false)
-    }
+    await this.entry.run(async () => {
+      try {
+        const entered = await this.api.post<Entered>(`/api/join/${encodeURIComponent(this.token())}`, { displayName })
+        this.entered.set(entered)
+        this.enteredAt.set(new Date())
+        this.realtime.connect()
+        if (entered.status === 'admitted') await this.toCall()
+        else this.phase.set('waiting')
+      } catch (err) {
+        // Not open yet, or gone: the page changes its phase instead of showing the error.
+        if (err instanceof ApiError && err.status === 425) this.notOpen(this.info()?.waitingRoomOpensAt)
+        else if (err instanceof ApiError && [404, 410].includes(err.status)) this.fail(err)
+        else throw err
+      }
+    })
   }
 
   protected reply (event: Event): void {

@@ -3,6 +3,7 @@ import { Api } from '../../../core/api/api.service'
 import type { User, VerificationSent } from '../../../core/api/models'
 import { Auth } from '../../../core/auth/auth.service'
 import { I18n } from '../../../core/i18n/i18n.service'
+import { action } from '../../../shared/action'
 import { formValues } from '../../../shared/form'
 import { loadable } from '../../../shared/loadable'
 import { Status } from '../../../shared/status'
@@ -17,8 +18,8 @@ const CONSENT_TEXT_VERSION = '2026-11-29'
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <h1>{{ i18n.t('profile.title') }}</h1>
-    @if (message()) { <p role="status" class="notice ok">{{ message() }}</p> }
-    @if (error()) { <p role="alert" class="notice error">{{ error() }}</p> }
+    @if (action.message()) { <p role="status" class="notice ok">{{ action.message() }}</p> }
+    @if (action.error()) { <p role="alert" class="notice error">{{ action.error() }}</p> }
     @if (auth.user(); as u) {
       <div class="grid2">
         <form class="card" (submit)="saveNames($event)" aria-labelledby="names-heading">
@@ -30,20 +31,20 @@ const CONSENT_TEXT_VERSION = '2026-11-29'
           <label>{{ i18n.t('profile.language') }}
             <select name="locale"><option value="de" [selected]="i18n.locale() === 'de'">Deutsch</option><option value="en" [selected]="i18n.locale() === 'en'">English</option></select>
           </label>
-          <button type="submit" [disabled]="busy()">{{ i18n.t('app.save') }}</button>
+          <button type="submit" [disabled]="action.busy()">{{ i18n.t('app.save') }}</button>
         </form>
         <form class="card" (submit)="changeEmail($event)" aria-labelledby="email-heading">
           <h2 id="email-heading">{{ i18n.t('profile.email') }}</h2>
           <label>{{ i18n.t('auth.email') }} <input name="email" type="email" autocomplete="email" required [value]="u.email" [attr.aria-describedby]="u.pendingEmail ? 'email-pending' : null"></label>
           @if (u.pendingEmail) { <p id="email-pending" class="muted">{{ i18n.t('profile.emailPending', { email: u.pendingEmail }) }}</p> }
           <label>{{ i18n.t('profile.currentPassword') }} <input name="password" type="password" autocomplete="current-password" required></label>
-          <button type="submit" [disabled]="busy()">{{ i18n.t('profile.changeEmail') }}</button>
+          <button type="submit" [disabled]="action.busy()">{{ i18n.t('profile.changeEmail') }}</button>
         </form>
         <form class="card" (submit)="changePassword($event)" aria-labelledby="password-heading">
           <h2 id="password-heading">{{ i18n.t('profile.password') }}</h2>
           <label>{{ i18n.t('profile.currentPassword') }} <input name="currentPassword" type="password" autocomplete="current-password" required></label>
           <label>{{ i18n.t('auth.newPassword') }} <input name="newPassword" type="password" autocomplete="new-password" minlength="10" required></label>
-          <button type="submit" [disabled]="busy()">{{ i18n.t('profile.changePassword') }}</button>
+          <button type="submit" [disabled]="action.busy()">{{ i18n.t('profile.changePassword') }}</button>
         </form>
         <section class="card" aria-labelledby="picture-heading">
           <h2 id="picture-heading">{{ i18n.t('profile.picture') }}</h2>
@@ -72,23 +73,22 @@ export class ProfilePage {
   protected readonly consented = computed(() => (this.consents.value() ?? []).some(c => c.kind === 'profile_picture' && c.revokedAt === null))
   /** Bumped after an upload so the <img> asks again; 0 hides it. */
   protected readonly pictureVersion = signal(1)
-  protected readonly busy = signal(false)
-  protected readonly message = signal<string | null>(null)
-  protected readonly error = signal<string | null>(null)
+  /** Shared by the forms: one busy state, one message and one error, shown at the top. */
+  protected readonly action = action()
 
-  protected saveNames (event: Event): Promise<void> {
+  protected saveNames (event: Event): Promise<boolean> {
     const values = formValues(event)
-    return this.run(async () => {
+    return this.action.run(async () => {
       const result = await this.api.patch<{ user: User }>('/api/me', { salutation: values['salutation'] ?? '', title: values['title'] ?? '', firstName: values['firstName'], lastName: values['lastName'], locale: values['locale'] })
       this.auth.user.set(result.user)
     }, this.i18n.t('app.saved'))
   }
 
-  protected changeEmail (event: Event): Promise<void> {
+  protected changeEmail (event: Event): Promise<boolean> {
     const form = event.target as HTMLFormElement
     const { email = '', password = '' } = formValues(event)
     let success = this.i18n.t('app.saved')
-    return this.run(async () => {
+    return this.action.run(async () => {
       const result = await this.api.post<{ user: User } | VerificationSent>('/api/me/email', { email, password })
       ;(form.elements.namedItem('password') as HTMLInputElement).value = ''
       if ('user' in result) {
@@ -104,50 +104,36 @@ export class ProfilePage {
     }, () => success)
   }
 
-  protected changePassword (event: Event): Promise<void> {
+  protected changePassword (event: Event): Promise<boolean> {
     const form = event.target as HTMLFormElement
     const { currentPassword = '', newPassword = '' } = formValues(event)
-    return this.run(async () => {
+    return this.action.run(async () => {
       await this.api.post('/api/me/password', { currentPassword, newPassword })
       form.reset()
     }, this.i18n.t('profile.passwordChanged'))
   }
 
-  protected consent (): Promise<void> {
-    return this.run(async () => {
+  protected consent (): Promise<boolean> {
+    return this.action.run(async () => {
       await this.api.post('/api/me/consents', { kind: 'profile_picture', textVersion: CONSENT_TEXT_VERSION })
       await this.consents.reload()
     }, this.i18n.t('app.saved'))
   }
 
-  protected revoke (): Promise<void> {
-    return this.run(async () => {
+  protected revoke (): Promise<boolean> {
+    return this.action.run(async () => {
       await this.api.delete('/api/me/consents/profile_picture')
       this.pictureVersion.set(0)
       await this.consents.reload()
     }, this.i18n.t('app.saved'))
   }
 
-  protected upload (event: Event): Promise<void> {
+  protected upload (event: Event): Promise<unknown> {
     const file = (event.target as HTMLInputElement).files?.[0]
     if (!file) return Promise.resolve()
-    return this.run(async () => {
+    return this.action.run(async () => {
       await this.api.put('/api/me/picture', file, file.type)
       this.pictureVersion.update(v => v + 1)
     }, this.i18n.t('app.saved'))
-  }
-
-  private async run (call: () => Promise<unknown>, success: string | (() => string)): Promise<void> {
-    this.busy.set(true)
-    this.error.set(null)
-    this.message.set(null)
-    try {
-      await call()
-      this.message.set(typeof success === 'function' ? success() : success)
-    } catch (err) {
-      this.error.set(this.i18n.error(err))
-    } finally {
-      this.busy.set(false)
-    }
   }
 }

@@ -2,8 +2,9 @@ import { ChangeDetectionStrategy, Component, DestroyRef, computed, effect, injec
 import { Router, RouterLink } from '@angular/router'
 import { I18n } from '../../../core/i18n/i18n.service'
 import { Realtime } from '../../../core/realtime/realtime.service'
-import { Status } from '../../../shared/status'
 import { formValues } from '../../../shared/form'
+import { loadable } from '../../../shared/loadable'
+import { Status } from '../../../shared/status'
 import { Knock } from '../services/knock'
 import { WaitingRoom, type ChatLine, type Waiting } from '../services/waiting-room'
 
@@ -48,8 +49,8 @@ import { WaitingRoom, type ChatLine, type Waiting } from '../services/waiting-ro
 
     <section aria-labelledby="day-heading">
       <h2 id="day-heading">{{ i18n.dateTime(today, { dateStyle: 'full' }) }}</h2>
-      <sz-status [loading]="loading()" [error]="error()" (retry)="load()" />
-      @if (!loading() && !error()) {
+      <sz-status [loading]="day.loading()" [error]="day.error()" (retry)="day.reload()" />
+      @if (!day.loading() && !day.error()) {
         <ul class="list">
           @for (c of room.consultations(); track c.id) {
             <li>
@@ -72,8 +73,8 @@ export class TodayPage {
   protected readonly knock = inject(Knock)
   private readonly router = inject(Router)
   protected readonly today = new Date()
-  protected readonly loading = signal(true)
-  protected readonly error = signal<unknown>(null)
+  /** Today's consultations, into the waiting room's list; loaded once the room has started. */
+  protected readonly day = loadable(() => this.room.load(this.today), false)
   protected readonly now = signal(Date.now())
   protected readonly notice = signal<Record<string, string>>({})
   private readonly titles = computed(() => new Map(this.room.consultations().map(c => [c.id, c.title])))
@@ -89,19 +90,7 @@ export class TodayPage {
       document.title = n ? `(${n}) ${this.i18n.t('today.knock', { n })} – ${this.i18n.t('app.name')}` : `${this.i18n.t('today.title')} – ${this.i18n.t('app.name')}`
     })
     this.room.start()
-    void this.load()
-  }
-
-  protected async load (): Promise<void> {
-    this.loading.set(true)
-    this.error.set(null)
-    try {
-      await this.room.load(this.today)
-    } catch (err) {
-      this.error.set(err)
-    } finally {
-      this.loading.set(false)
-    }
+    void this.day.reload()
   }
 
   protected chatOf (id: string): ChatLine[] {
