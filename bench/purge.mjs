@@ -63,7 +63,7 @@ try {
   const lifecycle = await measure(async () => {
     let next = 0
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < ids.length) await app.consultationLifecycle.runDeadlines(ids[next++])
+      while (next < ids.length) await app.consultationStates.runDeadlines(ids[next++])
     }))
   })
   results.push({ line: `lifecycle purge (${CONCURRENCY} parallel)`, ...lifecycle, left: await remaining(db) })

@@ -49,10 +49,10 @@ async function createConsultations (app, owner, roomOpensAt, title) {
       const list = roomOpensAt.slice(i, i + BATCH).map(due => em.create(Consultation, {
         id: randomUUID(), ...owner, title,
         startAt: new Date(due + opensBefore), endAt: new Date(due + opensBefore + 30 * 60_000),
-        ...app.consultationLifecycle.initialSnapshot()
+        ...app.consultationStates.initialSnapshot()
       }))
       await em.flush()
-      for (const c of list) await app.consultationLifecycle.apply(em, c)
+      for (const c of list) await app.consultationStates.apply(em, c)
     })
   }
 }

@@ -106,7 +106,7 @@ async function whileEntering (app: Awaited<ReturnType<typeof build>>['app'], id:
   const admin = app.orm.em.fork().getConnection()
   let answer: ReturnType<typeof join> | undefined
   await app.orm.em.fork().transactional(async (em: EntityManager) => {
-    const consultation = await app.consultationLifecycle.lock(em, { id })
+    const consultation = await app.consultationStates.lock(em, { id })
     answer = join(app, token, 'Mid-change')
     // The batch has read the link (without a lock) and waits for its share lock in the insert statement.
     await eventually(async () => (await admin.execute(
@@ -121,7 +121,7 @@ t.test('an END that commits between the batch reading the link and writing the e
   const { app } = await build(t)
   const me = await provider(app)
   const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
-  const { answer, written } = await whileEntering(app, id, token, async (em, c) => { await app.consultationLifecycle.apply(em, c, { type: 'END' }) })
+  const { answer, written } = await whileEntering(app, id, token, async (em, c) => { await app.consultationStates.apply(em, c, { type: 'END' }) })
   t.equal(answer.statusCode, 410, 'the entry is checked again against the ended consultation')
   t.equal(answer.json().code, 'SZ_JOIN_LINK_EXPIRED')
   t.same(written, { participants: 0, records: 0 }, 'the undone statement left no participant and no access record')

@@ -142,7 +142,7 @@ async function create (app: FastifyInstance, source: CalendarSource, instance: I
 
 async function update (app: FastifyInstance, source: CalendarSource, row: ImportedEvent, instance: Instance, hash: string): Promise<void> {
   await app.orm.em.fork().transactional(async (em: EntityManager) => {
-    const c = await app.consultationLifecycle.lock(em, { id: row.consultation!, practice: source.practice })
+    const c = await app.consultationStates.lock(em, { id: row.consultation!, practice: source.practice })
     if (!c) throw Object.assign(new Error('The consultation is gone'), { code: 'SZ_NOT_FOUND' })
     const moved = c.startAt.getTime() !== instance.start.getTime() || c.endAt.getTime() !== instance.end.getTime()
     await app.consultations.change(em, c, { title: titleOf(instance), ...(moved ? { start: instance.start, end: instance.end } : {}) })
@@ -164,7 +164,7 @@ async function cancel (app: FastifyInstance, source: CalendarSource, row: Import
     r.cancelled = true
     r.hash = hash
     row.cancelled = true
-    const c = row.consultation ? await app.consultationLifecycle.lock(em, { id: row.consultation, practice: source.practice }) : null
+    const c = row.consultation ? await app.consultationStates.lock(em, { id: row.consultation, practice: source.practice }) : null
     const done = c !== null && await app.consultations.cancel(em, c) === 'cancelled'
     await em.flush()
     return done

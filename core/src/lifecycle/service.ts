@@ -25,7 +25,7 @@ const ENTERED: Partial<Record<ConsultationState, LifecycleEventType>> = {
   purged: 'consultation.purged'
 }
 
-export interface LifecycleServiceDeps {
+export interface ConsultationStatesDeps {
   orm: MikroORM
   jobs: Jobs
   lifecycle: Lifecycle
@@ -39,8 +39,8 @@ export interface LifecycleServiceDeps {
  * persists the snapshot, runs the named side effects, arms the next deadline as a job and emits
  * lifecycle and realtime events — all on the caller's transaction, with the row locked.
  */
-export class LifecycleService {
-  constructor (private readonly deps: LifecycleServiceDeps) {}
+export class ConsultationStates {
+  constructor (private readonly deps: ConsultationStatesDeps) {}
 
   initialSnapshot (): Pick<Consultation, 'state' | 'snapshot' | 'machineVersion'> {
     const [snapshot] = initialTransition(consultationMachine)

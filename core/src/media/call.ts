@@ -40,7 +40,7 @@ export default fp(async (appRaw: FastifyInstance) => {
     const found = await em.findOne(Consultation, { id })
     if (!found || found.media || !OPEN.has(found.state)) return found
     return await em.fork().transactional(async (tx: EntityManager) => {
-      const c = await app.consultationLifecycle.lock(tx, { id })
+      const c = await app.consultationStates.lock(tx, { id })
       if (c && !c.media && OPEN.has(c.state)) c.media = await app.media.createRoom(c)
       return c
     })
@@ -61,7 +61,7 @@ export default fp(async (appRaw: FastifyInstance) => {
     const moved = await app.media.admit({ id: c.id, media: c.media, people: 1 + admitted, throughServer: practice?.callsThroughMediaServer === true }, holder)
     if (!moved || isDeepStrictEqual(moved, c.media)) return c
     return await app.orm.em.fork().transactional(async (tx: EntityManager) => {
-      const locked = await app.consultationLifecycle.lock(tx, { id: c.id })
+      const locked = await app.consultationStates.lock(tx, { id: c.id })
       if (!locked || !OPEN.has(locked.state) || isDeepStrictEqual(moved, locked.media)) return locked ?? c
       locked.media = moved
       await app.realtime.publish(tx, { practice: locked.practice, consultation: locked.id }, { type: 'call.changed', consultationId: locked.id })

@@ -3,7 +3,7 @@ import type { Config } from '../config.js'
 import { startJobs, type Jobs } from '../jobs.js'
 import { RealtimeHub } from '../realtime/hub.js'
 import { Lifecycle, LIFECYCLE_QUEUE, type LifecycleJob } from '../lifecycle/events.js'
-import { LifecycleService, DEADLINE_QUEUE } from '../lifecycle/service.js'
+import { ConsultationStates, DEADLINE_QUEUE } from '../lifecycle/service.js'
 import { IpAnonymizer, IP_QUEUE } from '../privacy/ip-anonymizer.js'
 
 declare module 'fastify' {
@@ -11,7 +11,7 @@ declare module 'fastify' {
     jobs: Jobs
     lifecycle: Lifecycle
     realtime: RealtimeHub
-    consultationLifecycle: LifecycleService
+    consultationStates: ConsultationStates
     ipAnonymizer: IpAnonymizer
   }
 }
@@ -24,12 +24,12 @@ export default fp<{ config: Config, databaseUrl: string }>(async (app, { config,
   const realtime = new RealtimeHub(databaseUrl, app.log)
   await realtime.start()
   const lifecycle = new Lifecycle(jobs, app.log)
-  const service = new LifecycleService({ orm: app.orm, jobs, lifecycle, realtime, durations: config, log: app.log })
+  const service = new ConsultationStates({ orm: app.orm, jobs, lifecycle, realtime, durations: config, log: app.log })
   const ipAnonymizer = new IpAnonymizer(app.orm, jobs, config.ipAnonymizeAfter)
   app.decorate('jobs', jobs)
   app.decorate('realtime', realtime)
   app.decorate('lifecycle', lifecycle)
-  app.decorate('consultationLifecycle', service)
+  app.decorate('consultationStates', service)
   app.decorate('ipAnonymizer', ipAnonymizer)
 
   await jobs.createQueue(DEADLINE_QUEUE)

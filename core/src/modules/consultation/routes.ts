@@ -112,14 +112,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       const c = await lockOwned(app, em, request.params.id, practiceOf(request))
       const participant = await em.findOne(Participant, { id: request.params.pid, consultation: c.id })
       if (!participant) throw new errors.notFound('Participant')
-      await app.consultationLifecycle.apply(em, c)
+      await app.consultationStates.apply(em, c)
       if (participant.status !== 'waiting') throw new errors.alreadyAdmitted(participant.status)
       if (c.state !== 'waiting' && c.state !== 'live') throw new errors.invalidTransition(c.state)
       participant.status = 'admitted'
       participant.admittedAt = new Date()
       c.emptySince = null
-      if (c.state === 'waiting') await app.consultationLifecycle.apply(em, c, { type: 'ADMIT' })
-      else await app.consultationLifecycle.apply(em, c)
+      if (c.state === 'waiting') await app.consultationStates.apply(em, c, { type: 'ADMIT' })
+      else await app.consultationStates.apply(em, c)
       await app.lifecycle.emit(em, 'participant.admitted', c, { participantId: participant.id })
       await app.realtime.publish(em, { practice: c.practice, participant: participant.id }, { type: 'participant.admitted', consultationId: c.id, participant: participantView(participant) })
       return participant

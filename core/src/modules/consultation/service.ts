@@ -39,7 +39,7 @@ export interface ConsultationChange { title?: string, start?: string | Date, end
 
 /** Loads a consultation of the caller's practice, locked for the transaction; other practices get 404. */
 export async function lockOwned (app: FastifyInstance, em: EntityManager, id: string, practice: string): Promise<Consultation> {
-  const consultation = await app.consultationLifecycle.lock(em, { id, practice })
+  const consultation = await app.consultationStates.lock(em, { id, practice })
   if (!consultation) throw new errors.notFound('Consultation')
   return consultation
 }
@@ -55,16 +55,16 @@ export class ConsultationService {
 
   /** A new consultation with one invitation (and join link) per invitee; mails go out through the outbox. */
   async schedule (em: EntityManager, input: ScheduleInput): Promise<{ consultation: Consultation, invitations: IssuedInvitation[] }> {
-    const { lifecycle, consultationLifecycle } = this.app
+    const { lifecycle, consultationStates } = this.app
     const { startAt, endAt } = checkTimes(input.start, input.end)
     const consultation = em.create(Consultation, {
-      id: input.id ?? randomUUID(), practice: input.practice, provider: input.provider, title: input.title, startAt, endAt, ...consultationLifecycle.initialSnapshot()
+      id: input.id ?? randomUUID(), practice: input.practice, provider: input.provider, title: input.title, startAt, endAt, ...consultationStates.initialSnapshot()
     })
     await lifecycle.emit(em, 'consultation.scheduled', consultation)
     const invitations = []
     for (const invitee of input.invitees) invitations.push(await this.issue(em, consultation, invitee))
     await em.flush()
-    await consultationLifecycle.apply(em, consultation)
+    await consultationStates.apply(em, consultation)
     await em.flush()
     return { consultation, invitations }
   }
@@ -74,16 +74,16 @@ export class ConsultationService {
    * the times changed. Listeners hear `consultation.updated` either way.
    */
   async change (em: EntityManager, c: Consultation, change: ConsultationChange): Promise<{ moved: boolean }> {
-    const { consultationLifecycle } = this.app
+    const { consultationStates } = this.app
     if (c.state === 'purged') throw new errors.invalidTransition(c.state)
-    await consultationLifecycle.apply(em, c)
+    await consultationStates.apply(em, c)
     if (change.title !== undefined) c.title = change.title
     const times = change.start !== undefined || change.end !== undefined ? checkTimes(change.start ?? c.startAt, change.end ?? c.endAt) : null
     const moved = times !== null && (times.startAt.getTime() !== c.startAt.getTime() || times.endAt.getTime() !== c.endAt.getTime())
     if (moved) {
-      if (!consultationLifecycle.can(c, { type: 'RESCHEDULE' })) throw new errors.invalidTransition(c.state)
+      if (!consultationStates.can(c, { type: 'RESCHEDULE' })) throw new errors.invalidTransition(c.state)
       Object.assign(c, times)
-      await consultationLifecycle.apply(em, c, { type: 'RESCHEDULE' })
+      await consultationStates.apply(em, c, { type: 'RESCHEDULE' })
     }
     await this.app.lifecycle.emit(em, 'consultation.updated', c, { rescheduled: moved })
     return { moved }
@@ -91,18 +91,18 @@ export class ConsultationService {
 
   /** Cancels a consultation whose call has not started; says what it found when it could not. */
   async cancel (em: EntityManager, c: Consultation): Promise<'cancelled' | 'cancelled already' | 'too late'> {
-    const { consultationLifecycle } = this.app
-    await consultationLifecycle.apply(em, c)
+    const { consultationStates } = this.app
+    await consultationStates.apply(em, c)
     if (c.state === 'cancelled') return 'cancelled already'
-    if (!consultationLifecycle.can(c, { type: 'CANCEL' })) return 'too late'
-    await consultationLifecycle.apply(em, c, { type: 'CANCEL' })
+    if (!consultationStates.can(c, { type: 'CANCEL' })) return 'too late'
+    await consultationStates.apply(em, c, { type: 'CANCEL' })
     return 'cancelled'
   }
 
   /** Ends the call (or closes the waiting room); SZ_INVALID_STATE when there is nothing to end. */
   async end (em: EntityManager, c: Consultation): Promise<void> {
-    await this.app.consultationLifecycle.apply(em, c)
-    await this.app.consultationLifecycle.apply(em, c, { type: 'END' })
+    await this.app.consultationStates.apply(em, c)
+    await this.app.consultationStates.apply(em, c, { type: 'END' })
   }
 
   /**
@@ -111,13 +111,13 @@ export class ConsultationService {
    * marked and announced by `consultation.updated`. Marking twice changes nothing.
    */
   async noShow (em: EntityManager, c: Consultation): Promise<void> {
-    const { consultationLifecycle } = this.app
-    if (c.state !== 'purged') await consultationLifecycle.apply(em, c)
+    const { consultationStates } = this.app
+    if (c.state !== 'purged') await consultationStates.apply(em, c)
     if (c.noShow) return
     if (c.liveAt) throw new errors.clientWasAdmitted()
     if (c.state === 'waiting') {
       if (Date.now() < c.startAt.getTime()) throw new errors.invalidTransition('waiting for its start time')
-      await consultationLifecycle.apply(em, c, { type: 'END' })
+      await consultationStates.apply(em, c, { type: 'END' })
       c.noShow = true
     } else if (c.state === 'ended' || c.state === 'purged') {
       c.noShow = true
@@ -129,7 +129,7 @@ export class ConsultationService {
 
   /** Invites one more client, until the call is over. */
   async invite (em: EntityManager, c: Consultation, input: InvitationInput): Promise<IssuedInvitation> {
-    await this.app.consultationLifecycle.apply(em, c)
+    await this.app.consultationStates.apply(em, c)
     if (!['scheduled', 'waiting', 'live'].includes(c.state)) throw new errors.invalidTransition(c.state)
     return await this.issue(em, c, input)
   }

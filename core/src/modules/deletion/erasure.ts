@@ -3,7 +3,7 @@ import { LockMode } from '@mikro-orm/core'
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Jobs } from '../../jobs.js'
-import type { LifecycleService } from '../../lifecycle/service.js'
+import type { ConsultationStates } from '../../lifecycle/service.js'
 import { recordDeletion } from '../../privacy/deletion-log.js'
 import { User } from '../account/user.entity.js'
 import { Practice } from '../practice/practice.entity.js'
@@ -19,7 +19,7 @@ export const ERASURE_SWEEP_QUEUE = 'privacy.erase-sweep'
 /** An erased account's e-mail: unique, undeliverable (RFC 2606 `.invalid`), and no one's address. */
 export const erasedEmail = (userId: string) => `deleted-${userId}@invalid`
 
-export interface ErasureDeps { orm: MikroORM, jobs: Jobs, lifecycle: LifecycleService, log: FastifyBaseLogger, audit: SecurityTrail }
+export interface ErasureDeps { orm: MikroORM, jobs: Jobs, lifecycle: ConsultationStates, log: FastifyBaseLogger, audit: SecurityTrail }
 
 /**
  * Account deletion (Art. 17 GDPR) in two steps, both durable:

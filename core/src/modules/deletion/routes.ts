@@ -37,7 +37,7 @@ export function reportRange (from?: string, to?: string): { from: Date, to: Date
 }
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const erasure = new AccountErasureService({ orm: app.orm, jobs: app.jobs, lifecycle: app.consultationLifecycle, log: app.log, audit: app.audit })
+  const erasure = new AccountErasureService({ orm: app.orm, jobs: app.jobs, lifecycle: app.consultationStates, log: app.log, audit: app.audit })
   app.decorate('accountErasure', erasure)
   await app.jobs.createQueue(ERASURE_QUEUE)
   await app.jobs.createQueue(ERASURE_SWEEP_QUEUE, { policy: 'short' })

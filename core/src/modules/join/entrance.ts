@@ -42,7 +42,7 @@ interface LinkRow {
 /** How many links the entrance remembers; a link not remembered is read again, so this bounds only memory. */
 const RECENT_LINKS = 10_000
 
-interface Admitted { entry: Pending, link: LinkRow, participant: Participant }
+interface Entering { entry: Pending, link: LinkRow, participant: Participant }
 
 /**
  * The insert statement found a consultation changed since the batch read it, or a link fuller than
@@ -158,7 +158,7 @@ export class WaitingRoomEntrance {
       links = new Map(rows.map(row => [row.token_hash, row]))
     }
     const settled: Array<[Pending, EntryResult]> = []
-    const entered: Admitted[] = []
+    const entered: Entering[] = []
     const at = new Date(now)
     const seats = new Seats()
     for (const entry of batch) {
@@ -198,7 +198,7 @@ export class WaitingRoomEntrance {
    * each link, locked and read anew, still has a seat for each of its entries. Each table's rows go in as one JSON parameter (`json_to_recordset`), bound,
    * never formatted into the SQL.
    */
-  private async insert (db: SqlRunner, at: Date, entered: Admitted[], seats: Seats): Promise<void> {
+  private async insert (db: SqlRunner, at: Date, entered: Entering[], seats: Seats): Promise<void> {
     const { app } = this
     const values: unknown[] = []
     const param = (value: unknown): string => `$${values.push(value)}`

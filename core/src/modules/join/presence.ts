@@ -25,12 +25,12 @@ export async function markPresent (app: FastifyInstance, em: EntityManager, part
   await em.transactional(async (tx: EntityManager) => {
     const p = await tx.findOne(Participant, { id: participantId })
     if (!p || p.status !== 'left' || !p.displayName) return
-    const c = await app.consultationLifecycle.lock(tx, { id: p.consultation })
+    const c = await app.consultationStates.lock(tx, { id: p.consultation })
     if (!c || !['waiting', 'live'].includes(c.state)) return
     // A full link keeps them out: the seat they left was taken in the meantime.
     if (!await hasFreeSeat(app, tx, p.invitation ?? null)) return
     comeBack(p)
-    if (p.admittedAt && c.emptySince) { c.emptySince = null; await app.consultationLifecycle.apply(tx, c) }
+    if (p.admittedAt && c.emptySince) { c.emptySince = null; await app.consultationStates.apply(tx, c) }
     await app.realtime.publish(tx, { practice: c.practice }, { type: 'participant.returned', consultationId: c.id, participant: participantView(p) })
   })
 }
@@ -40,13 +40,13 @@ export async function markLeft (app: FastifyInstance, em: EntityManager, partici
   await em.transactional(async (tx: EntityManager) => {
     const p = await tx.findOne(Participant, { id: participantId })
     if (!p || p.status === 'left') return
-    const c = await app.consultationLifecycle.lock(tx, { id: p.consultation })
+    const c = await app.consultationStates.lock(tx, { id: p.consultation })
     if (!c) return
     p.status = 'left'
     p.leftAt = new Date()
     if (c.state === 'live') {
       const present = await tx.count(Participant, { consultation: c.id, status: 'admitted', id: { $ne: p.id } })
-      if (present === 0) { c.emptySince = new Date(); await app.consultationLifecycle.apply(tx, c) }
+      if (present === 0) { c.emptySince = new Date(); await app.consultationStates.apply(tx, c) }
     }
     await app.lifecycle.emit(tx, 'participant.left', c, { participantId: p.id })
     await app.realtime.publish(tx, { practice: c.practice }, { type: 'participant.left', consultationId: c.id, participant: participantView(p) })

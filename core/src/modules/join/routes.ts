@@ -50,7 +50,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const invitation = await em.findOne(Invitation, { tokenHash: hashToken(token) })
     if (!invitation) throw new errors.joinLinkInvalid()
     const consultation = lock
-      ? await app.consultationLifecycle.lock(em, { id: invitation.consultation })
+      ? await app.consultationStates.lock(em, { id: invitation.consultation })
       : await em.findOne(Consultation, { id: invitation.consultation })
     if (!consultation) throw new errors.joinLinkInvalid()
     if (consultation.state === 'cancelled') throw new errors.consultationCancelled()
@@ -102,7 +102,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     if (consultation.dueAt && consultation.dueAt.getTime() <= Date.now()) {
       consultation = await request.em.fork().transactional(async (em: EntityManager) => {
         const locked = (await resolve(em, request.params.token, true)).consultation
-        await app.consultationLifecycle.apply(em, locked)
+        await app.consultationStates.apply(em, locked)
         return locked
       })
     }
