@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql'
-import { DeletionLog } from '../modules/deletion/deletion.entity.js'
 import type { DeletionCategory } from './deletion-table.js'
 
 /**
