@@ -231,7 +231,7 @@ export async function realtime (app: App, headers: Record<string, string>): Prom
   const waiters: Array<() => void> = []
   const ws = new WebSocket(`ws://127.0.0.1:${port}/api/realtime`, { headers })
   const closed = new Promise<{ code: number }>(resolve => ws.on('close', code => resolve({ code })))
-  ws.on('message', data => { messages.push(JSON.parse(data.toString())); waiters.splice(0).forEach(w => w()) })
+  ws.on('message', data => { messages.push(JSON.parse((data as Buffer).toString())); waiters.splice(0).forEach(w => w()) })
   await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject) })
   const consumed = new Set<number>()
   return {

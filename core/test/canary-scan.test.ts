@@ -38,7 +38,7 @@ function filesUnder (dir: string): string[] {
 }
 
 function pgDumpWith (url: string): Promise<string> {
-  return new Promise((resolve, reject) => execFile(PG_DUMP, ['--no-owner', '--inserts', '-d', url], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout) => err ? reject(err) : resolve(stdout)))
+  return new Promise((resolve, reject) => execFile(PG_DUMP, ['--no-owner', '--inserts', '-d', url], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout) => err ? reject(err as Error) : resolve(stdout)))
 }
 
 /**
@@ -69,7 +69,7 @@ async function pgDump (url: string): Promise<string> {
 function socket (url: string, headers: Record<string, string>) {
   const ws = new WebSocket(url, { headers })
   const messages: any[] = []
-  ws.on('message', data => messages.push(JSON.parse(data.toString())))
+  ws.on('message', data => messages.push(JSON.parse((data as Buffer).toString())))
   return {
     ws,
     messages,

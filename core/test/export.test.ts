@@ -1,6 +1,6 @@
 import t from 'tap'
 import sharp from 'sharp'
-import { build, provider, account, as, login, schedule, inMinutes, uniqueEmail, verifyAddress } from './helpers.js'
+import { build, provider, account, as, schedule, inMinutes, uniqueEmail, verifyAddress } from './helpers.js'
 
 const PNG = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#c00' } }).png().toBuffer()
 

@@ -114,7 +114,8 @@ t.test('DNS rebinding: a name that is public first and private second', async t 
   const asked = (options: object) => new Promise<unknown[]>((resolve, reject) => target.lookup('rebind.example', options, (err, ...rest) => err ? reject(err) : resolve(rest)))
   t.same(await asked({ all: true }), [[{ address: '93.184.216.34', family: 4 }]])
   t.same(await asked({}), ['93.184.216.34', 4])
-  t.rejects(asked({ family: 6 }), { code: 'ENOTFOUND' }, 'no unchecked IPv6 address is made up')
+  // tap waits on an async assertion before the test ends.
+  void t.rejects(asked({ family: 6 }), { code: 'ENOTFOUND' }, 'no unchecked IPv6 address is made up')
   t.same(resolve.calls, ['rebind.example'], 'the connection did not ask DNS again')
   const other = await new Promise<any>(resolve => target.lookup('elsewhere.example', {}, err => resolve(err)))
   t.equal(other?.code, 'ERR_OUTGOING_HOST_CHANGED', 'the pinned lookup serves only the host it checked')

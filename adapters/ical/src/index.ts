@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { Practice, errors, parseDuration, type Config } from '@sprechzimmer/core'
 import { entities, migrations, CalendarSource, ImportedEvent } from './entities.js'

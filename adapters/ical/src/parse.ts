@@ -146,7 +146,7 @@ export function parseFeed (text: string, options: ParseOptions): ParseResult {
     }
     if (instances.length >= options.maxInstances) { complete = false; skipped.push({ uid: entries[i][0], reason: 'too many events in the window' }); break }
     const batch = entries.slice(i, i + BATCH)
-    let parsedBatch: any[] | null = null
+    let parsedBatch: any[] | null
     try {
       const parsed = ical.sync.parseICS(chunkText(batch.flatMap(([, group]) => group), vtimezones, floatingZone))
       parsedBatch = Object.values(parsed).filter((c: any) => c?.type === 'VEVENT')
@@ -215,6 +215,8 @@ const text = (v: unknown): string => {
   if (v == null) return ''
   if (typeof v === 'string') return v
   if (typeof v === 'object' && 'val' in (v as any)) return String((v as any).val ?? '')
+  // node-ical gives strings, numbers, dates or { val } objects; anything else is stringified as it always was.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   return String(v)
 }
 
@@ -350,7 +352,7 @@ export function occurrences (rule: { between (a: Date, b: Date, inc: boolean): D
   // COUNT series before the window. (node-ical 0.26.1 keeps the rule as `_rrule`; without it, the default.)
   const inner = (rule as any)._rrule?.opts
   if (inner && typeof inner === 'object' && !(Number(inner.maxIterations) <= MAX_ITERATIONS)) inner.maxIterations = MAX_ITERATIONS
-  let opts: any = {}
+  let opts: any
   try { opts = rule.options ?? {} } catch { opts = {} }
   const unit = UNIT_MS[String(opts.freq ?? '').toUpperCase()] ?? 86_400_000
   const hasCount = opts.count != null

@@ -15,7 +15,7 @@ export class ParserBusyError extends Error {
   readonly statusCode = 429
 }
 
-interface Job { text: string, options: ParseOptions, resolve (r: ParseResult): void, reject (e: Error): void }
+interface Job { text: string, options: ParseOptions, resolve: (r: ParseResult) => void, reject: (e: Error) => void }
 
 /**
  * A few warm parser threads shared by all practices. With one thread, two uploads of a pathological rule

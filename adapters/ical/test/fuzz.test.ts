@@ -39,7 +39,7 @@ t.test(`parser path: ${RUNS} runs in a resource-limited worker (seed ${seed})`, 
 })
 
 t.test(`import function: ${E2E_RUNS} hostile uploads into a source with consultations (seed ${seed})`, async t => {
-  const { arbitraries } = await import(moduleUrl.href) as { arbitraries (from: number): fc.Arbitrary<string> }
+  const { arbitraries } = await import(moduleUrl.href) as { arbitraries: (from: number) => fc.Arbitrary<string> }
   process.env.SZ_ICAL_MAX_INSTANCES_PER_SERIES = '5'
   process.env.SZ_ICAL_PARSE_TIMEOUT = '10s'
   t.teardown(() => { delete process.env.SZ_ICAL_MAX_INSTANCES_PER_SERIES; delete process.env.SZ_ICAL_PARSE_TIMEOUT })

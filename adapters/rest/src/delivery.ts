@@ -65,6 +65,8 @@ export async function post (rawUrl: string, secret: string, body: string, option
   const transport = url.protocol === 'https:' ? https : http
   return await new Promise<DeliveryResult>(resolve => {
     let settled = false
+    // done() closes over the timer before the request exists; it is set once, right after the request is made.
+    // eslint-disable-next-line prefer-const
     let timer: NodeJS.Timeout | undefined
     const done = (result: DeliveryResult) => { clearTimeout(timer); if (!settled) { settled = true; resolve(result) } }
     const request = transport.request({

@@ -88,7 +88,7 @@ export function bearerAuth (app: Parameters<FastifyPluginAsyncTypebox>[0]) {
     if (credential.startsWith(KEY_PREFIX)) {
       key = await request.em.findOne(ApiKey, { keyHash: hashKey(credential) })
     } else {
-      let claims: ApiTokenClaims | null = null
+      let claims: ApiTokenClaims | null
       try { claims = app.jwt.verify<ApiTokenClaims>(credential) } catch { claims = null }
       if (claims?.typ === 'api' && typeof claims.sub === 'string' && /^[0-9a-f-]{36}$/i.test(claims.sub)) key = await request.em.findOne(ApiKey, { id: claims.sub })
     }

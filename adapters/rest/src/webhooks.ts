@@ -6,7 +6,6 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import { Consultation, errors, type Config, type LifecycleEventType, type LifecycleNotice } from '@sprechzimmer/core'
 import { AppointmentLink, WebhookEndpoint } from './entities.js'
 import { createAgents, parseWebhookUrl, post, resolveChecked } from './delivery.js'
-import { restErrors } from './errors.js'
 import { CreatedWebhook, IdParams, WebhookInput, WebhookView, errorResponses, type WebhookEventType } from './schemas.js'
 import { backoff, type RestSettings } from './settings.js'
 

@@ -145,8 +145,8 @@ export class GroupCall extends EventTarget {
     this.remotes.clear()
     this.frameKeys.clear()
     this.pairwise.clear()
-    try { this.publisher?.send({ message: { request: 'leave' } }) } catch {}
-    try { this.janus?.destroy({ cleanupHandles: true, notifyDestroyed: false }) } catch {}
+    try { this.publisher?.send({ message: { request: 'leave' } }) } catch { /* leaving anyway */ }
+    try { this.janus?.destroy({ cleanupHandles: true, notifyDestroyed: false }) } catch { /* leaving anyway */ }
     this.emit('state', 'closed')
   }
 
@@ -154,7 +154,7 @@ export class GroupCall extends EventTarget {
     const { url, iceServers, room, pin, token, self } = this.options
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('Janus did not answer in time')), JOIN_TIMEOUT_MS)
-      const done = (err?: Error) => { clearTimeout(timer); err ? reject(err) : resolve() }
+      const done = (err?: Error) => { clearTimeout(timer); if (err) reject(err); else resolve() }
       this.janus = new Janus({
         server: url,
         iceServers,
@@ -313,7 +313,7 @@ export class GroupCall extends EventTarget {
     // The keys stay: a peer that rejoins (a new page, the call moving) may have sent its new key before
     // Janus reported the old feed gone, and a new public key replaces them anyway.
     this.greeted.delete(peerKey(remote.peer))
-    try { remote.handle?.detach() } catch {}
+    try { remote.handle?.detach() } catch { /* gone already */ }
     this.emit('remote-gone', { peer: remote.peer })
   }
 

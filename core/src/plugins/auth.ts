@@ -40,7 +40,7 @@ export interface Sessions {
  */
 export interface JoinLinks {
   tokenFor (invitationId: string): string
-  urlFor (invitationId: string): string
+  urlFor: (invitationId: string) => string
 }
 
 declare module 'fastify' {

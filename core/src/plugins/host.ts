@@ -28,6 +28,8 @@ export async function importPlugins (names: string[]): Promise<LoadedPlugin[]> {
     try {
       module = await import(specifier)
     } catch (err) {
+      // Attaching { cause } would change what a failed start prints; left as it is until that is wanted.
+      // eslint-disable-next-line preserve-caught-error
       throw new Error(`SPRECHZIMMER_PLUGINS: cannot load "${name}": ${(err as Error).message}`)
     }
     if (typeof module.default !== 'function') throw new Error(`SPRECHZIMMER_PLUGINS: "${name}" has no default export that is a Fastify plugin`)

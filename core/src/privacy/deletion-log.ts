@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql'
-import { DeletionLog } from '../modules/deletion/deletion.entity.js'
 
 /**
  * Records a deletion on the caller's transaction, so the log says exactly what was committed.

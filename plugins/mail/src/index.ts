@@ -40,6 +40,8 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     retry: { limit: settings.retryLimit, delaySeconds: settings.retryDelaySeconds },
     async send (template, locale, data, to, attachments?: MailAttachment[]) {
       if (!MAIL_TEMPLATES.includes(template as MailTemplate)) throw new Error(`mailer.send: unknown template "${template}"`)
+      // Template values are strings, numbers or dates by contract; anything else is stringified as it always was.
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string
       const values = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, v == null ? null : String(v)]))
       const message = outbox.render(template as MailTemplate, isLocale(locale) ? locale : 'de', { legalNotice: settings.legalNotice, brand: 'Sprechzimmer', ...values }, { address: to })
       if (attachments?.length) message.attachments = attachments.map(a => ({ filename: a.filename, content: a.content, contentType: a.contentType }))

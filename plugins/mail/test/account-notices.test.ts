@@ -1,5 +1,5 @@
 import t from 'tap'
-import { mailApp, catcher, provider, login, as, uniqueEmail, eventually } from './helpers.js'
+import { mailApp, catcher, provider, login, as, uniqueEmail } from './helpers.js'
 
 const PASSWORD = 'correct horse battery staple'
 

@@ -98,7 +98,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     // A returning client, or a consultation with a deadline due but not yet applied (the job is a
     // moment late): entering changes no state, so it needs no exclusive lock; only the deadline is
     // caught up first, under the row lock.
-    let { invitation, consultation } = await resolve(request.em, request.params.token)
+    const resolved = await resolve(request.em, request.params.token)
+    const { invitation } = resolved
+    let { consultation } = resolved
     if (consultation.dueAt && consultation.dueAt.getTime() <= Date.now()) {
       consultation = await request.em.fork().transactional(async (em: EntityManager) => {
         const locked = (await resolve(em, request.params.token, true)).consultation

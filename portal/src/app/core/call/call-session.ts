@@ -75,7 +75,7 @@ export async function startCall (context: CallContext): Promise<CallSession> {
     deliver = frame => { early.push(frame) }
     const info = await fetchJson<MediaInfo>(role === 'provider' ? `/api/consultations/${consultationId}/media` : '/api/participant/media')
     // A page that started in the media server also hears of the move it is part of: it stays.
-    const place = `${info.provider}:${String(info['room'] ?? '')}`
+    const place = `${info.provider}:${String((info['room'] as string | number | undefined) ?? '')}`
     const now = connection()
     if (place === current && now) { deliverTo(now); return }
     current = place

@@ -12,7 +12,7 @@ export interface MediaInfo {
 /** What a connector gets from the session: the own media, the signalling channel, and where feeds go. */
 export interface ConnectContext extends CallContext {
   localStream: MediaStream
-  send (to: string, body: object): void
+  send: (to: string, body: object) => void
   addRemote (feed: RemoteFeed): void
   removeRemote (id: string): void
 }

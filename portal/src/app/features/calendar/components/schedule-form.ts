@@ -81,7 +81,7 @@ export class ScheduleForm {
     event.preventDefault()
     const form = event.target as HTMLFormElement
     const data = new FormData(form)
-    const value = (name: string) => String(data.get(name) ?? '').trim()
+    const value = (name: string) => String((data.get(name) as string | null) ?? '').trim()
     const start = zonedToUtc(value('date'), value('time'), this.timeZone())
     const end = new Date(start.getTime() + Number(value('duration')) * 60_000)
     const participants = this.rows().map(row => ({

@@ -165,7 +165,7 @@ export class JoinPage {
 
   protected async enter (event: Event): Promise<void> {
     event.preventDefault()
-    const displayName = String(new FormData(event.target as HTMLFormElement).get('displayName') ?? '').trim()
+    const displayName = String((new FormData(event.target as HTMLFormElement).get('displayName') as string | null) ?? '').trim()
     if (!displayName) return
     await this.entry.run(async () => {
       try {
@@ -187,7 +187,7 @@ export class JoinPage {
   protected reply (event: Event): void {
     event.preventDefault()
     const form = event.target as HTMLFormElement
-    const text = String(new FormData(form).get('text') ?? '').trim()
+    const text = String((new FormData(form).get('text') as string | null) ?? '').trim()
     const entered = this.entered()
     if (!text || !entered) return
     if (this.realtime.send(entered.consultationId, 'providers', 'chat', { text })) {
