@@ -67,7 +67,7 @@ async function serves (databaseUrl) {
     const until = Date.now() + 60_000
     for (;;) {
       if (server.exitCode !== null) throw new Error(`the server stopped (exit ${server.exitCode}):\n${output}`)
-      try { if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) break } catch {}
+      try { if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) break } catch { /* not listening yet */ }
       if (Date.now() > until) throw new Error(`no /health within 60 s:\n${output}`)
       await new Promise(done => setTimeout(done, 250))
     }
