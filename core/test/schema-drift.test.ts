@@ -1,34 +1,11 @@
 import t from 'tap'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { build } from './helpers.js'
+import { build, checkoutPlugins } from './helpers.js'
 
 /**
  * The entities of core and of every plugin and adapter of the checkout must describe exactly the
  * tables the migrations make: after all migrations ran, MikroORM's schema generator has nothing to
  * add, change or drop. A change to an entity that would need a migration fails here.
  */
-
-const root = fileURLToPath(new URL('../..', import.meta.url))
-
-/** Every plugin and adapter with a build, as openapi-fuzz.test.ts loads them (mail first). */
-function checkoutPlugins (): { names: string[], skipped: string[] } {
-  const names: string[] = []
-  const skipped: string[] = []
-  for (const folder of ['plugins', 'adapters']) {
-    const dir = join(root, folder)
-    for (const entry of readdirSync(dir).sort()) {
-      const manifest = join(dir, entry, 'package.json')
-      if (!existsSync(manifest) || !existsSync(join(dir, entry, 'dist', 'index.js'))) continue
-      const { name, sprechzimmer } = JSON.parse(readFileSync(manifest, 'utf8'))
-      if ((sprechzimmer?.requiresEnv ?? []).some((v: string) => !process.env[v])) skipped.push(name)
-      else names.push(name)
-    }
-  }
-  names.sort((a, b) => Number(b.endsWith('/plugin-mail')) - Number(a.endsWith('/plugin-mail')))
-  return { names, skipped }
-}
 
 /**
  * Statements the generator proposed before the entities used core's shared builders: differences
