@@ -9,6 +9,8 @@ export type { MediaProvider, CallHolder, Mailer, MailAttachment, Services } from
 export { MailRefused } from './plugins/contract.js'
 export { iceServersFor, type IceServer } from './media/ice.js'
 export type { Audience, RealtimeEvent } from './realtime/hub.js'
+export { baseProperties, idProperty, createdAtProperty, updatedAtProperty } from './db/base.js'
+export { practiceReference, userReference } from './db/references.js'
 export { Consultation } from './modules/consultation/consultation.entity.js'
 export { Invitation } from './modules/join/invitation.entity.js'
 export { Participant } from './modules/join/participant.entity.js'

@@ -1,9 +1,6 @@
 import t from 'tap'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { randomUUID } from 'node:crypto'
-import { as, build, provider, schedule, inMinutes, type Session } from './helpers.js'
+import { as, build, checkoutPlugins, provider, schedule, inMinutes, type Session } from './helpers.js'
 
 /**
  * Walks every operation of the OpenAPI document (/docs/json) of the app with every plugin and adapter
@@ -13,27 +10,6 @@ import { as, build, provider, schedule, inMinutes, type Session } from './helper
  * header; an API key for the practice API). Every answer must be below 500 and one of the statuses the
  * operation lists in the document; every error answer carries an SZ_ code.
  */
-
-const root = fileURLToPath(new URL('../..', import.meta.url))
-
-/** Every plugin and adapter with a build, the way scripts/start.mjs picks them (mail first). */
-function checkoutPlugins (): { names: string[], skipped: string[] } {
-  const names: string[] = []
-  const skipped: string[] = []
-  for (const folder of ['plugins', 'adapters']) {
-    const dir = join(root, folder)
-    for (const entry of readdirSync(dir).sort()) {
-      const manifest = join(dir, entry, 'package.json')
-      if (!existsSync(manifest) || !existsSync(join(dir, entry, 'dist', 'index.js'))) continue
-      const { name, sprechzimmer } = JSON.parse(readFileSync(manifest, 'utf8'))
-      // A plugin that needs a server of its own (Janus) adds no HTTP routes and cannot start without it.
-      if ((sprechzimmer?.requiresEnv ?? []).some((v: string) => !process.env[v])) skipped.push(name)
-      else names.push(name)
-    }
-  }
-  names.sort((a, b) => Number(b.endsWith('/plugin-mail')) - Number(a.endsWith('/plugin-mail')))
-  return { names, skipped }
-}
 
 type Schema = Record<string, any>
 interface Operation { method: string, path: string, op: Record<string, any> }

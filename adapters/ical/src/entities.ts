@@ -1,16 +1,16 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
 import { Migration } from '@mikro-orm/migrations'
-import { Consultation, Practice, User } from '@sprechzimmer/core'
+import { Consultation, createdAtProperty, idProperty, practiceReference, userReference } from '@sprechzimmer/core'
 
 /** A practice calendar that becomes consultations: a polled URL, or uploads (url null). */
 export const CalendarSource = defineEntity({
   name: 'CalendarSource',
   tableName: 'ical_source',
   properties: {
-    id: p.uuid().primary(),
-    practice: p.manyToOne(Practice).mapToPk().deleteRule('cascade').index(),
+    id: idProperty,
+    practice: practiceReference().index(),
     /** The provider whose consultations the events become (the admin who registered the source). */
-    provider: p.manyToOne(User).mapToPk().deleteRule('cascade'),
+    provider: userReference(),
     url: p.string().length(2000).nullable(),
     /** 'all', or only events with this category / with this keyword in summary or location. */
     selection: p.enum(['all', 'category', 'keyword'] as const),
@@ -21,7 +21,7 @@ export const CalendarSource = defineEntity({
     lastModified: p.string().length(100).nullable(),
     lastSyncAt: p.datetime().nullable(),
     lastError: p.string().length(500).nullable(),
-    createdAt: p.datetime()
+    createdAt: createdAtProperty
   }
 })
 export type CalendarSource = InferEntity<typeof CalendarSource>
@@ -31,7 +31,7 @@ export const ImportedEvent = defineEntity({
   name: 'ImportedEvent',
   tableName: 'ical_imported_event',
   properties: {
-    id: p.uuid().primary(),
+    id: idProperty,
     source: p.manyToOne(CalendarSource).mapToPk().deleteRule('cascade'),
     eventKey: p.string().length(1100),
     consultation: p.manyToOne(Consultation).mapToPk().nullable().deleteRule('set null'),

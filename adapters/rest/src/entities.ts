@@ -1,21 +1,21 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
 import { Migration } from '@mikro-orm/migrations'
-import { Consultation, Practice, User } from '@sprechzimmer/core'
+import { Consultation, createdAtProperty, idProperty, practiceReference, User } from '@sprechzimmer/core'
 
 /** An API key of a practice: only the SHA-256 of the key is kept (it has 256 random bits, so no slow hash is needed). */
 export const ApiKey = defineEntity({
   name: 'RestApiKey',
   tableName: 'rest_api_key',
   properties: {
-    id: p.uuid().primary(),
-    practice: p.manyToOne(Practice).mapToPk().deleteRule('cascade').index(),
+    id: idProperty,
+    practice: practiceReference().index(),
     name: p.string().length(100),
     /** The first characters of the key, so a person can tell keys apart; not enough to use it. */
     prefix: p.string().length(16),
     keyHash: p.string().length(64).unique(),
     scopes: p.json<string[]>(),
     createdBy: p.manyToOne(User).mapToPk().nullable().deleteRule('set null'),
-    createdAt: p.datetime(),
+    createdAt: createdAtProperty,
     lastUsedAt: p.datetime().nullable(),
     revokedAt: p.datetime().nullable()
   }
@@ -31,13 +31,13 @@ export const IdempotencyRecord = defineEntity({
   name: 'RestIdempotencyRecord',
   tableName: 'rest_idempotency',
   properties: {
-    id: p.uuid().primary(),
-    practice: p.manyToOne(Practice).mapToPk().deleteRule('cascade'),
+    id: idProperty,
+    practice: practiceReference(),
     key: p.string().length(255),
     requestHash: p.string().length(64),
     statusCode: p.integer().nullable(),
     response: p.json<Record<string, unknown>>().nullable(),
-    createdAt: p.datetime().index()
+    createdAt: createdAtProperty.index()
   },
   uniques: [{ properties: ['practice', 'key'] }]
 })
@@ -49,11 +49,11 @@ export const AppointmentLink = defineEntity({
   tableName: 'rest_appointment',
   properties: {
     consultation: p.manyToOne(Consultation).mapToPk().primary().deleteRule('cascade'),
-    practice: p.manyToOne(Practice).mapToPk().deleteRule('cascade'),
+    practice: practiceReference(),
     externalId: p.string().length(200),
     requestHash: p.string().length(64),
     response: p.json<Record<string, unknown>>(),
-    createdAt: p.datetime()
+    createdAt: createdAtProperty
   },
   uniques: [{ properties: ['practice', 'externalId'] }]
 })
@@ -64,11 +64,11 @@ export const WebhookEndpoint = defineEntity({
   name: 'RestWebhookEndpoint',
   tableName: 'rest_webhook_endpoint',
   properties: {
-    id: p.uuid().primary(),
-    practice: p.manyToOne(Practice).mapToPk().deleteRule('cascade').index(),
+    id: idProperty,
+    practice: practiceReference().index(),
     url: p.string().length(2000),
     events: p.json<string[]>(),
-    createdAt: p.datetime()
+    createdAt: createdAtProperty
   }
 })
 export type WebhookEndpoint = InferEntity<typeof WebhookEndpoint>
@@ -82,7 +82,7 @@ export const WebhookEvent = defineEntity({
   name: 'RestWebhookEvent',
   tableName: 'rest_webhook_event',
   properties: {
-    id: p.uuid().primary(),
+    id: idProperty,
     eventId: p.uuid(),
     endpoint: p.manyToOne(WebhookEndpoint).mapToPk().deleteRule('cascade'),
     consultationId: p.uuid(),
@@ -90,7 +90,7 @@ export const WebhookEvent = defineEntity({
     ordinal: p.smallint(),
     type: p.string().length(40),
     data: p.json<Record<string, unknown>>(),
-    createdAt: p.datetime(),
+    createdAt: createdAtProperty,
     status: p.string().length(10).default('pending'),
     attempts: p.integer().default(0),
     nextAttemptAt: p.datetime(),

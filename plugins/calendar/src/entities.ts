@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
 import { Migration } from '@mikro-orm/migrations'
-import { Practice, User } from '@sprechzimmer/core'
+import { createdAtProperty, idProperty, practiceReference, updatedAtProperty, userReference } from '@sprechzimmer/core'
 
 /**
  * A secret feed URL. The token is derived (HMAC of SESSION_SECRET and the row id), so the portal can
@@ -11,13 +11,13 @@ export const CalendarFeed = defineEntity({
   name: 'CalendarFeed',
   tableName: 'calendar_feed',
   properties: {
-    id: p.uuid().primary(),
-    user: p.manyToOne(User).mapToPk().deleteRule('cascade'),
+    id: idProperty,
+    user: userReference(),
     /** 'user': the user's own consultations; 'practice': every consultation of the practice (admins). */
     scope: p.enum(['user', 'practice'] as const),
-    practice: p.manyToOne(Practice).mapToPk().nullable().deleteRule('cascade'),
+    practice: practiceReference().nullable(),
     tokenHash: p.string().length(64).unique(),
-    createdAt: p.datetime(),
+    createdAt: createdAtProperty,
     /** The ETag last served, and when a different one was first served: Last-Modified moves with the ETag. */
     lastEtag: p.string().length(100).nullable(),
     changedAt: p.datetime().nullable()
@@ -31,9 +31,9 @@ export const CalendarSetting = defineEntity({
   name: 'CalendarSetting',
   tableName: 'calendar_setting',
   properties: {
-    practice: p.manyToOne(Practice).mapToPk().primary().deleteRule('cascade'),
+    practice: practiceReference().primary(),
     includeClientDetails: p.boolean().default(false),
-    updatedAt: p.datetime()
+    updatedAt: updatedAtProperty
   }
 })
 export type CalendarSetting = InferEntity<typeof CalendarSetting>

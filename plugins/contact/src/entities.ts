@@ -1,5 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
 import { Migration } from '@mikro-orm/migrations'
+import { createdAtProperty, idProperty } from '@sprechzimmer/core'
 
 /**
  * One contact message between the request and its delivery; the row is the outbox's stored copy.
@@ -12,14 +13,14 @@ export const ContactMessage = defineEntity({
   name: 'ContactMessage',
   tableName: 'contact_message',
   properties: {
-    id: p.uuid().primary(),
+    id: idProperty,
     name: p.string().length(200),
     email: p.string().length(254),
     subject: p.string().length(200),
     message: p.text(),
     /** The sender's language, for the confirmation. */
     locale: p.string().length(2),
-    createdAt: p.datetime().index(),
+    createdAt: createdAtProperty.index(),
     /** Set when the SMTP server accepted the mail to the operator; a retry then sends only the confirmation. */
     operatorSentAt: p.datetime().nullable()
   }

@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
 import { Migration } from '@mikro-orm/migrations'
-import { User } from '@sprechzimmer/core'
+import { createdAtProperty, idProperty, userReference } from '@sprechzimmer/core'
 
 /**
  * One row per outbox job whose mail the SMTP server accepted (or that was written to the outbox
@@ -12,7 +12,7 @@ export const MailDelivery = defineEntity({
   name: 'MailDelivery',
   tableName: 'mail_delivery',
   properties: {
-    id: p.uuid().primary(),
+    id: idProperty,
     deliveredAt: p.datetime().index()
   }
 })
@@ -23,10 +23,10 @@ export const PasswordReset = defineEntity({
   name: 'PasswordReset',
   tableName: 'mail_password_reset',
   properties: {
-    id: p.uuid().primary(),
-    user: p.manyToOne(User).mapToPk().deleteRule('cascade').index(),
+    id: idProperty,
+    user: userReference().index(),
     tokenHash: p.string().length(64).unique(),
-    createdAt: p.datetime(),
+    createdAt: createdAtProperty,
     expiresAt: p.datetime().index()
   }
 })

@@ -1,5 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
-import { User } from './user.entity.js'
+import { createdAtProperty, idProperty } from '../../db/base.js'
+import { userReference } from '../../db/references.js'
 
 export const VERIFICATION_PURPOSES = ['register', 'change', 'undo'] as const
 export type VerificationPurpose = typeof VERIFICATION_PURPOSES[number]
@@ -14,12 +15,12 @@ export const EmailVerification = defineEntity({
   name: 'EmailVerification',
   tableName: 'email_verification',
   properties: {
-    id: p.uuid().primary(),
-    user: p.manyToOne(User).mapToPk().deleteRule('cascade').index(),
+    id: idProperty,
+    user: userReference().index(),
     purpose: p.enum([...VERIFICATION_PURPOSES]),
     email: p.string().length(254),
     tokenHash: p.string().length(64).unique(),
-    createdAt: p.datetime(),
+    createdAt: createdAtProperty,
     expiresAt: p.datetime().index(),
     /** Set when the link was opened: a second use answers 410 SZ_VERIFICATION_USED instead of "unknown". */
     usedAt: p.datetime().nullable()

@@ -1,7 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
 import { baseProperties } from '../../db/base.js'
-import { Practice } from '../practice/practice.entity.js'
-import { User } from '../account/user.entity.js'
+import { practiceReference, userReference } from '../../db/references.js'
 
 export const CONSULTATION_STATES = ['scheduled', 'waiting', 'live', 'ended', 'cancelled', 'purged'] as const
 export type ConsultationState = typeof CONSULTATION_STATES[number]
@@ -11,8 +10,8 @@ export const Consultation = defineEntity({
   tableName: 'consultation',
   properties: {
     ...baseProperties,
-    practice: p.manyToOne(Practice).mapToPk().deleteRule('cascade').index(),
-    provider: p.manyToOne(User).mapToPk().deleteRule('cascade'),
+    practice: practiceReference().index(),
+    provider: userReference(),
     title: p.string().length(200),
     startAt: p.datetime(),
     endAt: p.datetime(),

@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
 import { baseProperties } from '../../db/base.js'
-import { User } from '../account/user.entity.js'
+import { userReference } from '../../db/references.js'
 
 export const CONSENT_KINDS = ['profile_picture'] as const
 export type ConsentKind = typeof CONSENT_KINDS[number]
@@ -14,7 +14,7 @@ export const Consent = defineEntity({
   tableName: 'consent',
   properties: {
     ...baseProperties,
-    user: p.manyToOne(User).mapToPk().deleteRule('cascade').index(),
+    user: userReference().index(),
     kind: p.enum([...CONSENT_KINDS]),
     textVersion: p.string().length(50),
     givenAt: p.datetime(),
@@ -29,7 +29,7 @@ export const ProfilePicture = defineEntity({
   tableName: 'profile_picture',
   properties: {
     ...baseProperties,
-    user: p.manyToOne(User).mapToPk().deleteRule('cascade').unique(),
+    user: userReference().unique(),
     contentType: p.string().length(20),
     data: p.blob()
   }

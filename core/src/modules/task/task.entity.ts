@@ -1,7 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
 import { baseProperties } from '../../db/base.js'
-import { User } from '../account/user.entity.js'
 import { Consultation } from '../consultation/consultation.entity.js'
+import { userReference } from '../../db/references.js'
 
 /** A provider's own to-do item; optionally about one of the practice's consultations. Deleted with the account. */
 export const Task = defineEntity({
@@ -9,7 +9,7 @@ export const Task = defineEntity({
   tableName: 'task',
   properties: {
     ...baseProperties,
-    user: p.manyToOne(User).mapToPk().deleteRule('cascade').index(),
+    user: userReference().index(),
     title: p.string().length(200),
     dueAt: p.datetime().nullable(),
     done: p.boolean().default(false),
