@@ -13,8 +13,19 @@ import { buildApp, freePort, loadConfig } from '@sprechzimmer/core'
 import { databaseServer, freshDatabase } from './lib/database.mjs'
 
 const RUNS = Number(process.env.BENCH_CALL_RUNS ?? 7)
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection']
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection'
+]
 const pagePlugin = fileURLToPath(new URL('../call-client/test/fixtures/call-page.plugin.mjs', import.meta.url))
 
 const port = await freePort()
@@ -22,7 +33,18 @@ const base = `http://127.0.0.1:${port}`
 const server = await databaseServer()
 const database = await freshDatabase(server.url, 'call')
 const dataDir = mkdtempSync(join(tmpdir(), 'sz-bench-call-'))
-const config = loadConfig({ LOG_LEVEL: 'silent' }, { sessionSecret: 'bench-secret-that-is-long-enough-for-hmac', dataDir, plugins: [pagePlugin], publicUrl: base, port, joinRateLimit: 10_000, joinLinkParticipants: 100 })
+const config = loadConfig(
+  { LOG_LEVEL: 'silent' },
+  {
+    sessionSecret: 'bench-secret-that-is-long-enough-for-hmac',
+    dataDir,
+    plugins: [pagePlugin],
+    publicUrl: base,
+    port,
+    joinRateLimit: 10_000,
+    joinLinkParticipants: 100
+  }
+)
 const app = await buildApp({ config, databaseUrl: database.url, logger: false })
 await app.listen({ port, host: '127.0.0.1' })
 const browsers = await Promise.all([0, 1].map(() => chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS })))
@@ -33,12 +55,30 @@ const api = async (method, url, body, headers = {}) => {
   return res
 }
 const register = await api('POST', '/api/auth/register', {
-  kind: 'provider', email: 'bench@example.org', password: 'bench password 123', firstName: 'Bench', lastName: 'Provider',
-  practice: { name: 'Praxis Bench', type: 'Bench', street: 'A 1', postalCode: '10115', city: 'Berlin', country: 'DE', contactName: 'B', contactEmail: 'b@example.org', iban: 'DE89370400440532013000', accountHolder: 'B' }
+  kind: 'provider',
+  email: 'bench@example.org',
+  password: 'bench password 123',
+  firstName: 'Bench',
+  lastName: 'Provider',
+  practice: {
+    name: 'Praxis Bench',
+    type: 'Bench',
+    street: 'A 1',
+    postalCode: '10115',
+    city: 'Berlin',
+    country: 'DE',
+    contactName: 'B',
+    contactEmail: 'b@example.org',
+    iban: 'DE89370400440532013000',
+    accountHolder: 'B'
+  }
 })
 void register
 const login = await api('POST', '/api/auth/login', { email: 'bench@example.org', password: 'bench password 123' })
-const cookie = [login.headers['set-cookie']].flat().find(c => c.startsWith('APPSESSION=')).split(';')[0]
+const cookie = [login.headers['set-cookie']]
+  .flat()
+  .find(c => c.startsWith('APPSESSION='))
+  .split(';')[0]
 const provider = { cookie, 'x-csrf-token': login.json().csrfToken }
 
 const until = async (check, ms = 30_000) => {
@@ -50,7 +90,7 @@ const until = async (check, ms = 30_000) => {
 }
 const decodes = page => page.evaluate(() => window.framesDecoded()).then(frames => frames > 0)
 
-async function sprechzimmerCall () {
+async function sprechzimmerCall() {
   const start = new Date(Date.now() + 60_000).toISOString()
   const end = new Date(Date.now() + 3_600_000).toISOString()
   const created = (await api('POST', '/api/consultations', { title: 'Bench', start, end, participants: [{ email: 'c@example.org' }] }, provider)).json()
@@ -74,7 +114,7 @@ async function sprechzimmerCall () {
   return ms
 }
 
-async function bareCall () {
+async function bareCall() {
   const [a, b] = await Promise.all(browsers.map(browser => browser.newContext()))
   const [left, right] = await Promise.all([a.newPage(), b.newPage()])
   await Promise.all([left.goto(`${base}/call-test/bare.html`), right.goto(`${base}/call-test/bare.html`)])
@@ -104,7 +144,12 @@ try {
   await server.stop()
   rmSync(dataDir, { recursive: true, force: true })
 }
-const line = (name, values) => `${name.padEnd(34)} median ${median(values).toFixed(0).padStart(5)} ms   min ${Math.min(...values).toFixed(0).padStart(5)}   max ${Math.max(...values).toFixed(0).padStart(5)}`
+const line = (name, values) =>
+  `${name.padEnd(34)} median ${median(values).toFixed(0).padStart(5)} ms   min ${Math.min(...values)
+    .toFixed(0)
+    .padStart(5)}   max ${Math.max(...values)
+    .toFixed(0)
+    .padStart(5)}`
 console.log(`Call set-up until both sides decode video, ${RUNS} runs each (${new Date().toISOString()})`)
 console.log(line('bare RTCPeerConnection (baseline)', results.bare))
 console.log(line('Sprechzimmer p2p call', results.sprechzimmer))

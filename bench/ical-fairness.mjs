@@ -16,23 +16,40 @@ const UPLOADS = Number(process.env.BENCH_ICAL_UPLOADS ?? 7)
 const GOAL_MS = 2000
 const HOSTILE_RULE = 'FREQ=YEARLY;BYSETPOS=366;BYMONTHDAY=1,15,31,-1,32,0'
 
-const ics = (date) => date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
-const inDays = (days, hour) => { const d = new Date(Date.now() + days * 86_400_000); d.setUTCHours(hour, 0, 0, 0); return d }
-const calendar = (events) => ['BEGIN:VCALENDAR', 'VERSION:2.0', ...events.flat(), 'END:VCALENDAR'].join('\r\n') + '\r\n'
-const trivial = (i) => calendar([['BEGIN:VEVENT', `UID:trivial-${i}@bench`, `DTSTART:${ics(inDays(2, 8))}`, `DTEND:${ics(inDays(2, 9))}`, 'SUMMARY:Video', 'END:VEVENT']])
-const hostile = calendar([['BEGIN:VEVENT', 'UID:hostile@bench', `DTSTART:${ics(inDays(1, 10))}`, 'DURATION:PT1H', `RRULE:${HOSTILE_RULE}`, 'SUMMARY:x', 'END:VEVENT']])
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const s = (ms) => (ms / 1000).toFixed(3)
+const ics = date =>
+  date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '')
+const inDays = (days, hour) => {
+  const d = new Date(Date.now() + days * 86_400_000)
+  d.setUTCHours(hour, 0, 0, 0)
+  return d
+}
+const calendar = events => ['BEGIN:VCALENDAR', 'VERSION:2.0', ...events.flat(), 'END:VCALENDAR'].join('\r\n') + '\r\n'
+const trivial = i =>
+  calendar([['BEGIN:VEVENT', `UID:trivial-${i}@bench`, `DTSTART:${ics(inDays(2, 8))}`, `DTEND:${ics(inDays(2, 9))}`, 'SUMMARY:Video', 'END:VEVENT']])
+const hostile = calendar([
+  ['BEGIN:VEVENT', 'UID:hostile@bench', `DTSTART:${ics(inDays(1, 10))}`, 'DURATION:PT1H', `RRULE:${HOSTILE_RULE}`, 'SUMMARY:x', 'END:VEVENT']
+])
+const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const s = ms => (ms / 1000).toFixed(3)
 
 const server = await databaseServer()
 process.env.DATABASE_URL = server.url
 const teardowns = []
-const { app } = await build({ teardown: (fn) => teardowns.push(fn) }, { plugins: [fileURLToPath(new URL('../adapters/ical/dist/index.js', import.meta.url))] })
+const { app } = await build({ teardown: fn => teardowns.push(fn) }, { plugins: [fileURLToPath(new URL('../adapters/ical/dist/index.js', import.meta.url))] })
 try {
   const a = await provider(app, 'Praxis A')
   const b = await provider(app, 'Praxis B')
-  const send = (session, body) => app.inject({ method: 'POST', url: '/api/calendar-sources', payload: body, headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, 'content-type': 'text/calendar' } })
-  const timedUpload = async (i) => {
+  const send = (session, body) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/calendar-sources',
+      payload: body,
+      headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, 'content-type': 'text/calendar' }
+    })
+  const timedUpload = async i => {
     const t0 = performance.now()
     const res = await send(b, trivial(i))
     const ms = performance.now() - t0
@@ -50,7 +67,11 @@ try {
 
   const hostileStarted = performance.now()
   const hostileDone = []
-  const hostileUploads = [0, 1].map(() => send(a, hostile).then(res => { hostileDone.push({ ms: performance.now() - hostileStarted, status: res.statusCode, code: res.json().code }) }))
+  const hostileUploads = [0, 1].map(() =>
+    send(a, hostile).then(res => {
+      hostileDone.push({ ms: performance.now() - hostileStarted, status: res.statusCode, code: res.json().code })
+    })
+  )
   // Both of A's uploads are in the pool: one parsing, one waiting for A's turn (or, with one thread, queued).
   while (!(parsers.state(a.practiceId).running && parsers.state(a.practiceId).waiting === 1)) await new Promise(resolve => setTimeout(resolve, 10))
   const loaded = []
@@ -61,7 +82,9 @@ try {
   const ratio = median(loaded) / median(alone)
   const worst = Math.max(...loaded)
   console.log(`${new Date().toISOString()}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}, PostgreSQL (${server.kind})`)
-  console.log(`SZ_ICAL_PARSE_THREADS=${parseThreads}, SZ_ICAL_PARSE_TIMEOUT=${parseTimeoutMs} ms; ${UPLOADS} trivial uploads of practice B per line (1 event each)`)
+  console.log(
+    `SZ_ICAL_PARSE_THREADS=${parseThreads}, SZ_ICAL_PARSE_TIMEOUT=${parseTimeoutMs} ms; ${UPLOADS} trivial uploads of practice B per line (1 event each)`
+  )
   console.log('')
   console.log('| line | median (s) | max (s) |')
   console.log('|---|---:|---:|')
@@ -70,7 +93,9 @@ try {
   console.log('')
   console.log(`ratio under hostile load / alone (medians): ${ratio.toFixed(2)}`)
   console.log(`goal: every trivial upload under hostile load within ${GOAL_MS / 1000} s: ${worst <= GOAL_MS ? 'ok' : 'MISSED'} (slowest ${s(worst)} s)`)
-  console.log(`A's hostile uploads still unfinished when B's last one was done: ${2 - hostileRunning} of 2; they ended after ${hostileDone.map(h => `${s(h.ms)} s (${h.status} ${h.code ?? ''})`).join(', ')}`)
+  console.log(
+    `A's hostile uploads still unfinished when B's last one was done: ${2 - hostileRunning} of 2; they ended after ${hostileDone.map(h => `${s(h.ms)} s (${h.status} ${h.code ?? ''})`).join(', ')}`
+  )
 } finally {
   for (const fn of teardowns) await fn()
   await server.stop()

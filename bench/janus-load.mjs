@@ -27,8 +27,19 @@ const { databaseServer, freshDatabase } = await import('./lib/database.mjs')
 
 const PEOPLE = 4
 const SECONDS = Number(process.env.BENCH_JANUS_SECONDS ?? 60)
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection']
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection'
+]
 const pagePlugin = fileURLToPath(new URL('../call-client/test/fixtures/group-page.plugin.mjs', import.meta.url))
 const janusPlugin = fileURLToPath(new URL('../plugins/media-janus/dist/index.js', import.meta.url))
 
@@ -39,7 +50,18 @@ const base = `http://127.0.0.1:${port}`
 const server = await databaseServer()
 const database = await freshDatabase(server.url, 'janus')
 const dataDir = mkdtempSync(join(tmpdir(), 'sz-bench-janus-'))
-const config = loadConfig({ LOG_LEVEL: 'silent' }, { sessionSecret: 'bench-secret-that-is-long-enough-for-hmac', dataDir, plugins: [janusPlugin, pagePlugin], publicUrl: base, port, joinRateLimit: 10_000, joinLinkParticipants: 100 })
+const config = loadConfig(
+  { LOG_LEVEL: 'silent' },
+  {
+    sessionSecret: 'bench-secret-that-is-long-enough-for-hmac',
+    dataDir,
+    plugins: [janusPlugin, pagePlugin],
+    publicUrl: base,
+    port,
+    joinRateLimit: 10_000,
+    joinLinkParticipants: 100
+  }
+)
 const app = await buildApp({ config, databaseUrl: database.url, logger: false })
 await app.listen({ port, host: '127.0.0.1' })
 const browsers = await Promise.all(Array.from({ length: PEOPLE }, () => chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS })))
@@ -51,11 +73,29 @@ try {
     return res
   }
   await api('POST', '/api/auth/register', {
-    kind: 'provider', email: 'bench@example.org', password: 'bench password 123', firstName: 'Bench', lastName: 'Provider',
-    practice: { name: 'Praxis Bench', type: 'Bench', street: 'A 1', postalCode: '10115', city: 'Berlin', country: 'DE', contactName: 'B', contactEmail: 'b@example.org', iban: 'DE89370400440532013000', accountHolder: 'B' }
+    kind: 'provider',
+    email: 'bench@example.org',
+    password: 'bench password 123',
+    firstName: 'Bench',
+    lastName: 'Provider',
+    practice: {
+      name: 'Praxis Bench',
+      type: 'Bench',
+      street: 'A 1',
+      postalCode: '10115',
+      city: 'Berlin',
+      country: 'DE',
+      contactName: 'B',
+      contactEmail: 'b@example.org',
+      iban: 'DE89370400440532013000',
+      accountHolder: 'B'
+    }
   })
   const login = await api('POST', '/api/auth/login', { email: 'bench@example.org', password: 'bench password 123' })
-  const cookie = [login.headers['set-cookie']].flat().find(c => c.startsWith('APPSESSION=')).split(';')[0]
+  const cookie = [login.headers['set-cookie']]
+    .flat()
+    .find(c => c.startsWith('APPSESSION='))
+    .split(';')[0]
   const provider = { cookie, 'x-csrf-token': login.json().csrfToken }
   const start = new Date(Date.now() + 60_000).toISOString()
   const end = new Date(Date.now() + 3_600_000).toISOString()
@@ -74,7 +114,9 @@ try {
   await Promise.all(pages.map(p => p.goto(`${base}/group-test/`)))
 
   const t0 = performance.now()
-  await Promise.all(pages.map((page, i) => page.evaluate(o => window.startGroup(o), { consultationId: created.id, role: i === 0 ? 'provider' : 'participant' })))
+  await Promise.all(
+    pages.map((page, i) => page.evaluate(o => window.startGroup(o), { consultationId: created.id, role: i === 0 ? 'provider' : 'participant' }))
+  )
   const joinedMs = performance.now() - t0
   const allDecoding = async () => {
     for (const page of pages) {
@@ -90,7 +132,10 @@ try {
   }
   const decodingMs = performance.now() - t0
 
-  const ticks = () => { const f = readFileSync(`/proc/${janus.pid}/stat`, 'utf8').split(') ')[1].split(' '); return Number(f[11]) + Number(f[12]) }
+  const ticks = () => {
+    const f = readFileSync(`/proc/${janus.pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return Number(f[11]) + Number(f[12])
+  }
   const rssMb = () => Number(readFileSync(`/proc/${janus.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) / 1024
   const HZ = 100
   const samples = []
@@ -100,7 +145,7 @@ try {
     await new Promise(resolve => setTimeout(resolve, 1000))
     const now = ticks()
     const at = performance.now()
-    samples.push({ cpu: 100 * (now - last) / HZ / ((at - lastAt) / 1000), rss: rssMb() })
+    samples.push({ cpu: (100 * (now - last)) / HZ / ((at - lastAt) / 1000), rss: rssMb() })
     last = now
     lastAt = at
   }

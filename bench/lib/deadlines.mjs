@@ -12,23 +12,39 @@ const TITLE = 'Bench: deadline'
 const BATCH = 500
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
-function shuffle (a) {
+function shuffle(a) {
   for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]]
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[a[i], a[j]] = [a[j], a[i]]
   }
   return a
 }
 
 /** Registers a provider through the app and returns the ids of the provider and the practice. */
-async function providerIds (app) {
+async function providerIds(app) {
   const email = `bench.deadlines.${process.pid}@example.org`
   const password = 'correct horse battery staple'
   const reg = await app.inject({
-    method: 'POST', url: '/api/auth/register',
+    method: 'POST',
+    url: '/api/auth/register',
     payload: {
-      kind: 'provider', email, password, firstName: 'Anna', lastName: 'Sommer',
-      practice: { name: 'Praxis Bench', type: 'Allgemeinmedizin', street: 'Hauptstraße 1', postalCode: '10115', city: 'Berlin', country: 'DE', contactName: 'Anna Sommer', contactEmail: 'praxis@example.org', iban: 'DE89 3704 0044 0532 0130 00', accountHolder: 'Anna Sommer' }
+      kind: 'provider',
+      email,
+      password,
+      firstName: 'Anna',
+      lastName: 'Sommer',
+      practice: {
+        name: 'Praxis Bench',
+        type: 'Allgemeinmedizin',
+        street: 'Hauptstraße 1',
+        postalCode: '10115',
+        city: 'Berlin',
+        country: 'DE',
+        contactName: 'Anna Sommer',
+        contactEmail: 'praxis@example.org',
+        iban: 'DE89 3704 0044 0532 0130 00',
+        accountHolder: 'Anna Sommer'
+      }
     }
   })
   if (reg.statusCode !== 202) throw new Error(`register: ${reg.statusCode} ${reg.body}`)
@@ -42,15 +58,20 @@ async function providerIds (app) {
  * Creates consultations the way POST /api/consultations does (insert, flush, then `apply`, which arms
  * the ROOM_OPENS deadline as a pg-boss job on the same transaction), one transaction per batch.
  */
-async function createConsultations (app, owner, roomOpensAt, title) {
+async function createConsultations(app, owner, roomOpensAt, title) {
   const opensBefore = app.config.waitingRoomOpensBefore
   for (let i = 0; i < roomOpensAt.length; i += BATCH) {
     await app.orm.em.fork().transactional(async em => {
-      const list = roomOpensAt.slice(i, i + BATCH).map(due => em.create(Consultation, {
-        id: randomUUID(), ...owner, title,
-        startAt: new Date(due + opensBefore), endAt: new Date(due + opensBefore + 30 * 60_000),
-        ...app.consultationStates.initialSnapshot()
-      }))
+      const list = roomOpensAt.slice(i, i + BATCH).map(due =>
+        em.create(Consultation, {
+          id: randomUUID(),
+          ...owner,
+          title,
+          startAt: new Date(due + opensBefore),
+          endAt: new Date(due + opensBefore + 30 * 60_000),
+          ...app.consultationStates.initialSnapshot()
+        })
+      )
       await em.flush()
       for (const c of list) await app.consultationStates.apply(em, c)
     })
@@ -62,7 +83,7 @@ async function createConsultations (app, owner, roomOpensAt, title) {
  * pg-boss workers fire ROOM_OPENS (scheduled → waiting); lateness is the `at` of the transition's
  * consultation.waiting notice minus the due time (start − SZ_WAITING_ROOM_OPENS_BEFORE).
  */
-export async function deadlines (serverUrl, settings, log) {
+export async function deadlines(serverUrl, settings, log) {
   const { deadlines: count, window, lead, grace } = settings
   const db = await freshDatabase(serverUrl, 'deadlines')
   const dataDir = mkdtempSync(join(tmpdir(), 'sz-bench-data-'))
@@ -73,7 +94,9 @@ export async function deadlines (serverUrl, settings, log) {
     app = await buildApp({ config, databaseUrl: db.url, logger: false })
     // Only for information: notices go through the lifecycle.event queue, so they arrive later.
     let dispatched = 0
-    app.lifecycle.on('consultation.waiting', async () => { dispatched++ })
+    app.lifecycle.on('consultation.waiting', async () => {
+      dispatched++
+    })
     await app.ready()
     await probe.connect()
     const owner = await providerIds(app)
@@ -89,8 +112,10 @@ export async function deadlines (serverUrl, settings, log) {
     const estimate = perItem * count
     const windowStart = Math.ceil((Date.now() + estimate + lead * 1000) / 1000) * 1000
     const windowMs = window * 1000
-    const roomOpensAt = shuffle(Array.from({ length: count }, (_, i) => windowStart + Math.floor((i + 0.5) * windowMs / count)))
-    log(`  creating ${count} consultations (set-up ~${round(perItem, 2)} ms each), room opening from +${round((windowStart - Date.now()) / 1000, 1)} s over ${window} s`)
+    const roomOpensAt = shuffle(Array.from({ length: count }, (_, i) => windowStart + Math.floor(((i + 0.5) * windowMs) / count)))
+    log(
+      `  creating ${count} consultations (set-up ~${round(perItem, 2)} ms each), room opening from +${round((windowStart - Date.now()) / 1000, 1)} s over ${window} s`
+    )
     t = Date.now()
     await createConsultations(app, owner, roomOpensAt, TITLE)
     const setupSeconds = (Date.now() - t) / 1000
@@ -120,16 +145,17 @@ export async function deadlines (serverUrl, settings, log) {
     const allDoneAfterWindowStart = (Date.now() - windowStart) / 1000
     const cpuUsage = cpu.stop()
 
-    const rows = (await probe.query(
-      'SELECT id, state, start_at, created_at, updated_at, version FROM consultation WHERE title = $1', [TITLE])).rows
+    const rows = (await probe.query('SELECT id, state, start_at, created_at, updated_at, version FROM consultation WHERE title = $1', [TITLE])).rows
     // Every transition enqueues its consultation.waiting notice on its own transaction: counting them
     // per consultation (queued or already dispatched) counts the transitions.
-    const notices = (await probe.query(`
+    const notices = (
+      await probe.query(`
       SELECT data->>'consultationId' AS id, count(*)::int AS n, min((data->>'at')::timestamptz) AS at
         FROM (SELECT data FROM pgboss.job WHERE name = 'lifecycle.event'
               UNION ALL SELECT data FROM pgboss.archive WHERE name = 'lifecycle.event') j
        WHERE data->>'type' = 'consultation.waiting'
-       GROUP BY 1`)).rows
+       GROUP BY 1`)
+    ).rows
     const noticesById = new Map(notices.map(n => [n.id, n]))
     // When a consultation moved: its consultation.waiting notice's time, taken inside the transition.
     // Not updated_at: the call's lifecycle handler writes the media room record to the row afterwards.
@@ -141,7 +167,10 @@ export async function deadlines (serverUrl, settings, log) {
     let wrongState = 0
     let unexpectedVersion = 0
     for (const r of rows) {
-      if (r.state === 'scheduled') { missed++; continue }
+      if (r.state === 'scheduled') {
+        missed++
+        continue
+      }
       if (r.state !== 'waiting') wrongState++
       // One for the transition, and one when the call's handler stores the media room record.
       if (r.version > createdVersion + 2) unexpectedVersion++
@@ -154,7 +183,10 @@ export async function deadlines (serverUrl, settings, log) {
     }
     lateness.sort((a, b) => a - b)
     // The longest pause in which no transition committed, while some were due: a stall of the workers.
-    const committed = rows.filter(r => r.state !== 'scheduled').map(movedAt).sort((a, b) => a - b)
+    const committed = rows
+      .filter(r => r.state !== 'scheduled')
+      .map(movedAt)
+      .sort((a, b) => a - b)
     let longestPause = { ms: 0, atSecond: null }
     for (let i = 1; i < committed.length; i++) {
       const gap = committed[i] - committed[i - 1]
@@ -164,28 +196,39 @@ export async function deadlines (serverUrl, settings, log) {
     // the consultations created last wait longest. Lateness by tenth of creation order shows that.
     const created = rows.filter(r => r.state !== 'scheduled').sort((a, b) => a.created_at - b.created_at)
     const byCreationOrder = Array.from({ length: 10 }, (_, tenth) => {
-      const list = created.slice(Math.floor(tenth * created.length / 10), Math.floor((tenth + 1) * created.length / 10))
-        .map(r => movedAt(r) - (r.start_at.getTime() - opensBefore)).sort((a, b) => a - b)
+      const list = created
+        .slice(Math.floor((tenth * created.length) / 10), Math.floor(((tenth + 1) * created.length) / 10))
+        .map(r => movedAt(r) - (r.start_at.getTime() - opensBefore))
+        .sort((a, b) => a - b)
       return { tenth: tenth + 1, count: list.length, p50: percentile(list, 50), p99: percentile(list, 99), max: list.at(-1) ?? null }
     })
     // How lateness develops over the window, 10 s at a time (a growing backlog shows here).
-    const byDueTime = [...buckets].sort((a, b) => a[0] - b[0]).map(([from, list]) => {
-      list.sort((a, b) => a - b)
-      return { dueFromSecond: from, count: list.length, p50: percentile(list, 50), p99: percentile(list, 99), max: list.at(-1) }
-    })
+    const byDueTime = [...buckets]
+      .sort((a, b) => a[0] - b[0])
+      .map(([from, list]) => {
+        list.sort((a, b) => a - b)
+        return { dueFromSecond: from, count: list.length, p50: percentile(list, 50), p99: percentile(list, 99), max: list.at(-1) }
+      })
 
     const doubleTransitions = notices.filter(n => n.n > 1).length
     const withoutNotice = rows.filter(r => r.state !== 'scheduled' && !noticesById.has(r.id)).length
     // How far the row's last updated_at is from the notice's time: the transition's flush, or the call
     // handler's later write of the media room record.
-    const flushLag = rows.filter(r => noticesById.has(r.id)).map(r => r.updated_at.getTime() - noticesById.get(r.id).at.getTime()).sort((a, b) => a - b)
+    const flushLag = rows
+      .filter(r => noticesById.has(r.id))
+      .map(r => r.updated_at.getTime() - noticesById.get(r.id).at.getTime())
+      .sort((a, b) => a - b)
 
     // Queue diagnostics: how long after start_after a worker picked the deadline job up.
-    const pickup = (await probe.query(`
+    const pickup = (
+      await probe.query(`
       SELECT extract(epoch FROM started_on - start_after) * 1000 AS ms
         FROM (SELECT started_on, start_after, state FROM pgboss.job WHERE name = 'lifecycle.deadline'
               UNION ALL SELECT started_on, start_after, state FROM pgboss.archive WHERE name = 'lifecycle.deadline') j
-       WHERE state = 'completed'`)).rows.map(r => Number(r.ms)).sort((a, b) => a - b)
+       WHERE state = 'completed'`)
+    ).rows
+      .map(r => Number(r.ms))
+      .sort((a, b) => a - b)
     const backlog = (await probe.query("SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'lifecycle.event' AND state IN ('created', 'retry')")).rows[0].n
 
     const ms = v => round(v, 0)
@@ -215,7 +258,13 @@ export async function deadlines (serverUrl, settings, log) {
       unexpectedVersion,
       versionAfterSetup: createdVersion,
       updatedAtMinusNoticeAtMs: { p50: ms(percentile(flushLag, 50)), p99: ms(percentile(flushLag, 99)), max: ms(flushLag.at(-1) ?? null) },
-      jobPickupDelayMs: { p50: ms(percentile(pickup, 50)), p95: ms(percentile(pickup, 95)), p99: ms(percentile(pickup, 99)), max: ms(pickup.at(-1) ?? null), jobs: pickup.length },
+      jobPickupDelayMs: {
+        p50: ms(percentile(pickup, 50)),
+        p95: ms(percentile(pickup, 95)),
+        p99: ms(percentile(pickup, 99)),
+        max: ms(pickup.at(-1) ?? null),
+        jobs: pickup.length
+      },
       cpu: cpuUsage,
       lifecycleNotices: { dispatchedToHandlersDuringRun: dispatched, stillQueuedAtEnd: backlog }
     }

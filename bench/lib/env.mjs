@@ -1,5 +1,5 @@
 /** The knobs of the benchmark, read once from the environment (see README.md). */
-function number (name, fallback, { min = 0, integer = false } = {}) {
+function number(name, fallback, { min = 0, integer = false } = {}) {
   const raw = process.env[name]
   if (raw === undefined || raw === '') return fallback
   const n = Number(raw)

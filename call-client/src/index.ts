@@ -5,7 +5,18 @@
  * except signalling; chat and documents go browser to browser and exist only in the two pages.
  */
 
-import { ChannelReader, DEFAULT_MAX_DOCUMENT_BYTES, HIGH_WATER, chatFrame, rateQuality, sendDocumentFrames, type CallQuality, type ChannelFrame, type ChatMessage, type Peer } from './channel.js'
+import {
+  ChannelReader,
+  DEFAULT_MAX_DOCUMENT_BYTES,
+  HIGH_WATER,
+  chatFrame,
+  rateQuality,
+  sendDocumentFrames,
+  type CallQuality,
+  type ChannelFrame,
+  type ChatMessage,
+  type Peer
+} from './channel.js'
 
 export type { CallQuality, ChatMessage, Peer, ReceivedDocument } from './channel.js'
 export type { SendSignal, SignalBody, GroupSignalBody } from './signal.js'
@@ -37,7 +48,7 @@ export class P2PCall extends EventTarget {
   private readonly pendingCandidates: RTCIceCandidateInit[] = []
   private readonly reader: ChannelReader
 
-  constructor (private readonly options: CallOptions) {
+  constructor(private readonly options: CallOptions) {
     super()
     this.peer = { ...options.peer }
     this.reader = new ChannelReader(options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES, (type, detail) => this.emit(type, detail))
@@ -64,12 +75,12 @@ export class P2PCall extends EventTarget {
   }
 
   /** Feed every signalling message from /api/realtime (`kind: "signal"`) into this; handled one at a time, in order. */
-  receive (from: Peer, body: SignalBody): Promise<void> {
+  receive(from: Peer, body: SignalBody): Promise<void> {
     this.inbox = this.inbox.then(() => this.handle(from, body)).catch(err => this.emit('error', err))
     return this.inbox
   }
 
-  private async handle (from: Peer, body: SignalBody): Promise<void> {
+  private async handle(from: Peer, body: SignalBody): Promise<void> {
     if (this.peer.id === 'providers' && from.kind === 'provider') this.peer = from
     if (from.id !== this.peer.id) return
     if (body.ready) {
@@ -92,7 +103,10 @@ export class P2PCall extends EventTarget {
       }
     } else if (body.candidate) {
       // Candidates can overtake the description they belong to while it is being applied.
-      if (!this.connection.remoteDescription) { this.pendingCandidates.push(body.candidate); return }
+      if (!this.connection.remoteDescription) {
+        this.pendingCandidates.push(body.candidate)
+        return
+      }
       try {
         await this.connection.addIceCandidate(body.candidate)
       } catch (err) {
@@ -101,45 +115,57 @@ export class P2PCall extends EventTarget {
     }
   }
 
-  sendChat (text: string): void {
+  sendChat(text: string): void {
     this.openChannel().send(chatFrame(text))
     this.emit('chat', { text, at: new Date(), mine: true } satisfies ChatMessage)
   }
 
   /** Sends a document in chunks, waiting whenever the channel's buffer is full. */
-  async sendDocument (file: Blob, name: string): Promise<void> {
-    await sendDocumentFrames(file, name, async (frame: ChannelFrame) => {
-      if (this.openChannel().bufferedAmount > HIGH_WATER) await this.drained()
-      this.openChannel().send(frame as any)
-    }, progress => this.emit('document-progress', progress))
+  async sendDocument(file: Blob, name: string): Promise<void> {
+    await sendDocumentFrames(
+      file,
+      name,
+      async (frame: ChannelFrame) => {
+        if (this.openChannel().bufferedAmount > HIGH_WATER) await this.drained()
+        this.openChannel().send(frame as any)
+      },
+      progress => this.emit('document-progress', progress)
+    )
   }
 
-  setMicrophone (on: boolean): void { for (const track of this.options.localStream.getAudioTracks()) track.enabled = on }
-  setCamera (on: boolean): void { for (const track of this.options.localStream.getVideoTracks()) track.enabled = on }
+  setMicrophone(on: boolean): void {
+    for (const track of this.options.localStream.getAudioTracks()) track.enabled = on
+  }
+  setCamera(on: boolean): void {
+    for (const track of this.options.localStream.getVideoTracks()) track.enabled = on
+  }
 
   /** Another camera, or a shared screen, without renegotiating. */
-  async replaceVideoTrack (track: MediaStreamTrack): Promise<void> {
+  async replaceVideoTrack(track: MediaStreamTrack): Promise<void> {
     const sender = this.connection.getSenders().find(s => s.track?.kind === 'video')
     await sender?.replaceTrack(track)
   }
 
   /** Another microphone, without renegotiating. */
-  async replaceAudioTrack (track: MediaStreamTrack): Promise<void> {
-    await this.connection.getSenders().find(s => s.track?.kind === 'audio')?.replaceTrack(track)
+  async replaceAudioTrack(track: MediaStreamTrack): Promise<void> {
+    await this.connection
+      .getSenders()
+      .find(s => s.track?.kind === 'audio')
+      ?.replaceTrack(track)
   }
 
-  async quality (): Promise<CallQuality> {
+  async quality(): Promise<CallQuality> {
     return rateQuality([await this.connection.getStats()])
   }
 
-  close (): void {
+  close(): void {
     this.channel?.close()
     this.connection.close()
     this.reader.reset()
   }
 
   /** Media and the data channel are added only once the peer listens, so that no offer is lost. */
-  private start (): void {
+  private start(): void {
     if (this.started) return
     this.started = true
     const channel = this.connection.createDataChannel('call', { negotiated: true, id: 0, ordered: true })
@@ -150,15 +176,19 @@ export class P2PCall extends EventTarget {
     for (const track of this.options.localStream.getTracks()) this.connection.addTrack(track, this.options.localStream)
   }
 
-  private signal (body: SignalBody): void { this.options.send(this.peer.id, body) }
+  private signal(body: SignalBody): void {
+    this.options.send(this.peer.id, body)
+  }
 
-  private openChannel (): RTCDataChannel {
+  private openChannel(): RTCDataChannel {
     if (this.channel?.readyState !== 'open') throw new Error('The call is not connected yet')
     return this.channel
   }
-  private emit (type: string, detail: unknown): void { this.dispatchEvent(new CustomEvent(type, { detail })) }
+  private emit(type: string, detail: unknown): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }))
+  }
 
-  private drained (): Promise<void> {
+  private drained(): Promise<void> {
     const channel = this.openChannel()
     channel.bufferedAmountLowThreshold = HIGH_WATER / 4
     return new Promise(resolve => channel.addEventListener('bufferedamountlow', () => resolve(), { once: true }))

@@ -14,17 +14,19 @@ const pagePlugin = fileURLToPath(new URL('./fixtures/group-page.plugin.mjs', imp
 const janusPlugin = fileURLToPath(new URL('../../plugins/media-janus/dist/index.js', import.meta.url))
 Janode.Logger.setLevel('none')
 
-type Frames = Record<string, { frames: number, packets: number }>
+type Frames = Record<string, { frames: number; packets: number }>
 const framesByPeer = (page: Page) => page.evaluate(() => (window as any).framesByPeer()) as Promise<Frames>
 const pageState = (page: Page) => page.evaluate(() => (window as any).state)
-const key = (peer: { kind: string, id: string }) => `${peer.kind}:${peer.id}`
+const key = (peer: { kind: string; id: string }) => `${peer.kind}:${peer.id}`
 
 t.test('a group call through Janus: encrypted media, chat and documents among three browsers, nothing readable on the servers', async t => {
   const janus = await startJanus({ iceInterface: 'jv0' })
   t.teardown(janus.stop)
   const settings: Record<string, string> = { JANUS_URL: janus.url, JANUS_ADMIN_KEY: janus.adminKey, JANUS_FOR: 'all' }
   Object.assign(process.env, settings)
-  t.teardown(() => { for (const name of Object.keys(settings)) delete process.env[name] })
+  t.teardown(() => {
+    for (const name of Object.keys(settings)) delete process.env[name]
+  })
 
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
@@ -32,17 +34,33 @@ t.test('a group call through Janus: encrypted media, chat and documents among th
   await app.listen({ port, host: '127.0.0.1' })
 
   const me = await provider(app)
-  const { id, tokens: [link] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  const {
+    id,
+    tokens: [link]
+  } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
   const enter = async (displayName: string) => (await app.inject({ method: 'POST', url: `/api/join/${link}`, payload: { displayName } })).json()
   const [maria, jonas, eva, waiting] = await Promise.all([enter('Maria'), enter('Jonas'), enter('Eva'), enter('Wartend')])
   for (const p of [maria, jonas, eva]) await as(app, me)('POST', `/api/consultations/${id}/participants/${p.participantId}/admit`)
 
   const browsers: Browser[] = await Promise.all([0, 1, 2].map(() => chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })))
-  t.teardown(async () => { for (const b of browsers) await b.close() })
+  t.teardown(async () => {
+    for (const b of browsers) await b.close()
+  })
   const contexts: BrowserContext[] = await Promise.all([browsers[0]!, browsers[1]!, browsers[2]!, browsers[2]!, browsers[1]!].map(b => b.newContext()))
-  const [providerContext, mariaContext, jonasContext, evaContext, waitingContext] = contexts as [BrowserContext, BrowserContext, BrowserContext, BrowserContext, BrowserContext]
+  const [providerContext, mariaContext, jonasContext, evaContext, waitingContext] = contexts as [
+    BrowserContext,
+    BrowserContext,
+    BrowserContext,
+    BrowserContext,
+    BrowserContext
+  ]
   await providerContext.addCookies([{ name: 'APPSESSION', value: me.cookie.split('=')[1]!, domain: '127.0.0.1', path: '/' }])
-  for (const [context, p] of [[mariaContext, maria], [jonasContext, jonas], [evaContext, eva], [waitingContext, waiting]] as const) {
+  for (const [context, p] of [
+    [mariaContext, maria],
+    [jonasContext, jonas],
+    [evaContext, eva],
+    [waitingContext, waiting]
+  ] as const) {
     await context.addCookies([{ name: 'SZ_PARTICIPANT', value: p.credential, domain: '127.0.0.1', path: '/api' }])
   }
   const pages: Page[] = await Promise.all(contexts.map(c => c.newPage()))
@@ -52,7 +70,15 @@ t.test('a group call through Janus: encrypted media, chat and documents among th
   const started = Date.now()
   const start = (page: Page, role: string, wrongKeys = false) => page.evaluate(o => (window as any).startGroup(o), { consultationId: id, role, wrongKeys })
   const joined = await Promise.all([start(providerPage, 'provider'), start(mariaPage, 'participant'), start(jonasPage, 'participant')])
-  t.same(joined.map(j => j.self), [{ kind: 'provider', id: me.userId }, { kind: 'participant', id: maria.participantId }, { kind: 'participant', id: jonas.participantId }], 'each joins as kind:id')
+  t.same(
+    joined.map(j => j.self),
+    [
+      { kind: 'provider', id: me.userId },
+      { kind: 'participant', id: maria.participantId },
+      { kind: 'participant', id: jonas.participantId }
+    ],
+    'each joins as kind:id'
+  )
   const people = [providerPage, mariaPage, jonasPage]
   const selves = joined.map(j => key(j.self))
 
@@ -61,20 +87,44 @@ t.test('a group call through Janus: encrypted media, chat and documents among th
     return others.every(other => (frames[other]?.frames ?? 0) > 10)
   }
   try {
-    await until('video decoded in every direction', async () => {
-      for (const [i, page] of people.entries()) if (!(await decodingAll(page, selves.filter((_, j) => j !== i)))) return false
-      return true
-    }, 45_000)
+    await until(
+      'video decoded in every direction',
+      async () => {
+        for (const [i, page] of people.entries())
+          if (
+            !(await decodingAll(
+              page,
+              selves.filter((_, j) => j !== i)
+            ))
+          )
+            return false
+        return true
+      },
+      45_000
+    )
   } catch (err) {
     for (const page of people) {
-      const keys = await page.evaluate(() => { const c = (window as any).call; return { undecryptable: c.undecryptableFrames, keys: [...c.frameKeys.keys()], pairwise: [...c.pairwise.keys()], greeted: [...c.greeted], log: (window as any).state.signals } })
+      const keys = await page.evaluate(() => {
+        const c = (window as any).call
+        return {
+          undecryptable: c.undecryptableFrames,
+          keys: [...c.frameKeys.keys()],
+          pairwise: [...c.pairwise.keys()],
+          greeted: [...c.greeted],
+          log: (window as any).state.signals
+        }
+      })
       t.comment(JSON.stringify({ frames: await framesByPeer(page), keys, states: (await pageState(page)).states }).slice(0, 3000))
     }
     throw err
   }
   t.pass(`all three decode both others' video (${((Date.now() - started) / 1000).toFixed(1)} s after the joins began)`)
   for (const [i, page] of people.entries()) {
-    t.same(new Set((await pageState(page)).remotes.map(key)), new Set(selves.filter((_, j) => j !== i)), `${selves[i]}: 'remote' names each other person by kind:id`)
+    t.same(
+      new Set((await pageState(page)).remotes.map(key)),
+      new Set(selves.filter((_, j) => j !== i)),
+      `${selves[i]}: 'remote' names each other person by kind:id`
+    )
   }
 
   const codes = await Promise.all([
@@ -104,41 +154,64 @@ t.test('a group call through Janus: encrypted media, chat and documents among th
     const chat = (await pageState(page)).chats.find((c: any) => c.text === chatCanary)
     t.same(chat.from, { kind: 'participant', id: maria.participantId }, 'the chat arrives with its sender')
   }
-  await providerPage.evaluate(bytes => (window as any).call.sendDocument(new Blob([new Uint8Array(bytes)], { type: 'application/pdf' }), 'befund.pdf'), documentBytes)
+  await providerPage.evaluate(
+    bytes => (window as any).call.sendDocument(new Blob([new Uint8Array(bytes)], { type: 'application/pdf' }), 'befund.pdf'),
+    documentBytes
+  )
   for (const page of [mariaPage, jonasPage]) {
     await until('the document', () => page.evaluate(() => (window as any).state.documents.length === 1))
     const received = (await pageState(page)).documents[0]
-    t.same({ name: received.name, type: received.type, from: received.from }, { name: 'befund.pdf', type: 'application/pdf', from: { kind: 'provider', id: me.userId } })
+    t.same(
+      { name: received.name, type: received.type, from: received.from },
+      { name: 'befund.pdf', type: 'application/pdf', from: { kind: 'provider', id: me.userId } }
+    )
     t.ok(Buffer.from(received.bytes).equals(Buffer.from(documentBytes)), 'the document arrives byte for byte')
   }
 
   // Fail closed: a fourth person whose browser keeps wrong keys receives packets but decodes nothing.
   t.match(await start(evaPage, 'participant', true), { self: { kind: 'participant', id: eva.participantId } })
-  await until('Eva receives everyone\'s packets', async () => {
+  await until("Eva receives everyone's packets", async () => {
     const frames = await framesByPeer(evaPage)
     return selves.every(other => (frames[other]?.packets ?? 0) > 100)
   })
   const evaFrames = await framesByPeer(evaPage)
-  t.same(selves.map(other => evaFrames[other]!.frames), [0, 0, 0], 'with wrong keys: 0 frames decoded, however many arrive')
-  t.ok(await evaPage.evaluate(() => (window as any).call.undecryptableFrames) > 0, 'the undecryptable frames are dropped')
+  t.same(
+    selves.map(other => evaFrames[other]!.frames),
+    [0, 0, 0],
+    'with wrong keys: 0 frames decoded, however many arrive'
+  )
+  t.ok((await evaPage.evaluate(() => (window as any).call.undecryptableFrames)) > 0, 'the undecryptable frames are dropped')
   t.same((await pageState(evaPage)).remotes, [], 'and no remote picture is announced')
-  await until('the others decode Eva', async () => { for (const page of people) if (((await framesByPeer(page))[`participant:${eva.participantId}`]?.frames ?? 0) < 10) return false; return true })
-  t.pass('Eva\'s own (correctly encrypted) video is decoded by the others')
+  await until('the others decode Eva', async () => {
+    for (const page of people) if (((await framesByPeer(page))[`participant:${eva.participantId}`]?.frames ?? 0) < 10) return false
+    return true
+  })
+  t.pass("Eva's own (correctly encrypted) video is decoded by the others")
 
   // Refusals.
   const waitingState = await waitingPage.evaluate(async () => (await fetch('/api/participant/media')).json())
   t.equal(waitingState.code, 'SZ_NOT_ADMITTED', 'a participant who is not admitted gets no connection data')
   const mariaMedia = (await pageState(mariaPage)).media
-  const intruder = await waitingPage.evaluate(async (m: any) => {
-    const { GroupCall } = await import('/group-test/call-client.js' as any)
-    const localStream = await navigator.mediaDevices.getUserMedia({ video: true })
-    try {
-      await GroupCall.join({ ...m, token: 'not-on-the-list', self: { kind: 'participant', id: 'intruder' }, localStream, send: () => {} })
-      return 'joined'
-    } catch (err: any) { return err.code }
-  }, { url: mariaMedia.url, room: mariaMedia.room, pin: mariaMedia.pin, iceServers: [] })
-  t.equal(intruder, 433, 'Janus refuses a token that is not on the room\'s list (GroupCall.join rejects with JanusError 433)')
-  const unencrypted = await jonasPage.evaluate((m: any) => (window as any).publishUnencrypted(m), { url: mariaMedia.url, room: mariaMedia.room, pin: mariaMedia.pin, token: (await pageState(jonasPage)).media.token })
+  const intruder = await waitingPage.evaluate(
+    async (m: any) => {
+      const { GroupCall } = await import('/group-test/call-client.js' as any)
+      const localStream = await navigator.mediaDevices.getUserMedia({ video: true })
+      try {
+        await GroupCall.join({ ...m, token: 'not-on-the-list', self: { kind: 'participant', id: 'intruder' }, localStream, send: () => {} })
+        return 'joined'
+      } catch (err: any) {
+        return err.code
+      }
+    },
+    { url: mariaMedia.url, room: mariaMedia.room, pin: mariaMedia.pin, iceServers: [] }
+  )
+  t.equal(intruder, 433, "Janus refuses a token that is not on the room's list (GroupCall.join rejects with JanusError 433)")
+  const unencrypted = await jonasPage.evaluate((m: any) => (window as any).publishUnencrypted(m), {
+    url: mariaMedia.url,
+    room: mariaMedia.room,
+    pin: mariaMedia.pin,
+    token: (await pageState(jonasPage)).media.token
+  })
   t.equal(unencrypted, 433, 'an admitted person publishing without end-to-end encryption is refused (433)')
 
   // Someone leaves: the others drop the picture, and the token no longer opens the room.
@@ -147,7 +220,7 @@ t.test('a group call through Janus: encrypted media, chat and documents among th
   for (const page of [providerPage, mariaPage]) {
     await until('remote-gone', async () => (await pageState(page)).gone.some((p: any) => p.id === jonas.participantId))
   }
-  t.pass('who leaves is removed from the others\' call (remote-gone)')
+  t.pass("who leaves is removed from the others' call (remote-gone)")
 
   // The end: the room is destroyed.
   const exists = async () => (await vr.exists({ room })).exists as boolean

@@ -45,7 +45,7 @@ export interface BuildOptions {
 }
 
 /** Builds the whole platform (core, then the plugins named in the config) without listening. */
-export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
+export async function buildApp({ config, databaseUrl, logger }: BuildOptions) {
   const plugins = await importPlugins(config.plugins)
   const orm = await openDatabase(databaseUrl, {
     entities: plugins.flatMap(p => p.entities ?? []),
@@ -84,8 +84,17 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     })
     await app.register(swagger, {
       openapi: {
-        info: { title: 'Sprechzimmer API', version: '0.1.0', description: 'Video consultations for practices. Errors are `{statusCode, code, message}` with a stable SZ_ code.' },
-        components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'APPSESSION' }, bearer: { type: 'http', scheme: 'bearer', description: 'Practice API key (szk_…) or a token from POST /api/v1/token' } } }
+        info: {
+          title: 'Sprechzimmer API',
+          version: '0.1.0',
+          description: 'Video consultations for practices. Errors are `{statusCode, code, message}` with a stable SZ_ code.'
+        },
+        components: {
+          securitySchemes: {
+            session: { type: 'apiKey', in: 'cookie', name: 'APPSESSION' },
+            bearer: { type: 'http', scheme: 'bearer', description: 'Practice API key (szk_…) or a token from POST /api/v1/token' }
+          }
+        }
       }
     })
     await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
@@ -98,16 +107,24 @@ export async function buildApp ({ config, databaseUrl, logger }: BuildOptions) {
     await app.register(accounts, { config })
     await app.register(consultations)
 
-    app.get('/health', {
-      schema: { tags: ['operations'], summary: 'Liveness with a database round trip', response: { 200: Type.Object({ status: Type.Literal('ok') }), ...errorResponses(503) } }
-    }, async (request) => {
-      try {
-        await request.em.getConnection().execute('SELECT 1')
-      } catch {
-        throw new errors.databaseUnavailable()
+    app.get(
+      '/health',
+      {
+        schema: {
+          tags: ['operations'],
+          summary: 'Liveness with a database round trip',
+          response: { 200: Type.Object({ status: Type.Literal('ok') }), ...errorResponses(503) }
+        }
+      },
+      async request => {
+        try {
+          await request.em.getConnection().execute('SELECT 1')
+        } catch {
+          throw new errors.databaseUnavailable()
+        }
+        return { status: 'ok' as const }
       }
-      return { status: 'ok' as const }
-    })
+    )
     await app.register(accountRoutes, { config })
     await app.register(consultationRoutes)
     await app.register(joinRoutes)

@@ -25,7 +25,7 @@ const USAGE = `Usage: npm run cli -- <command>
                                                the security audit trail, newest first, one JSON object a line
                                                (--json: one JSON array); ids, times, cut networks and codes only`
 
-function option (args: string[], name: string): string | undefined {
+function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name)
   if (i < 0) return undefined
   const value = args[i + 1]
@@ -34,26 +34,53 @@ function option (args: string[], name: string): string | undefined {
 }
 
 /** The operator's view of the practices, and approval, suspension and creation (SZ_REGISTRATION). */
-async function practices (app: App, [action = 'list', arg]: string[]): Promise<number> {
+async function practices(app: App, [action = 'list', arg]: string[]): Promise<number> {
   const em = app.orm.em.fork()
   if (action === 'list') {
-    const rows = await em.execute<Array<{ id: string, name: string, approved_at: Date | null, suspended_at: Date | null, created_at: Date, providers: number }>>(
+    const rows = await em.execute<
+      Array<{ id: string; name: string; approved_at: Date | null; suspended_at: Date | null; created_at: Date; providers: number }>
+    >(
       `select p.id, p.name, p.approved_at, p.suspended_at, p.created_at, (select count(*)::int from app_user u where u.practice_id = p.id) as providers
-         from practice p order by p.created_at`)
-    console.log(JSON.stringify(rows.map(r => ({ id: r.id, name: r.name, standing: standingOf({ approvedAt: r.approved_at, suspendedAt: r.suspended_at }), providers: r.providers, createdAt: new Date(r.created_at).toISOString() })), null, 2))
+         from practice p order by p.created_at`
+    )
+    console.log(
+      JSON.stringify(
+        rows.map(r => ({
+          id: r.id,
+          name: r.name,
+          standing: standingOf({ approvedAt: r.approved_at, suspendedAt: r.suspended_at }),
+          providers: r.providers,
+          createdAt: new Date(r.created_at).toISOString()
+        })),
+        null,
+        2
+      )
+    )
     return 0
   }
   if (action === 'create') {
-    if (!arg) { console.error(USAGE); return 2 }
+    if (!arg) {
+      console.error(USAGE)
+      return 2
+    }
     const body = { ...JSON.parse(readFileSync(arg, 'utf8')), kind: 'provider', password: randomBytes(32).toString('base64url') }
     const errors = Errors(RegisterBody, body).map(e => `${e.instancePath || '/'} ${e.message}`)
-    if (errors.length) { console.error(`${arg}: ${errors.slice(0, 5).join('; ')}`); return 1 }
+    if (errors.length) {
+      console.error(`${arg}: ${errors.slice(0, 5).join('; ')}`)
+      return 1
+    }
     const created = await em.transactional(async (tx: EntityManager) => await app.accounts.createPractice(tx, body))
-    if (!created) { console.error('An account with this e-mail address exists already.'); return 1 }
+    if (!created) {
+      console.error('An account with this e-mail address exists already.')
+      return 1
+    }
     console.log(JSON.stringify({ created: true, ...created, note: 'the administrator gets a mail with a link to set a password (with the mail plugin)' }))
     return 0
   }
-  if (!['approve', 'suspend', 'resume'].includes(action) || !arg || !/^[0-9a-f-]{36}$/i.test(arg)) { console.error(USAGE); return 2 }
+  if (!['approve', 'suspend', 'resume'].includes(action) || !arg || !/^[0-9a-f-]{36}$/i.test(arg)) {
+    console.error(USAGE)
+    return 2
+  }
   const change = action === 'approve' ? { approvedAt: new Date() } : action === 'suspend' ? { suspendedAt: new Date() } : { suspendedAt: null }
   const kind = action === 'approve' ? 'practice-approved' : action === 'suspend' ? 'practice-suspended' : 'practice-resumed'
   const updated = await em.transactional(async (tx: EntityManager) => {
@@ -65,15 +92,21 @@ async function practices (app: App, [action = 'list', arg]: string[]): Promise<n
     return updated
   })
   const practice = await em.findOne(Practice, { id: arg })
-  if (!practice) { console.error('No practice with this id.'); return 1 }
+  if (!practice) {
+    console.error('No practice with this id.')
+    return 1
+  }
   console.log(JSON.stringify({ id: practice.id, standing: standingOf(practice), changed: updated > 0 }))
   return 0
 }
 
 /** The operator reads the whole security audit trail (or one practice's). */
-async function securityEvents (app: App, args: string[]): Promise<number> {
+async function securityEvents(app: App, args: string[]): Promise<number> {
   const practiceId = option(args, '--practice')
-  if (practiceId && !/^[0-9a-f-]{36}$/i.test(practiceId)) { console.error('--practice needs a practice id'); return 2 }
+  if (practiceId && !/^[0-9a-f-]{36}$/i.test(practiceId)) {
+    console.error('--practice needs a practice id')
+    return 2
+  }
   const period = trailPeriod(option(args, '--from'), option(args, '--to'))
   const events = await app.audit.list(app.orm.em.fork(), { practiceId, ...period })
   if (args.includes('--json')) console.log(JSON.stringify(events, null, 2))
@@ -82,9 +115,12 @@ async function securityEvents (app: App, args: string[]): Promise<number> {
 }
 
 /** Operator commands on the configured database (the same environment as the server). */
-async function main (args: string[]): Promise<number> {
+async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args
-  if (command === '--help' || command === 'help') { console.log(USAGE); return 0 }
+  if (command === '--help' || command === 'help') {
+    console.log(USAGE)
+    return 0
+  }
   if (!['delete-account', 'privacy-report', 'practices', 'security-events'].includes(command)) {
     console.error(USAGE)
     return 2
@@ -102,11 +138,25 @@ async function main (args: string[]): Promise<number> {
     if (command === 'practices') return await practices(app, rest)
     if (command === 'delete-account') {
       const email = rest[0]?.toLowerCase()
-      if (!email) { console.error(USAGE); return 2 }
+      if (!email) {
+        console.error(USAGE)
+        return 2
+      }
       const user = await app.orm.em.fork().findOne(User, { email })
-      if (!user) { console.error('No account with this e-mail address.'); return 1 }
-      await app.orm.em.fork().transactional(async (em: EntityManager) => { await app.accountErasure.request(em, user.id) })
-      console.log(JSON.stringify({ deleted: true, userId: user.id, note: 'sessions revoked, data anonymised; the erasure job removes the rows once the consultations are purged' }))
+      if (!user) {
+        console.error('No account with this e-mail address.')
+        return 1
+      }
+      await app.orm.em.fork().transactional(async (em: EntityManager) => {
+        await app.accountErasure.request(em, user.id)
+      })
+      console.log(
+        JSON.stringify({
+          deleted: true,
+          userId: user.id,
+          note: 'sessions revoked, data anonymised; the erasure job removes the rows once the consultations are purged'
+        })
+      )
       return 0
     }
     if (command === 'security-events') return await securityEvents(app, rest)
@@ -120,8 +170,11 @@ async function main (args: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(code => process.exit(code), err => {
-  if (err instanceof ConfigError || err?.code === 'SZ_VALIDATION') console.error(err.message)
-  else console.error(err)
-  process.exit(1)
-})
+main(process.argv.slice(2)).then(
+  code => process.exit(code),
+  err => {
+    if (err instanceof ConfigError || err?.code === 'SZ_VALIDATION') console.error(err.message)
+    else console.error(err)
+    process.exit(1)
+  }
+)

@@ -40,7 +40,7 @@ export interface Config {
   /** Who may create practices: anyone (`open`), anyone but the operator approves (`approval`), the operator only (`closed`). */
   registration: 'open' | 'approval' | 'closed'
   /** Per-practice limits that a real practice never reaches but a spammer does (429 SZ_QUOTA_EXCEEDED). */
-  quotas: { invitationsPerHour: number, invitationsPerDay: number, recipientsPerConsultation: number }
+  quotas: { invitationsPerHour: number; invitationsPerDay: number; recipientsPerConsultation: number }
   /** A session unused this long ends (SZ_SESSION_IDLE); each authenticated request moves the deadline. */
   sessionIdle: number
   allowPrivateUrls: boolean
@@ -74,38 +74,42 @@ export class ConfigError extends Error {
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
 /** Parses `500ms`, `30s`, `15m`, `1h`, `2d` (or a bare number of milliseconds). */
-export function parseDuration (name: string, raw: string): number {
+export function parseDuration(name: string, raw: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(raw.trim())
   if (!match) throw new ConfigError(`${name}: "${raw}" is not a duration; use a number with ms, s, m, h or d, e.g. 15m`)
   return Math.round(Number(match[1]) * UNITS[match[2] ?? 'ms'])
 }
 
-function parseInteger (name: string, raw: string, min: number, max: number): number {
+function parseInteger(name: string, raw: string, min: number, max: number): number {
   const n = Number(raw)
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}: "${raw}" must be a whole number from ${min} to ${max}`)
   return n
 }
 
-function parseChoice<T extends string> (name: string, raw: string, choices: readonly T[]): T {
+function parseChoice<T extends string>(name: string, raw: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${name}: "${raw}" must be one of ${choices.join(', ')}`)
   return raw as T
 }
 
-function parseBoolean (name: string, raw: string): boolean {
+function parseBoolean(name: string, raw: string): boolean {
   if (/^(1|true|yes|on)$/i.test(raw)) return true
   if (/^(0|false|no|off)$/i.test(raw)) return false
   throw new ConfigError(`${name}: "${raw}" must be true or false`)
 }
 
-function parseUrl (name: string, raw: string, protocols: string[]): string {
+function parseUrl(name: string, raw: string, protocols: string[]): string {
   let url: URL
-  try { url = new URL(raw) } catch { throw new ConfigError(`${name}: "${raw}" is not a URL`) }
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(`${name}: "${raw}" is not a URL`)
+  }
   if (!protocols.includes(url.protocol)) throw new ConfigError(`${name}: the URL must start with ${protocols.join(' or ')}`)
   return raw.replace(/\/+$/, '')
 }
 
 /** The session secret signs cookies and CSRF tokens; unset, one is generated once and kept in DATA_DIR. */
-function sessionSecretFrom (env: NodeJS.ProcessEnv, dataDir: string): string {
+function sessionSecretFrom(env: NodeJS.ProcessEnv, dataDir: string): string {
   if (env.SESSION_SECRET) {
     if (env.SESSION_SECRET.length < 32) throw new ConfigError('SESSION_SECRET: must be at least 32 characters long')
     return env.SESSION_SECRET
@@ -118,8 +122,11 @@ function sessionSecretFrom (env: NodeJS.ProcessEnv, dataDir: string): string {
   return secret
 }
 
-function parseIceUrls (raw: string | undefined): string[] {
-  const urls = (raw ?? '').split(',').map(s => s.trim()).filter(Boolean)
+function parseIceUrls(raw: string | undefined): string[] {
+  const urls = (raw ?? '')
+    .split(',')
+    .map(s => s.trim())
+    .filter(Boolean)
   for (const url of urls) {
     if (!/^(stun|turns?):[^\s]+$/.test(url)) throw new ConfigError(`TURN_URLS: "${url}" must start with stun:, turn: or turns:`)
   }
@@ -127,7 +134,7 @@ function parseIceUrls (raw: string | undefined): string[] {
 }
 
 /** Reads and validates the environment; throws ConfigError with a message that names the variable. */
-export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name])
   const duration = (name: string, fallback: string) => parseDuration(name, get(name) ?? fallback)
   const port = parseInteger('PORT', get('PORT') ?? '3000', 0, 65535)
@@ -141,7 +148,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
     sessionSecret: overrides.sessionSecret ?? sessionSecretFrom(env, dataDir),
     smtpUrl: get('SMTP_URL') && parseUrl('SMTP_URL', get('SMTP_URL')!, ['smtp:', 'smtps:']),
     mailFrom: get('MAIL_FROM') ?? 'Sprechzimmer <no-reply@localhost>',
-    plugins: (get('SPRECHZIMMER_PLUGINS') ?? '').split(',').map(s => s.trim()).filter(Boolean),
+    plugins: (get('SPRECHZIMMER_PLUGINS') ?? '')
+      .split(',')
+      .map(s => s.trim())
+      .filter(Boolean),
     waitingRoomOpensBefore: duration('SZ_WAITING_ROOM_OPENS_BEFORE', '15m'),
     purgeAfter: duration('SZ_PURGE_AFTER', '1h'),
     ipAnonymizeAfter: duration('SZ_IP_ANONYMIZE_AFTER', '1h'),
@@ -174,7 +184,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
     operatorName: get('OPERATOR_NAME'),
     operatorAddress: get('OPERATOR_ADDRESS'),
     operatorEmail: get('OPERATOR_EMAIL'),
-    operatorProcessors: (get('OPERATOR_PROCESSORS') ?? '').split(';').map(s => s.trim()).filter(Boolean)
+    operatorProcessors: (get('OPERATOR_PROCESSORS') ?? '')
+      .split(';')
+      .map(s => s.trim())
+      .filter(Boolean)
   }
   if (config.turnUrls.some(url => /^turns?:/.test(url)) && !config.turnSecret) {
     throw new ConfigError('TURN_SECRET: required when TURN_URLS lists a turn: server (the shared secret of its REST API)')

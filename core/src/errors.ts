@@ -35,4 +35,4 @@ export const errors = {
   mediaUnavailable: createError('SZ_MEDIA_UNAVAILABLE', 'The media server does not answer', 503)
 } as const
 
-export type CodedError = Error & { code: string, statusCode: number }
+export type CodedError = Error & { code: string; statusCode: number }

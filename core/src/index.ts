@@ -27,7 +27,15 @@ export type { default as DatabasePlugin } from './plugins/database.js'
 export type { default as RuntimePlugin } from './plugins/runtime.js'
 export type { JoinLinks, Sessions } from './plugins/auth.js'
 export type { Lifecycle, InvitationHandler, AccountHandler, AccountEvent, AccountEvents, AccountRegistered } from './lifecycle/events.js'
-export { checkTimes, lockOwned, type ConsultationService, type InvitationInput, type IssuedInvitation, type ScheduleInput, type ConsultationChange } from './modules/consultation/service.js'
+export {
+  checkTimes,
+  lockOwned,
+  type ConsultationService,
+  type InvitationInput,
+  type IssuedInvitation,
+  type ScheduleInput,
+  type ConsultationChange
+} from './modules/consultation/service.js'
 export { hashToken, hmac, newToken, safeEqual } from './secrets.js'
 export { waitingRoomOpensAt } from './lifecycle/deadlines.js'
 export type { EmailChanged, ProviderInvited } from './lifecycle/events.js'
@@ -36,7 +44,18 @@ export { Consent, ProfilePicture } from './modules/profile/consent.entity.js'
 export { recordDeletion } from './privacy/deletion-log.js'
 export type { DeletionCategory } from './privacy/deletion-table.js'
 export { nonPublicRange, isPrivateAddress } from './net/public-address.js'
-export { parseOutgoingUrl, resolveOutgoing, checkOutgoingUrl, systemResolver, OutgoingUrlError, type OutgoingRefusal, type OutgoingTarget, type GuardOptions, type Resolver, type ResolvedAddress } from './net/outgoing.js'
+export {
+  parseOutgoingUrl,
+  resolveOutgoing,
+  checkOutgoingUrl,
+  systemResolver,
+  OutgoingUrlError,
+  type OutgoingRefusal,
+  type OutgoingTarget,
+  type GuardOptions,
+  type Resolver,
+  type ResolvedAddress
+} from './net/outgoing.js'
 // `app.audit` (the security audit trail): plugins record through it, never into the table.
 export type { SecurityTrail, SecurityEventInput, SecurityEventView, Origin } from './modules/audit/trail.js'
 export { SECURITY_EVENT_KINDS, type SecurityEventKind } from './modules/audit/security-event.entity.js'

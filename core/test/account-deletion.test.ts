@@ -6,7 +6,7 @@ import { build, provider, as, login, schedule, inMinutes, eventually, uniqueEmai
 
 const PASSWORD = 'correct horse battery staple'
 
-async function connect (t: Test, url: string): Promise<pg.Client> {
+async function connect(t: Test, url: string): Promise<pg.Client> {
   const db = new pg.Client({ connectionString: url })
   await db.connect()
   t.teardown(() => db.end())
@@ -14,10 +14,13 @@ async function connect (t: Test, url: string): Promise<pg.Client> {
 }
 
 /** A second provider in the same practice (the practice API that adds one is another module's). */
-async function colleague (app: App, db: pg.Client, practiceId: string, admin = false): Promise<Session> {
+async function colleague(app: App, db: pg.Client, practiceId: string, admin = false): Promise<Session> {
   const email = uniqueEmail('colleague')
-  await db.query(`insert into app_user (id, created_at, updated_at, kind, is_practice_admin, practice_id, email, password_hash, first_name, last_name)
-                  values ($1, now(), now(), 'provider', $2, $3, $4, $5, 'Kolle', 'Gin')`, [randomUUID(), admin, practiceId, email, await hashPassword(PASSWORD)])
+  await db.query(
+    `insert into app_user (id, created_at, updated_at, kind, is_practice_admin, practice_id, email, password_hash, first_name, last_name)
+                  values ($1, now(), now(), 'provider', $2, $3, $4, $5, 'Kolle', 'Gin')`,
+    [randomUUID(), admin, practiceId, email, await hashPassword(PASSWORD)]
+  )
   return await login(app, email, PASSWORD)
 }
 
@@ -43,7 +46,11 @@ t.test("the practice's last provider: sessions end at once, future consultations
   const me = await provider(app, 'Praxis Kanarienvogel')
   const erasedAtOnce: string[] = []
   app.accountErasure.onRequested(async (em, userId) => {
-    t.equal((await em.getConnection().execute<{ email: string }>('select email from app_user where id = ?', [userId], 'get', em.getTransactionContext())).email, `deleted-${userId}@invalid`, 'handlers run on the same transaction')
+    t.equal(
+      (await em.getConnection().execute<{ email: string }>('select email from app_user where id = ?', [userId], 'get', em.getTransactionContext())).email,
+      `deleted-${userId}@invalid`,
+      'handlers run on the same transaction'
+    )
     erasedAtOnce.push(userId)
   })
   const second = await login(app, me.email, PASSWORD)
@@ -60,7 +67,11 @@ t.test("the practice's last provider: sessions end at once, future consultations
   t.match(String(res.headers['set-cookie']), /APPSESSION=;/, 'the cookie is cleared')
   t.same(erasedAtOnce, [me.userId], 'other modules erase what they hold at once (onRequested)')
   t.equal((await as(app, second)('GET', '/api/me')).statusCode, 401, 'every session of the account ended at once')
-  t.equal((await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: me.email, password: PASSWORD } })).statusCode, 401, 'nobody can sign in with it')
+  t.equal(
+    (await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: me.email, password: PASSWORD } })).statusCode,
+    401,
+    'nobody can sign in with it'
+  )
 
   const user = (await db.query('select email, first_name, last_name, title, password_hash from app_user where id = $1', [me.userId])).rows[0]
   t.equal(user.email, `deleted-${me.userId}@invalid`)
@@ -69,21 +80,47 @@ t.test("the practice's last provider: sessions end at once, future consultations
   const practice = (await db.query('select iban, bic, account_holder, name from practice where id = $1', [me.practiceId])).rows[0]
   t.same([practice.iban, practice.bic, practice.account_holder], ['', null, ''], 'bank details erased at once')
   const states = (await db.query('select state, cancelled_at from consultation where practice_id = $1 order by start_at', [me.practiceId])).rows
-  t.same(states.map(r => r.state), ['cancelled', 'cancelled'], 'future consultations cancelled through the lifecycle')
-  t.ok(states.every(r => r.cancelled_at), 'both were cancelled')
-  const notices = (await db.query("select data->>'consultationId' as id from pgboss.job where name = 'lifecycle.event' and data->>'type' = 'consultation.cancelled'")).rows.map(r => r.id).sort()
+  t.same(
+    states.map(r => r.state),
+    ['cancelled', 'cancelled'],
+    'future consultations cancelled through the lifecycle'
+  )
+  t.ok(
+    states.every(r => r.cancelled_at),
+    'both were cancelled'
+  )
+  const notices = (
+    await db.query("select data->>'consultationId' as id from pgboss.job where name = 'lifecycle.event' and data->>'type' = 'consultation.cancelled'")
+  ).rows
+    .map(r => r.id)
+    .sort()
   t.same(notices, [future.id, waiting.id].sort(), 'the normal cancellation notice (and so the cancellation mail) goes out')
-  t.equal((await db.query('select 1 from invitation where consultation_id = $1', [future.id])).rowCount, 1, 'invitations stay until the purge, for the cancellation mail')
+  t.equal(
+    (await db.query('select 1 from invitation where consultation_id = $1', [future.id])).rowCount,
+    1,
+    'invitations stay until the purge, for the cancellation mail'
+  )
 
   await eventually(async () => (await db.query('select 1 from practice where id = $1', [me.practiceId])).rowCount === 0, 20_000)
   t.equal((await db.query('select 1 from app_user where id = $1', [me.userId])).rowCount, 0, 'the account row is gone')
   t.equal((await db.query('select 1 from consultation where practice_id = $1', [me.practiceId])).rowCount, 0)
   t.equal((await db.query('select 1 from account_erasure')).rowCount, 0)
   t.equal((await as(app, other)('GET', `/api/consultations/${untouched.id}`)).json().state, 'scheduled', 'another practice is untouched')
-  const log = (await db.query('select category, sum(count)::int as n from deletion_log where practice_id = $1 group by category order by category', [me.practiceId])).rows
-  t.same(log, [
-    { category: 'call-data', n: 1 }, { category: 'email-verification', n: 1 }, { category: 'invitation', n: 2 }, { category: 'practice', n: 1 }, { category: 'provider-account', n: 1 }, { category: 'session', n: 2 }
-  ], 'every deletion is in the deletion log')
+  const log = (
+    await db.query('select category, sum(count)::int as n from deletion_log where practice_id = $1 group by category order by category', [me.practiceId])
+  ).rows
+  t.same(
+    log,
+    [
+      { category: 'call-data', n: 1 },
+      { category: 'email-verification', n: 1 },
+      { category: 'invitation', n: 2 },
+      { category: 'practice', n: 1 },
+      { category: 'provider-account', n: 1 },
+      { category: 'session', n: 2 }
+    ],
+    'every deletion is in the deletion log'
+  )
   t.notOk(JSON.stringify((await db.query('select * from deletion_log')).rows).match(/Kanarien|canary|@/), 'the deletion log holds no identifiers')
 })
 
@@ -116,7 +153,11 @@ t.test('a client account is deleted by the job', async t => {
   const { app, databaseUrl } = await build(t)
   const db = await connect(t, databaseUrl)
   const email = uniqueEmail('client')
-  await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'client', email, password: PASSWORD, firstName: 'Clara', lastName: 'Client' } })
+  await app.inject({
+    method: 'POST',
+    url: '/api/auth/register',
+    payload: { kind: 'client', email, password: PASSWORD, firstName: 'Clara', lastName: 'Client' }
+  })
   const me = await login(app, email, PASSWORD)
   t.equal((await as(app, me)('POST', '/api/me/deletion', { password: PASSWORD })).statusCode, 202)
   await eventually(async () => (await db.query('select 1 from app_user where id = $1', [me.userId])).rowCount === 0)
@@ -130,10 +171,15 @@ t.test('the CLI deletes an account and prints the privacy report (core/dist/cli.
   const db = await connect(t, databaseUrl)
   const me = await provider(app)
   await schedule(app, me, { start: inMinutes(60), end: inMinutes(90) })
-  const run = (...args: string[]) => new Promise<{ code: number, stdout: string, stderr: string }>(resolve => {
-    execFile(process.execPath, [cli, ...args], { env: { ...process.env, DATABASE_URL: databaseUrl, SESSION_SECRET: 'test-secret-that-is-long-enough-for-hmac-use', LOG_LEVEL: 'warn' } },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }))
-  })
+  const run = (...args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>(resolve => {
+      execFile(
+        process.execPath,
+        [cli, ...args],
+        { env: { ...process.env, DATABASE_URL: databaseUrl, SESSION_SECRET: 'test-secret-that-is-long-enough-for-hmac-use', LOG_LEVEL: 'warn' } },
+        (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr })
+      )
+    })
   const unknown = await run('delete-account', 'nobody@example.org')
   t.equal(unknown.code, 1)
   t.match(unknown.stderr, /No account/)

@@ -5,15 +5,27 @@ t.test('a provider registers with practice data, signs in, and out', async t => 
   const { app } = await build(t)
   const email = uniqueEmail('Dr.Sommer')
   const register = await app.inject({
-    method: 'POST', url: '/api/auth/register',
-    payload: { kind: 'provider', email, password: 'a long enough password', salutation: 'Frau', title: 'Dr.', firstName: 'Anna', lastName: 'Sommer', practice: { ...practiceInput(), bic: 'COBADEFFXXX', timeZone: 'Europe/Vienna', locale: 'en' } }
+    method: 'POST',
+    url: '/api/auth/register',
+    payload: {
+      kind: 'provider',
+      email,
+      password: 'a long enough password',
+      salutation: 'Frau',
+      title: 'Dr.',
+      firstName: 'Anna',
+      lastName: 'Sommer',
+      practice: { ...practiceInput(), bic: 'COBADEFFXXX', timeZone: 'Europe/Vienna', locale: 'en' }
+    }
   })
   t.equal(register.statusCode, 202)
   t.same(register.json(), { verification: 'sent' }, 'the answer says nothing about the account')
   await verifyAddress(app, email)
 
   const session = await login(app, email.toUpperCase(), 'a long enough password')
-  const cookieLine = (await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: 'a long enough password' } })).headers['set-cookie'] as string
+  const cookieLine = (await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: 'a long enough password' } })).headers[
+    'set-cookie'
+  ] as string
   t.match(cookieLine, /APPSESSION=/)
   t.match(cookieLine, /HttpOnly/)
   t.match(cookieLine, /SameSite=Lax/)
@@ -42,7 +54,11 @@ t.test('a provider registers with practice data, signs in, and out', async t => 
 t.test('a client registers voluntarily without a practice', async t => {
   const { app } = await build(t)
   const email = uniqueEmail('client')
-  const res = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'client', email, password: 'client password 1', firstName: 'Ben', lastName: 'Kunde' } })
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/auth/register',
+    payload: { kind: 'client', email, password: 'client password 1', firstName: 'Ben', lastName: 'Kunde' }
+  })
   t.equal(res.statusCode, 202)
   const me = (await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: (await login(app, email, 'client password 1')).cookie } })).json()
   t.equal(me.user.kind, 'client')
@@ -50,7 +66,12 @@ t.test('a client registers voluntarily without a practice', async t => {
   t.equal(me.user.emailVerified, false, 'signing in works before the address is confirmed')
   t.notOk(me.practice)
   const session = await login(app, email, 'client password 1')
-  const schedule = await as(app, session)('POST', '/api/consultations', { title: 'x', start: new Date(Date.now() + 60_000).toISOString(), end: new Date(Date.now() + 120_000).toISOString(), participants: [] })
+  const schedule = await as(app, session)('POST', '/api/consultations', {
+    title: 'x',
+    start: new Date(Date.now() + 60_000).toISOString(),
+    end: new Date(Date.now() + 120_000).toISOString(),
+    participants: []
+  })
   t.equal(schedule.statusCode, 403, 'clients cannot schedule')
 })
 
@@ -65,10 +86,32 @@ t.test('registration answers a taken e-mail like a new one, and refuses a bad IB
   t.same(again.json(), first.json())
   await login(app, email, 'client password 1')
   await t.rejects(login(app, email, 'another password'), 'the second registration changed nothing')
-  const badIban = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'provider', email: uniqueEmail('p'), password: 'a long enough password', firstName: 'A', lastName: 'B', practice: { ...practiceInput(), iban: 'DE00 1234 5678 9012 3456 78' } } })
+  const badIban = await app.inject({
+    method: 'POST',
+    url: '/api/auth/register',
+    payload: {
+      kind: 'provider',
+      email: uniqueEmail('p'),
+      password: 'a long enough password',
+      firstName: 'A',
+      lastName: 'B',
+      practice: { ...practiceInput(), iban: 'DE00 1234 5678 9012 3456 78' }
+    }
+  })
   t.equal(badIban.statusCode, 400)
   t.match(badIban.json().message, /IBAN/)
-  const badZone = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'provider', email: uniqueEmail('p'), password: 'a long enough password', firstName: 'A', lastName: 'B', practice: { ...practiceInput(), timeZone: 'Mars/Olympus' } } })
+  const badZone = await app.inject({
+    method: 'POST',
+    url: '/api/auth/register',
+    payload: {
+      kind: 'provider',
+      email: uniqueEmail('p'),
+      password: 'a long enough password',
+      firstName: 'A',
+      lastName: 'B',
+      practice: { ...practiceInput(), timeZone: 'Mars/Olympus' }
+    }
+  })
   t.equal(badZone.statusCode, 400)
   const short = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { ...body, email: uniqueEmail('s'), password: 'short' } })
   t.equal(short.statusCode, 400)
@@ -78,13 +121,18 @@ t.test('registration answers a taken e-mail like a new one, and refuses a bad IB
 t.test('wrong passwords get one answer for unknown and known accounts, and logins are rate limited', async t => {
   const { app } = await build(t, { loginRateLimit: 5 })
   const email = uniqueEmail('limited')
-  await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'client', email, password: 'client password 1', firstName: 'A', lastName: 'B' } })
+  await app.inject({
+    method: 'POST',
+    url: '/api/auth/register',
+    payload: { kind: 'client', email, password: 'client password 1', firstName: 'A', lastName: 'B' }
+  })
   const wrong = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: 'wrong password' } })
   const unknown = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'nobody@example.org', password: 'wrong password' } })
   t.equal(wrong.statusCode, 401)
   t.same(wrong.json(), unknown.json(), 'no hint whether the account exists')
   const codes = []
-  for (let i = 0; i < 4; i++) codes.push((await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: 'wrong password' } })).statusCode)
+  for (let i = 0; i < 4; i++)
+    codes.push((await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: 'wrong password' } })).statusCode)
   t.same(codes.slice(0, 2), [401, 401])
   t.equal(codes.at(-1), 429)
   const limited = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: 'client password 1' } })
@@ -94,7 +142,11 @@ t.test('wrong passwords get one answer for unknown and known accounts, and login
 t.test('writes with the session cookie need the CSRF token', async t => {
   const { app } = await build(t)
   const email = uniqueEmail('csrf')
-  await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'client', email, password: 'client password 1', firstName: 'A', lastName: 'B' } })
+  await app.inject({
+    method: 'POST',
+    url: '/api/auth/register',
+    payload: { kind: 'client', email, password: 'client password 1', firstName: 'A', lastName: 'B' }
+  })
   const session = await login(app, email, 'client password 1')
   const without = await app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie: session.cookie } })
   t.equal(without.statusCode, 403)

@@ -4,25 +4,39 @@ import { hashPassword, User } from '../src/index.js'
 import { privacyReport } from '../src/privacy/report.js'
 
 /** The operator's CLI (core/dist/cli.js, built by npm run build) on the test's database. */
-async function cli (databaseUrl: string, ...args: string[]): Promise<{ code: number, out: string, err: string }> {
+async function cli(databaseUrl: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const { execFile } = await import('node:child_process')
   const path = new URL('../dist/cli.js', import.meta.url).pathname
   return await new Promise(resolve => {
-    execFile(process.execPath, [path, ...args], { env: { ...process.env, DATABASE_URL: databaseUrl, SESSION_SECRET: 'test-secret-that-is-long-enough-for-hmac-use', LOG_LEVEL: 'warn' } },
-      (err, out, errOut) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, out, err: errOut }))
+    execFile(
+      process.execPath,
+      [path, ...args],
+      { env: { ...process.env, DATABASE_URL: databaseUrl, SESSION_SECRET: 'test-secret-that-is-long-enough-for-hmac-use', LOG_LEVEL: 'warn' } },
+      (err, out, errOut) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: errOut })
+    )
   })
 }
 
 const NEW_PASSWORD = 'another long password'
 
-t.test('sign-ins, password and address changes and roles are recorded; an admin reads exactly the practice\'s trail', async t => {
+t.test("sign-ins, password and address changes and roles are recorded; an admin reads exactly the practice's trail", async t => {
   const { app, logs } = await build(t)
   const admin = await provider(app, 'Praxis Sommer')
   const other = await provider(app, 'Praxis Nebenan')
   const unknown = uniqueEmail('nobody')
   const failed = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: unknown, password: 'some password' } })
   t.equal(failed.statusCode, 401)
-  t.equal((await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: admin.email, password: 'wrong password' }, remoteAddress: '2001:db8:1234:5678::1' })).statusCode, 401)
+  t.equal(
+    (
+      await app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { email: admin.email, password: 'wrong password' },
+        remoteAddress: '2001:db8:1234:5678::1'
+      })
+    ).statusCode,
+    401
+  )
 
   t.equal((await as(app, admin)('POST', '/api/me/password', { currentPassword: TEST_PASSWORD, newPassword: NEW_PASSWORD })).statusCode, 204)
   const address = uniqueEmail('moved')
@@ -45,21 +59,53 @@ t.test('sign-ins, password and address changes and roles are recorded; an admin 
 
   const read = await as(app, me)('GET', '/api/practice/security-events')
   t.equal(read.statusCode, 200)
-  const events: Array<{ id: string, at: string, kind: string, userId: string | null, actorId: string | null, network: string | null }> = read.json()
-  t.same(events.map(e => e.kind).reverse(), [
-    'email-verified', 'login', 'login-failed', 'password-changed', 'email-change-requested', 'email-changed', 'login',
-    'provider-added', 'role-changed', 'role-changed', 'login', 'logout'
-  ], 'every step, newest first')
-  t.same([...events].sort((a, b) => b.at.localeCompare(a.at) || Number(b.id) - Number(a.id)), events, 'ordered newest first')
-  t.ok(events.every(e => e.userId === me.userId || e.userId === colleague.id), 'only this practice\'s accounts')
-  t.same(events.filter(e => e.kind === 'role-changed').map(e => [e.userId, e.actorId]), [[colleague.id, me.userId], [colleague.id, me.userId]], 'who changed whose role')
+  const events: Array<{ id: string; at: string; kind: string; userId: string | null; actorId: string | null; network: string | null }> = read.json()
+  t.same(
+    events.map(e => e.kind).reverse(),
+    [
+      'email-verified',
+      'login',
+      'login-failed',
+      'password-changed',
+      'email-change-requested',
+      'email-changed',
+      'login',
+      'provider-added',
+      'role-changed',
+      'role-changed',
+      'login',
+      'logout'
+    ],
+    'every step, newest first'
+  )
+  t.same(
+    [...events].sort((a, b) => b.at.localeCompare(a.at) || Number(b.id) - Number(a.id)),
+    events,
+    'ordered newest first'
+  )
+  t.ok(
+    events.every(e => e.userId === me.userId || e.userId === colleague.id),
+    "only this practice's accounts"
+  )
+  t.same(
+    events.filter(e => e.kind === 'role-changed').map(e => [e.userId, e.actorId]),
+    [
+      [colleague.id, me.userId],
+      [colleague.id, me.userId]
+    ],
+    'who changed whose role'
+  )
   t.same([...new Set(events.map(e => e.network))].sort(), ['127.0.0.0', '2001:db8::'], 'networks are cut (IPv4 /16, IPv6 /32)')
   t.same((await as(app, me)('GET', '/api/practice/security-events?limit=2')).json(), events.slice(0, 2))
   t.same((await as(app, me)('GET', `/api/practice/security-events?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).json(), [])
   t.equal((await as(app, me)('GET', '/api/practice/security-events?limit=0')).json().code, 'SZ_VALIDATION')
 
   const theirs = (await as(app, other)('GET', '/api/practice/security-events')).json()
-  t.same(theirs.map((e: { kind: string }) => e.kind), ['login', 'email-verified'], 'the other practice sees its own only')
+  t.same(
+    theirs.map((e: { kind: string }) => e.kind),
+    ['login', 'email-verified'],
+    'the other practice sees its own only'
+  )
   t.ok(theirs.every((e: { userId: string }) => e.userId === other.userId))
   const colleagueSession = await login(app, colleague.email, await setPassword(app, colleague.id))
   t.equal((await as(app, colleagueSession)('GET', '/api/practice/security-events')).statusCode, 403, 'not for providers who are not admins')
@@ -76,7 +122,7 @@ t.test('sign-ins, password and address changes and roles are recorded; an admin 
   t.ok(users.includes(address) && users.includes('Sommer'), 'positive control: the data exists in app_user')
 })
 
-async function setPassword (app: Awaited<ReturnType<typeof build>>['app'], id: string): Promise<string> {
+async function setPassword(app: Awaited<ReturnType<typeof build>>['app'], id: string): Promise<string> {
   await app.orm.em.fork().nativeUpdate(User, { id }, { passwordHash: await hashPassword(TEST_PASSWORD) })
   return TEST_PASSWORD
 }
@@ -94,11 +140,21 @@ t.test('the operator reads everything with the CLI; entries past SZ_AUDIT_KEEP a
   t.match(help.out, /security-events \[--practice <id>\] \[--from ISO\] \[--to ISO\]/)
   const [lines, one] = await Promise.all([cli(databaseUrl, 'security-events'), cli(databaseUrl, 'security-events', '--practice', dr.practiceId!, '--json')])
   t.equal(lines.code, 0, lines.err)
-  const all = lines.out.trim().split('\n').map(line => JSON.parse(line))
-  t.same(all.map(e => e.kind), ['practice-suspended', 'account-deleted', 'login', 'email-verified', 'login', 'email-verified'], 'JSON lines, every practice and the clients, newest first')
+  const all = lines.out
+    .trim()
+    .split('\n')
+    .map(line => JSON.parse(line))
+  t.same(
+    all.map(e => e.kind),
+    ['practice-suspended', 'account-deleted', 'login', 'email-verified', 'login', 'email-verified'],
+    'JSON lines, every practice and the clients, newest first'
+  )
   t.match(all[0], { practiceId: dr.practiceId, userId: null, actorId: null, network: null })
   t.match(all[1], { userId: client.userId, practiceId: null, network: '127.0.0.0' })
-  t.same(JSON.parse(one.out).map((e: { kind: string }) => e.kind), ['practice-suspended', 'login', 'email-verified'])
+  t.same(
+    JSON.parse(one.out).map((e: { kind: string }) => e.kind),
+    ['practice-suspended', 'login', 'email-verified']
+  )
 
   // Two hours old: past the one hour kept. The newest entry stays.
   const db = app.orm.em.fork()
@@ -106,7 +162,17 @@ t.test('the operator reads everything with the CLI; entries past SZ_AUDIT_KEEP a
   await app.jobs.send('privacy.security-events', {})
   await eventually(async () => Number((await db.execute('select count(*) as n from security_event'))[0].n) === 1)
   const log = await db.execute("select practice_id, count from deletion_log where category = 'security-events' order by practice_id nulls last")
-  t.same(log, [{ practice_id: dr.practiceId, count: 2 }, { practice_id: null, count: 3 }], 'the deletion log says how many, per practice')
+  t.same(
+    log,
+    [
+      { practice_id: dr.practiceId, count: 2 },
+      { practice_id: null, count: 3 }
+    ],
+    'the deletion log says how many, per practice'
+  )
   const report = await privacyReport(db, app.config, { from: new Date(0), to: new Date(Date.now() + 1000) }, { practiceId: null })
-  t.match(report.find(r => r.category === 'security-events'), { deadline: '1 hour after the event', deletedInPeriod: 5, oldestHeldAt: /^\d{4}-/ })
+  t.match(
+    report.find(r => r.category === 'security-events'),
+    { deadline: '1 hour after the event', deletedInPeriod: 5, oldestHeldAt: /^\d{4}-/ }
+  )
 })

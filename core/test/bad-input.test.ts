@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { as, build, inMinutes, practiceInput, provider, schedule, uniqueEmail } from './helpers.js'
 
-type Response = { statusCode: number, headers: Record<string, unknown>, body: string, json (): any }
+type Response = { statusCode: number; headers: Record<string, unknown>; body: string; json(): any }
 type Tap = Test
 
 /** Documented extra keys of an error body, by status (425: when the waiting room opens). */
@@ -11,15 +11,24 @@ const DOCUMENTED_EXTRAS: Record<number, string[]> = { 425: ['opensAt'] }
  * The error contract: the expected status (never 500), a JSON body with exactly
  * {statusCode, code, message} (plus documented extras), an SZ_ code and a non-empty message.
  */
-function assertError (t: Tap, res: Response, status: number, code: string | RegExp, label: string): any {
+function assertError(t: Tap, res: Response, status: number, code: string | RegExp, label: string): any {
   t.not(res.statusCode, 500, `${label}: not 500`)
   t.ok(res.statusCode < 500, `${label}: no server error (got ${res.statusCode})`)
   t.equal(res.statusCode, status, `${label}: ${status}`)
   t.match(String(res.headers['content-type']), /^application\/json/, `${label}: a JSON answer`)
   let body: any
-  try { body = res.json() } catch { t.fail(`${label}: the body is not JSON: ${res.body}`); return }
+  try {
+    body = res.json()
+  } catch {
+    t.fail(`${label}: the body is not JSON: ${res.body}`)
+    return
+  }
   const allowed = ['statusCode', 'code', 'message', ...(DOCUMENTED_EXTRAS[status] ?? [])]
-  t.same(Object.keys(body).filter(k => !allowed.includes(k)), [], `${label}: no undocumented keys in ${res.body}`)
+  t.same(
+    Object.keys(body).filter(k => !allowed.includes(k)),
+    [],
+    `${label}: no undocumented keys in ${res.body}`
+  )
   for (const key of ['statusCode', 'code', 'message']) t.ok(key in body, `${label}: has ${key}`)
   t.equal(body.statusCode, status, `${label}: statusCode in the body matches`)
   t.type(body.code, 'string')
@@ -33,8 +42,13 @@ function assertError (t: Tap, res: Response, status: number, code: string | RegE
 }
 
 const registerProvider = (extra: Record<string, unknown> = {}, practice: Record<string, unknown> = {}) => ({
-  kind: 'provider', email: uniqueEmail('bad'), password: 'correct horse battery staple', firstName: 'Anna', lastName: 'Sommer',
-  practice: { ...practiceInput(), ...practice }, ...extra
+  kind: 'provider',
+  email: uniqueEmail('bad'),
+  password: 'correct horse battery staple',
+  firstName: 'Anna',
+  lastName: 'Sommer',
+  practice: { ...practiceInput(), ...practice },
+  ...extra
 })
 
 t.test('bad input is answered 4xx with the error contract, never 500', async t => {
@@ -50,7 +64,11 @@ t.test('bad input is answered 4xx with the error contract, never 500', async t =
     const res = await post('/api/auth/register', body, 'application/json')
     const err = assertError(t, res, 400, /^SZ_/, '__proto__')
     t.not(err.code, 'SZ_INTERNAL')
-    const nested = await post('/api/auth/register', JSON.stringify(registerProvider()).replace('"practice":{', '"practice":{"__proto__":{"x":1},'), 'application/json')
+    const nested = await post(
+      '/api/auth/register',
+      JSON.stringify(registerProvider()).replace('"practice":{', '"practice":{"__proto__":{"x":1},'),
+      'application/json'
+    )
     assertError(t, nested, 400, /^SZ_/, 'nested __proto__')
     const ctor = await post('/api/auth/login', '{"email":"a@example.org","password":"x","constructor":{"prototype":{"polluted":true}}}', 'application/json')
     assertError(t, ctor, 400, /^SZ_/, 'constructor.prototype')
@@ -108,7 +126,10 @@ t.test('bad input is answered 4xx with the error contract, never 500', async t =
     t.ok(Buffer.byteLength(big) > 1024 * 1024)
     const res = await post('/api/auth/login', big, 'application/json')
     assertError(t, res, 413, 'SZ_PAYLOAD_TOO_LARGE', '1 MiB + 10')
-    const authedBig = await post('/api/consultations', JSON.stringify({ title: 'x'.repeat(2 * 1024 * 1024) }), 'application/json', { cookie: session.cookie, 'x-csrf-token': session.csrf })
+    const authedBig = await post('/api/consultations', JSON.stringify({ title: 'x'.repeat(2 * 1024 * 1024) }), 'application/json', {
+      cookie: session.cookie,
+      'x-csrf-token': session.csrf
+    })
     assertError(t, authedBig, 413, 'SZ_PAYLOAD_TOO_LARGE', '2 MiB to an authenticated route')
   })
 
@@ -117,7 +138,11 @@ t.test('bad input is answered 4xx with the error contract, never 500', async t =
     assertError(t, res, 400, 'SZ_VALIDATION', 'unknown top-level property')
     const inPractice = await app.inject({ method: 'POST', url: '/api/auth/register', payload: registerProvider({}, { vatId: 'DE123' }) })
     assertError(t, inPractice, 400, 'SZ_VALIDATION', 'unknown practice property')
-    const client = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'client', email: uniqueEmail('c'), password: 'client password 1', firstName: 'A', lastName: 'B', isPracticeAdmin: true } })
+    const client = await app.inject({
+      method: 'POST',
+      url: '/api/auth/register',
+      payload: { kind: 'client', email: uniqueEmail('c'), password: 'client password 1', firstName: 'A', lastName: 'B', isPracticeAdmin: true }
+    })
     assertError(t, client, 400, 'SZ_VALIDATION', 'unknown client property')
     const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'a@example.org', password: 'x', remember: true } })
     assertError(t, login, 400, 'SZ_VALIDATION', 'unknown login property')
@@ -161,7 +186,13 @@ t.test('bad input is answered 4xx with the error contract, never 500', async t =
   })
 
   t.test('unknown routes: 404 SZ_ROUTE_NOT_FOUND', async t => {
-    for (const [method, url] of [['GET', '/api/nope'], ['POST', '/api/nope'], ['GET', '/nope/../../etc/passwd'], ['DELETE', '/api/consultations'], ['GET', '/api/join']] as const) {
+    for (const [method, url] of [
+      ['GET', '/api/nope'],
+      ['POST', '/api/nope'],
+      ['GET', '/nope/../../etc/passwd'],
+      ['DELETE', '/api/consultations'],
+      ['GET', '/api/join']
+    ] as const) {
       const res = await app.inject({ method, url })
       assertError(t, res, 404, 'SZ_ROUTE_NOT_FOUND', `${method} ${url}`)
     }
@@ -169,21 +200,44 @@ t.test('bad input is answered 4xx with the error contract, never 500', async t =
 
   t.test('without a session: 401 SZ_UNAUTHORIZED', async t => {
     assertError(t, await app.inject({ method: 'GET', url: '/api/consultations' }), 401, 'SZ_UNAUTHORIZED', 'no cookie')
-    assertError(t, await app.inject({ method: 'GET', url: '/api/consultations', headers: { cookie: 'APPSESSION=forged' } }), 401, 'SZ_UNAUTHORIZED', 'forged cookie')
+    assertError(
+      t,
+      await app.inject({ method: 'GET', url: '/api/consultations', headers: { cookie: 'APPSESSION=forged' } }),
+      401,
+      'SZ_UNAUTHORIZED',
+      'forged cookie'
+    )
     assertError(t, await app.inject({ method: 'GET', url: '/api/consultations', headers: { cookie: 'APPSESSION=' } }), 401, 'SZ_UNAUTHORIZED', 'empty cookie')
     assertError(t, await app.inject({ method: 'GET', url: '/api/me' }), 401, 'SZ_UNAUTHORIZED', '/api/me')
     assertError(t, await app.inject({ method: 'GET', url: '/api/participant' }), 401, 'SZ_UNAUTHORIZED', 'no participant credential')
-    assertError(t, await app.inject({ method: 'GET', url: '/api/participant', headers: { authorization: 'Bearer not.a.jwt' } }), 401, 'SZ_UNAUTHORIZED', 'bad participant credential')
+    assertError(
+      t,
+      await app.inject({ method: 'GET', url: '/api/participant', headers: { authorization: 'Bearer not.a.jwt' } }),
+      401,
+      'SZ_UNAUTHORIZED',
+      'bad participant credential'
+    )
     const valid = { title: 'x', start: inMinutes(60), end: inMinutes(90), participants: [] }
     assertError(t, await app.inject({ method: 'POST', url: '/api/consultations', payload: valid }), 401, 'SZ_UNAUTHORIZED', 'POST without a session')
-    assertError(t, await app.inject({ method: 'POST', url: '/api/consultations', payload: valid, headers: { 'x-csrf-token': session.csrf } }), 401, 'SZ_UNAUTHORIZED', 'a CSRF token is no session')
+    assertError(
+      t,
+      await app.inject({ method: 'POST', url: '/api/consultations', payload: valid, headers: { 'x-csrf-token': session.csrf } }),
+      401,
+      'SZ_UNAUTHORIZED',
+      'a CSRF token is no session'
+    )
   })
 
   t.test('a cookie-authenticated write without the CSRF header: 403', async t => {
     const payload = { title: 'x', start: inMinutes(60), end: inMinutes(90), participants: [] }
     const res = await app.inject({ method: 'POST', url: '/api/consultations', payload, headers: { cookie: session.cookie } })
     assertError(t, res, 403, 'SZ_CSRF_TOKEN_INVALID', 'no x-csrf-token')
-    const wrong = await app.inject({ method: 'POST', url: '/api/consultations', payload, headers: { cookie: session.cookie, 'x-csrf-token': session.csrf.slice(0, -2) + 'xx' } })
+    const wrong = await app.inject({
+      method: 'POST',
+      url: '/api/consultations',
+      payload,
+      headers: { cookie: session.cookie, 'x-csrf-token': session.csrf.slice(0, -2) + 'xx' }
+    })
     assertError(t, wrong, 403, 'SZ_CSRF_TOKEN_INVALID', 'wrong x-csrf-token')
     const logout = await app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie: session.cookie } })
     assertError(t, logout, 403, 'SZ_CSRF_TOKEN_INVALID', 'logout without x-csrf-token')
@@ -218,9 +272,27 @@ t.test('bad input is answered 4xx with the error contract, never 500', async t =
     const body = assertError(t, after, 400, 'SZ_VALIDATION', 'start after end')
     t.match(body.message, /end must be after start/)
     const hour = inMinutes(60) // one timestamp: two calls differ by a millisecond on a busy machine
-    assertError(t, await authed('POST', '/api/consultations', { title: 'x', start: hour, end: hour, participants: [] }), 400, 'SZ_VALIDATION', 'start equals end')
-    assertError(t, await authed('POST', '/api/consultations', { title: 'x', start: inMinutes(-120), end: inMinutes(-60), participants: [] }), 400, 'SZ_VALIDATION', 'in the past')
-    assertError(t, await authed('POST', '/api/consultations', { title: 'x', start: inMinutes(60), end: inMinutes(60 + 25 * 60), participants: [] }), 400, 'SZ_VALIDATION', 'longer than a day')
+    assertError(
+      t,
+      await authed('POST', '/api/consultations', { title: 'x', start: hour, end: hour, participants: [] }),
+      400,
+      'SZ_VALIDATION',
+      'start equals end'
+    )
+    assertError(
+      t,
+      await authed('POST', '/api/consultations', { title: 'x', start: inMinutes(-120), end: inMinutes(-60), participants: [] }),
+      400,
+      'SZ_VALIDATION',
+      'in the past'
+    )
+    assertError(
+      t,
+      await authed('POST', '/api/consultations', { title: 'x', start: inMinutes(60), end: inMinutes(60 + 25 * 60), participants: [] }),
+      400,
+      'SZ_VALIDATION',
+      'longer than a day'
+    )
     const { id } = await schedule(app, session, { start: inMinutes(60), end: inMinutes(90) })
     const patch = await authed('PATCH', `/api/consultations/${id}`, { start: inMinutes(120) })
     assertError(t, patch, 400, 'SZ_VALIDATION', 'rescheduling the start after the end')
@@ -244,7 +316,11 @@ t.test('bad input is answered 4xx with the error contract, never 500', async t =
   t.test('NUL characters in text fields are refused, not a database error', async t => {
     const register = await app.inject({ method: 'POST', url: '/api/auth/register', payload: registerProvider({ email: nulEmail, firstName: 'An\u0000na' }) })
     assertError(t, register, 400, 'SZ_VALIDATION', 'NUL in a name')
-    const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'a\u0000@example.org', password: 'correct horse battery staple' } })
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { email: 'a\u0000@example.org', password: 'correct horse battery staple' }
+    })
     t.not(login.statusCode, 500, 'NUL in the login e-mail: not 500')
     t.ok([400, 401].includes(login.statusCode), `NUL in the login e-mail: 400 or 401 (got ${login.statusCode})`)
     const title = await authed('POST', '/api/consultations', { title: 'Erst\u0000gespräch', start: inMinutes(60), end: inMinutes(90), participants: [] })
@@ -253,11 +329,30 @@ t.test('bad input is answered 4xx with the error contract, never 500', async t =
 
   t.test('nothing personal or internal leaks into the error log', async t => {
     const errorsLogged = logs.filter(line => /"level":50/.test(line))
-    t.same(errorsLogged.map(l => JSON.parse(l).msg), [], 'no request ended in a logged server error')
-    t.notOk(logs.some(line => line.includes('correct horse battery staple')), 'no password in the logs')
-    t.notOk(logs.some(line => line.includes(nulEmail)), 'no e-mail address in the logs')
-    t.notOk(logs.some(line => line.includes('scrypt$')), 'no password hash in the logs')
-    t.notOk(logs.some(line => /Erst.{0,8}gespr/.test(line)), 'no consultation title in the logs')
-    t.notOk(logs.some(line => /\binsert into\b|\bselect\b.*\bfrom\b/i.test(line)), 'no SQL (with its values) in the logs')
+    t.same(
+      errorsLogged.map(l => JSON.parse(l).msg),
+      [],
+      'no request ended in a logged server error'
+    )
+    t.notOk(
+      logs.some(line => line.includes('correct horse battery staple')),
+      'no password in the logs'
+    )
+    t.notOk(
+      logs.some(line => line.includes(nulEmail)),
+      'no e-mail address in the logs'
+    )
+    t.notOk(
+      logs.some(line => line.includes('scrypt$')),
+      'no password hash in the logs'
+    )
+    t.notOk(
+      logs.some(line => /Erst.{0,8}gespr/.test(line)),
+      'no consultation title in the logs'
+    )
+    t.notOk(
+      logs.some(line => /\binsert into\b|\bselect\b.*\bfrom\b/i.test(line)),
+      'no SQL (with its values) in the logs'
+    )
   })
 })

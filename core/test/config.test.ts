@@ -7,14 +7,14 @@ import { ConfigError, loadConfig, parseDuration } from '../src/config.js'
 const SECRET = 'a-session-secret-that-is-long-enough-0123456789'
 
 /** A fresh temporary DATA_DIR, removed after the test. */
-function tempDir (t: { teardown (fn: () => unknown): void }): string {
+function tempDir(t: { teardown(fn: () => unknown): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'sz-config-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return dir
 }
 
 /** The ConfigError that loadConfig throws for `env`. */
-function configError (env: Record<string, string>, dataDir: string): ConfigError {
+function configError(env: Record<string, string>, dataDir: string): ConfigError {
   try {
     loadConfig({ SESSION_SECRET: SECRET, DATA_DIR: dataDir, ...env })
   } catch (err) {
@@ -136,7 +136,10 @@ t.test('PUBLIC_URL loses trailing slashes; booleans accept the usual spellings',
 })
 
 t.test('overrides win over the environment', async t => {
-  const config = loadConfig({ PORT: '8080', SZ_LIVE_GRACE: '1h', SESSION_SECRET: SECRET, DATA_DIR: tempDir(t) }, { port: 9000, liveGrace: 2000, publicUrl: 'https://x.example' })
+  const config = loadConfig(
+    { PORT: '8080', SZ_LIVE_GRACE: '1h', SESSION_SECRET: SECRET, DATA_DIR: tempDir(t) },
+    { port: 9000, liveGrace: 2000, publicUrl: 'https://x.example' }
+  )
   t.equal(config.port, 9000)
   t.equal(config.liveGrace, 2000)
   t.equal(config.publicUrl, 'https://x.example')

@@ -6,7 +6,9 @@ t.test('a provider schedules with several clients, lists by range, reschedules a
   const me = await provider(app)
   const req = as(app, me)
   const res = await req('POST', '/api/consultations', {
-    title: 'Erstgespräch', start: inMinutes(60), end: inMinutes(110),
+    title: 'Erstgespräch',
+    start: inMinutes(60),
+    end: inMinutes(110),
     participants: [{ email: 'Client.One@example.org', name: 'Client One', locale: 'en' }, { email: 'two@example.org' }]
   })
   t.equal(res.statusCode, 201)
@@ -21,12 +23,20 @@ t.test('a provider schedules with several clients, lists by range, reschedules a
   t.equal(tomorrow.statusCode, 201)
   const today = await req('GET', `/api/consultations?from=${encodeURIComponent(inMinutes(0))}&to=${encodeURIComponent(inMinutes(12 * 60))}`)
   t.equal(today.statusCode, 200)
-  t.same(today.json().map((c: { id: string }) => c.id), [created.id], 'only what overlaps the range')
+  t.same(
+    today.json().map((c: { id: string }) => c.id),
+    [created.id],
+    'only what overlaps the range'
+  )
   t.equal((await req('GET', '/api/consultations')).json().length, 2)
 
   const one = await req('GET', `/api/consultations/${created.id}`)
   t.equal(one.json().invitations.length, 2)
-  t.same(one.json().invitations.map((i: { joinUrl: string }) => i.joinUrl), created.invitations.map((i: { joinUrl: string }) => i.joinUrl), 'the provider can copy a join link again (derived, not stored)')
+  t.same(
+    one.json().invitations.map((i: { joinUrl: string }) => i.joinUrl),
+    created.invitations.map((i: { joinUrl: string }) => i.joinUrl),
+    'the provider can copy a join link again (derived, not stored)'
+  )
 
   const moved = await req('PATCH', `/api/consultations/${created.id}`, { start: inMinutes(120), end: inMinutes(150), title: 'Verschoben' })
   t.equal(moved.statusCode, 200)
@@ -63,9 +73,19 @@ t.test('scheduling validates times', async t => {
   t.equal(long.statusCode, 400)
   const noOffset = await req('POST', '/api/consultations', { title: 'x', start: '2031-01-01T10:00:00', end: '2031-01-01T11:00:00', participants: [] })
   t.equal(noOffset.statusCode, 400, 'times need an offset')
-  const badEmail = await req('POST', '/api/consultations', { title: 'x', start: inMinutes(10), end: inMinutes(40), participants: [{ email: 'not an address' }] })
+  const badEmail = await req('POST', '/api/consultations', {
+    title: 'x',
+    start: inMinutes(10),
+    end: inMinutes(40),
+    participants: [{ email: 'not an address' }]
+  })
   t.equal(badEmail.statusCode, 400)
-  const withOffset = await req('POST', '/api/consultations', { title: 'x', start: '2031-01-01T10:00:00+01:00', end: '2031-01-01T11:00:00+01:00', participants: [] })
+  const withOffset = await req('POST', '/api/consultations', {
+    title: 'x',
+    start: '2031-01-01T10:00:00+01:00',
+    end: '2031-01-01T11:00:00+01:00',
+    participants: []
+  })
   t.equal(withOffset.statusCode, 201)
   t.equal(withOffset.json().start, '2031-01-01T09:00:00.000Z', 'stored and answered in UTC')
 })

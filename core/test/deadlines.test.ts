@@ -33,7 +33,11 @@ t.test('scheduled: the room opens before the start', async t => {
 
 t.test('waiting: the scheduled end (a no-show when nobody was admitted)', async t => {
   t.same(nextDeadline(times({ state: 'waiting' }), d), { event: 'SCHEDULED_END_PASSED', at: endAt })
-  t.same(nextDeadline(times({ state: 'waiting', emptySince: at('2030-03-01T10:05:00.000Z') }), d), { event: 'SCHEDULED_END_PASSED', at: endAt }, 'emptySince does not matter while waiting')
+  t.same(
+    nextDeadline(times({ state: 'waiting', emptySince: at('2030-03-01T10:05:00.000Z') }), d),
+    { event: 'SCHEDULED_END_PASSED', at: endAt },
+    'emptySince does not matter while waiting'
+  )
 })
 
 t.test('live without emptySince: the grace period after the scheduled end', async t => {
@@ -45,29 +49,43 @@ t.test('live without emptySince: the grace period after the scheduled end', asyn
 
 t.test('live with emptySince: whichever of empty room and grace is earlier wins', async t => {
   // Empty since 10:20 → ROOM_EMPTY at 10:30, well before the grace end at 12:00.
-  t.same(nextDeadline(times({ state: 'live', emptySince: at('2030-03-01T10:20:00.000Z') }), d),
-    { event: 'ROOM_EMPTY', at: at('2030-03-01T10:30:00.000Z') }, 'an empty room ends the call early')
+  t.same(
+    nextDeadline(times({ state: 'live', emptySince: at('2030-03-01T10:20:00.000Z') }), d),
+    { event: 'ROOM_EMPTY', at: at('2030-03-01T10:30:00.000Z') },
+    'an empty room ends the call early'
+  )
   // Empty since 11:55 → ROOM_EMPTY at 12:05, after the grace end at 12:00.
-  t.same(nextDeadline(times({ state: 'live', emptySince: at('2030-03-01T11:55:00.000Z') }), d),
-    { event: 'LIVE_GRACE_PASSED', at: at('2030-03-01T12:00:00.000Z') }, 'the grace end comes first')
+  t.same(
+    nextDeadline(times({ state: 'live', emptySince: at('2030-03-01T11:55:00.000Z') }), d),
+    { event: 'LIVE_GRACE_PASSED', at: at('2030-03-01T12:00:00.000Z') },
+    'the grace end comes first'
+  )
   // Empty since 11:49:59.999 → ROOM_EMPTY 1 ms before the grace end.
-  t.same(nextDeadline(times({ state: 'live', emptySince: at('2030-03-01T11:49:59.999Z') }), d),
-    { event: 'ROOM_EMPTY', at: at('2030-03-01T11:59:59.999Z') }, 'one millisecond earlier is earlier')
+  t.same(
+    nextDeadline(times({ state: 'live', emptySince: at('2030-03-01T11:49:59.999Z') }), d),
+    { event: 'ROOM_EMPTY', at: at('2030-03-01T11:59:59.999Z') },
+    'one millisecond earlier is earlier'
+  )
   // Both at exactly 12:00: either event is due at the same instant.
   const tie = nextDeadline(times({ state: 'live', emptySince: at('2030-03-01T11:50:00.000Z') }), d)!
   t.same(tie.at, at('2030-03-01T12:00:00.000Z'), 'a tie is due at that instant')
   t.ok(['ROOM_EMPTY', 'LIVE_GRACE_PASSED'].includes(tie.event))
   // Short durations, as tests configure them.
   const short = { ...d, emptyRoomAfter: 500, liveGrace: 2000 }
-  t.same(nextDeadline(times({ state: 'live', emptySince: at('2030-03-01T10:59:59.000Z') }), short),
-    { event: 'ROOM_EMPTY', at: at('2030-03-01T10:59:59.500Z') })
-  t.same(nextDeadline(times({ state: 'live', emptySince: at('2030-03-01T11:00:01.600Z') }), short),
-    { event: 'LIVE_GRACE_PASSED', at: at('2030-03-01T11:00:02.000Z') })
+  t.same(nextDeadline(times({ state: 'live', emptySince: at('2030-03-01T10:59:59.000Z') }), short), { event: 'ROOM_EMPTY', at: at('2030-03-01T10:59:59.500Z') })
+  t.same(nextDeadline(times({ state: 'live', emptySince: at('2030-03-01T11:00:01.600Z') }), short), {
+    event: 'LIVE_GRACE_PASSED',
+    at: at('2030-03-01T11:00:02.000Z')
+  })
 })
 
 t.test('ended and cancelled: the purge after the end or the cancellation', async t => {
   const endedAt = at('2030-03-01T10:40:00.000Z')
-  t.same(nextDeadline(times({ state: 'ended', endedAt }), d), { event: 'PURGE', at: at('2030-03-01T12:40:00.000Z') }, 'counted from the actual end, not the scheduled one')
+  t.same(
+    nextDeadline(times({ state: 'ended', endedAt }), d),
+    { event: 'PURGE', at: at('2030-03-01T12:40:00.000Z') },
+    'counted from the actual end, not the scheduled one'
+  )
   const cancelledAt = at('2030-02-20T08:00:00.000Z')
   t.same(nextDeadline(times({ state: 'cancelled', cancelledAt }), d), { event: 'PURGE', at: at('2030-02-20T10:00:00.000Z') }, 'counted from the cancellation')
   t.same(nextDeadline(times({ state: 'cancelled', cancelledAt, endedAt }), d)!.at, at('2030-02-20T10:00:00.000Z'), 'cancelled uses cancelledAt')
@@ -93,6 +111,10 @@ t.test('the default durations from the configuration', async t => {
   const config = loadConfig({}, { sessionSecret: 'x'.repeat(40), dataDir: '/nonexistent-not-written' })
   t.same(nextDeadline(times({ state: 'scheduled' }), config), { event: 'ROOM_OPENS', at: at('2030-03-01T09:45:00.000Z') }, '15 minutes before the start')
   t.same(nextDeadline(times({ state: 'live' }), config), { event: 'LIVE_GRACE_PASSED', at: at('2030-03-01T12:00:00.000Z') }, '1 hour after the end')
-  t.same(nextDeadline(times({ state: 'live', emptySince: at('2030-03-01T10:30:00.000Z') }), config), { event: 'ROOM_EMPTY', at: at('2030-03-01T10:40:00.000Z') }, '10 minutes empty')
+  t.same(
+    nextDeadline(times({ state: 'live', emptySince: at('2030-03-01T10:30:00.000Z') }), config),
+    { event: 'ROOM_EMPTY', at: at('2030-03-01T10:40:00.000Z') },
+    '10 minutes empty'
+  )
   t.same(nextDeadline(times({ state: 'ended', endedAt: endAt }), config), { event: 'PURGE', at: at('2030-03-01T12:00:00.000Z') }, 'purged 1 hour after the end')
 })

@@ -12,7 +12,10 @@ t.test('IP cut, names at the end and the purge write the deletion log; the pract
   const req = as(app, me)
   const since = new Date(Date.now() - 1000).toISOString()
 
-  const { id, tokens: [token] } = await schedule(app, me, { start: inMs(300), end: inMinutes(30), emails: ['a@example.org', 'b@example.org'] })
+  const {
+    id,
+    tokens: [token]
+  } = await schedule(app, me, { start: inMs(300), end: inMinutes(30), emails: ['a@example.org', 'b@example.org'] })
   const theirs = await schedule(app, other, { start: inMs(300), end: inMinutes(30) })
   const joined = (await app.inject({ method: 'POST', url: `/api/join/${token}`, payload: { displayName: 'Maria' } })).json()
   const theirJoin = (await app.inject({ method: 'POST', url: `/api/join/${theirs.tokens[0]}`, payload: { displayName: 'Jonas' } })).json()
@@ -28,8 +31,12 @@ t.test('IP cut, names at the end and the purge write the deletion log; the pract
   await req('POST', `/api/consultations/${id}/participants/${joined.participantId}/admit`)
   await req('POST', `/api/consultations/${id}/end`)
   await as(app, other)('POST', `/api/consultations/${theirs.id}/cancel`)
-  await eventually(async () => (await req('GET', `/api/consultations/${id}`)).json().state === 'purged' &&
-    (await as(app, other)('GET', `/api/consultations/${theirs.id}`)).json().state === 'purged', 20_000)
+  await eventually(
+    async () =>
+      (await req('GET', `/api/consultations/${id}`)).json().state === 'purged' &&
+      (await as(app, other)('GET', `/api/consultations/${theirs.id}`)).json().state === 'purged',
+    20_000
+  )
   await eventually(async () => (await db.query("select 1 from deletion_log where category = 'access-ip'")).rowCount! > 0)
 
   const rows = (await db.query('select category, count, practice_id from deletion_log order by id')).rows
@@ -47,8 +54,14 @@ t.test('IP cut, names at the end and the purge write the deletion log; the pract
   t.equal(byCategory['waiting-room-name'].oldestHeldAt, null, 'no name is held any more')
   t.equal(byCategory.invitation.oldestHeldAt, null)
   t.equal(byCategory.invitation.deadline, '1,500 milliseconds after the end or cancellation', 'the deadline is the configured one')
-  const empty = await req('GET', `/api/practice/privacy-report?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}&to=${encodeURIComponent(new Date(Date.now() + 120_000).toISOString())}`)
-  t.ok(empty.json().every((r: any) => r.deletedInPeriod === 0), 'nothing deleted in a future period')
+  const empty = await req(
+    'GET',
+    `/api/practice/privacy-report?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}&to=${encodeURIComponent(new Date(Date.now() + 120_000).toISOString())}`
+  )
+  t.ok(
+    empty.json().every((r: any) => r.deletedInPeriod === 0),
+    'nothing deleted in a future period'
+  )
   const bad = await req('GET', '/api/practice/privacy-report?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z')
   t.equal(bad.statusCode, 400)
   t.equal((await req('GET', '/api/practice/privacy-report?from=yesterday')).statusCode, 400)

@@ -27,7 +27,11 @@ t.test('entries that arrive together are written together, and each gets its own
   ].sort(() => Math.random() - 0.5)
   const answers = await Promise.all(requests.map(r => join(app, r.token, r.name)))
 
-  t.same(answers.map(a => a.statusCode), requests.map(r => r.expect), 'every request gets the answer it would get alone')
+  t.same(
+    answers.map(a => a.statusCode),
+    requests.map(r => r.expect),
+    'every request gets the answer it would get alone'
+  )
   const codeOf = (status: number) => [...new Set(answers.filter(a => a.statusCode === status).map(a => a.json().code))]
   t.same(codeOf(410), ['SZ_CONSULTATION_CANCELLED'])
   t.same(codeOf(425), ['SZ_WAITING_ROOM_NOT_OPEN'])
@@ -42,7 +46,13 @@ t.test('entries that arrive together are written together, and each gets its own
     t.equal(status.json().status, 'waiting', 'each credential works')
   }
   const list = (await as(app, me)('GET', `/api/consultations/${open.id}/participants`)).json()
-  t.same(list.map((p: { displayName: string }) => p.displayName).sort(), requests.filter(r => r.expect === 200).map(r => r.name).sort())
+  t.same(
+    list.map((p: { displayName: string }) => p.displayName).sort(),
+    requests
+      .filter(r => r.expect === 200)
+      .map(r => r.name)
+      .sort()
+  )
 
   const pushed = new Set<string>()
   while (pushed.size < 20) pushed.add((await socket.next('participant.waiting')).participant.id)
@@ -53,7 +63,8 @@ t.test('entries that arrive together are written together, and each gets its own
   t.equal(records.n, 20, 'one access record per entry, none for refused ones')
   const notices = await em.getConnection().execute<Array<{ id: string }>>(
     `SELECT n->'data'->>'participantId' AS id FROM pgboss.job, jsonb_array_elements(data->'notices') AS n
-      WHERE name = 'lifecycle.event' AND n->>'type' = 'participant.joined'`)
+      WHERE name = 'lifecycle.event' AND n->>'type' = 'participant.joined'`
+  )
   t.same(notices.map(n => n.id).sort(), entered.map(e => e.participantId).sort(), 'one lifecycle notice per entry')
   socket.close()
 })
@@ -61,11 +72,16 @@ t.test('entries that arrive together are written together, and each gets its own
 t.test('an entry whose waiting room is due to open but not yet opened catches the deadline up first', async t => {
   const { app } = await build(t)
   const me = await provider(app)
-  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(30), end: inMinutes(60) })
+  const {
+    id,
+    tokens: [token]
+  } = await schedule(app, me, { start: inMinutes(30), end: inMinutes(60) })
   t.equal((await as(app, me)('GET', `/api/consultations/${id}`)).json().state, 'scheduled')
   // The deadline job is late: the room should be open by now, but the row still says scheduled.
-  await app.orm.em.fork().getConnection().execute(
-    "UPDATE consultation SET start_at = now() + interval '5 minutes', due_at = now() - interval '1 second' WHERE id = ?", [id])
+  await app.orm.em
+    .fork()
+    .getConnection()
+    .execute("UPDATE consultation SET start_at = now() + interval '5 minutes', due_at = now() - interval '1 second' WHERE id = ?", [id])
   const entered = await join(app, token, 'Punctual')
   t.equal(entered.statusCode, 200)
   t.equal(entered.json().status, 'waiting')
@@ -75,42 +91,65 @@ t.test('an entry whose waiting room is due to open but not yet opened catches th
 t.test("a batch's participant.joined notices reach handlers one by one; a failing handler retries the batch and loses none", async t => {
   const { app } = await build(t, { joinRateLimit: 1000, joinLinkParticipants: 100 })
   const me = await provider(app)
-  const { tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  const {
+    tokens: [token]
+  } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
   const heard: LifecycleNotice[] = []
   let failed: string | undefined
   app.lifecycle.on('participant.joined', async notice => {
-    if (!failed) { failed = notice.data.participantId as string; throw new Error('handler down for a moment') }
+    if (!failed) {
+      failed = notice.data.participantId as string
+      throw new Error('handler down for a moment')
+    }
     heard.push(notice)
   })
   const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => join(app, token, `Client ${i}`)))
   const ids = answers.map(a => a.json().participantId as string)
-  const [jobs] = await app.orm.em.fork().getConnection().execute(
-    "SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'lifecycle.event' AND data ? 'notices'")
+  const [jobs] = await app.orm.em
+    .fork()
+    .getConnection()
+    .execute("SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'lifecycle.event' AND data ? 'notices'")
   t.ok(jobs.n >= 1 && jobs.n < 8, `the entries' notices share queued jobs (${jobs.n} for 8)`)
 
   await eventually(async () => ids.every(id => heard.some(n => n.data.participantId === id)), 30_000)
   t.ok(failed && ids.includes(failed), 'the handler failed once, and that notice came again')
-  t.ok(heard.every(n => n.type === 'participant.joined' && typeof n.id === 'string' && n.at), 'each handler call gets one whole notice')
+  t.ok(
+    heard.every(n => n.type === 'participant.joined' && typeof n.id === 'string' && n.at),
+    'each handler call gets one whole notice'
+  )
   t.equal(new Set(heard.map(n => n.id)).size, new Set(heard.map(n => n.data.participantId)).size, 'one notice id per participant, also when redelivered')
 })
 
 /** How many participants the consultation has, and how many join access records exist. */
-async function written (app: Awaited<ReturnType<typeof build>>['app'], consultationId: string) {
-  const [rows] = await app.orm.em.fork().getConnection().execute(
-    "SELECT count(*)::int AS participants, (SELECT count(*)::int FROM access_record WHERE kind = 'join') AS records FROM participant WHERE consultation_id = ?", [consultationId])
+async function written(app: Awaited<ReturnType<typeof build>>['app'], consultationId: string) {
+  const [rows] = await app.orm.em
+    .fork()
+    .getConnection()
+    .execute(
+      "SELECT count(*)::int AS participants, (SELECT count(*)::int FROM access_record WHERE kind = 'join') AS records FROM participant WHERE consultation_id = ?",
+      [consultationId]
+    )
   return rows
 }
 
 /** Runs `change` on the consultation under its row lock while a new client's batch waits for that lock inside its insert statement. */
-async function whileEntering (app: Awaited<ReturnType<typeof build>>['app'], id: string, token: string, change: (em: EntityManager, c: Consultation) => Promise<void>) {
+async function whileEntering(
+  app: Awaited<ReturnType<typeof build>>['app'],
+  id: string,
+  token: string,
+  change: (em: EntityManager, c: Consultation) => Promise<void>
+) {
   const admin = app.orm.em.fork().getConnection()
   let answer: ReturnType<typeof join> | undefined
   await app.orm.em.fork().transactional(async (em: EntityManager) => {
     const consultation = await app.consultationStates.lock(em, { id })
     answer = join(app, token, 'Mid-change')
     // The batch has read the link (without a lock) and waits for its share lock in the insert statement.
-    await eventually(async () => (await admin.execute(
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%sz_assert%'"))[0].n === 1, 10_000)
+    await eventually(
+      async () =>
+        (await admin.execute("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%sz_assert%'"))[0].n === 1,
+      10_000
+    )
     await change(em, consultation!)
   })
   const answered = await answer!
@@ -120,8 +159,13 @@ async function whileEntering (app: Awaited<ReturnType<typeof build>>['app'], id:
 t.test('an END that commits between the batch reading the link and writing the entry: the entry is refused, and nothing of it is written', async t => {
   const { app } = await build(t)
   const me = await provider(app)
-  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
-  const { answer, written } = await whileEntering(app, id, token, async (em, c) => { await app.consultationStates.apply(em, c, { type: 'END' }) })
+  const {
+    id,
+    tokens: [token]
+  } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  const { answer, written } = await whileEntering(app, id, token, async (em, c) => {
+    await app.consultationStates.apply(em, c, { type: 'END' })
+  })
   t.equal(answer.statusCode, 410, 'the entry is checked again against the ended consultation')
   t.equal(answer.json().code, 'SZ_JOIN_LINK_EXPIRED')
   t.same(written, { participants: 0, records: 0 }, 'the undone statement left no participant and no access record')
@@ -130,8 +174,14 @@ t.test('an END that commits between the batch reading the link and writing the e
 t.test('a change that still lets the client in (a new title) sends the batch the slow way, and the entry goes in once', async t => {
   const { app } = await build(t)
   const me = await provider(app)
-  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
-  const { answer, written } = await whileEntering(app, id, token, async (em, c) => { c.title = 'Renamed'; await em.flush() })
+  const {
+    id,
+    tokens: [token]
+  } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  const { answer, written } = await whileEntering(app, id, token, async (em, c) => {
+    c.title = 'Renamed'
+    await em.flush()
+  })
   t.equal(answer.statusCode, 200)
   t.equal(answer.json().status, 'waiting')
   t.same(written, { participants: 1, records: 1 }, 'one participant and one access record, from the second attempt only')
@@ -140,7 +190,10 @@ t.test('a change that still lets the client in (a new title) sends the batch the
 t.test('a link the entrance remembers is still checked: after an END the next entry is refused and nothing of it is written', async t => {
   const { app } = await build(t)
   const me = await provider(app)
-  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  const {
+    id,
+    tokens: [token]
+  } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
   t.equal((await join(app, token, 'First')).statusCode, 200, 'the first entry reads the link, and the entrance remembers it')
   t.equal((await as(app, me)('POST', `/api/consultations/${id}/end`)).statusCode, 200)
   const late = await join(app, token, 'Second')

@@ -11,7 +11,7 @@ export * from '../src/testing.js'
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
 /** Every plugin and adapter with a build, the way scripts/start.mjs picks them (mail first). */
-export function checkoutPlugins (): { names: string[], skipped: string[] } {
+export function checkoutPlugins(): { names: string[]; skipped: string[] } {
   const names: string[] = []
   const skipped: string[] = []
   for (const folder of ['plugins', 'adapters']) {

@@ -11,23 +11,31 @@ const statusOf = async (app: App, credential: string) =>
   (await app.inject({ method: 'GET', url: '/api/participant', headers: { authorization: `Bearer ${credential}` } })).json().status
 
 /** What the database counts for the link, and what it holds: the two must agree. */
-async function seats (app: App, consultationId: string) {
-  const [row] = await app.orm.em.fork().getConnection().execute<Array<{ counted: number, present: number, total: number }>>(
-    `SELECT i.present_participants AS counted,
+async function seats(app: App, consultationId: string) {
+  const [row] = await app.orm.em
+    .fork()
+    .getConnection()
+    .execute<Array<{ counted: number; present: number; total: number }>>(
+      `SELECT i.present_participants AS counted,
             (SELECT count(*)::int FROM participant p WHERE p.invitation_id = i.id AND p.status <> 'left') AS present,
             (SELECT count(*)::int FROM participant p WHERE p.invitation_id = i.id) AS total
-       FROM invitation i WHERE i.consultation_id = ?`, [consultationId])
+       FROM invitation i WHERE i.consultation_id = ?`,
+      [consultationId]
+    )
   return row
 }
 
 t.test('a link lets three people in at a time; a reload keeps its seat; a seat frees when someone leaves', async t => {
   const { app } = await build(t, { joinRateLimit: 1000 })
   const me = await provider(app)
-  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  const {
+    id,
+    tokens: [token]
+  } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
 
   const phone = (await join(app, token, 'Maria (phone)')).json()
   const laptop = (await join(app, token, 'Maria (laptop)')).json()
-  const partner = (await join(app, token, 'Partner'))
+  const partner = await join(app, token, 'Partner')
   t.equal(partner.statusCode, 200, 'three people share a link')
   const fourth = await join(app, token, 'Stranger')
   t.equal(fourth.statusCode, 409, 'the fourth is refused')
@@ -53,7 +61,10 @@ t.test('a link lets three people in at a time; a reload keeps its seat; a seat f
 t.test('a reconnecting socket takes its seat back only while one is free', async t => {
   const { app } = await build(t, { joinRateLimit: 1000 })
   const me = await provider(app)
-  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  const {
+    id,
+    tokens: [token]
+  } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
   const first = (await join(app, token, 'First')).json()
   const socket = await realtime(app, { authorization: `Bearer ${first.credential}` })
   await socket.next('hello')
@@ -87,7 +98,9 @@ t.test('two instances admitting through one link at the same moment let exactly 
   const b = await schedule(one, me, { start: inMinutes(5), end: inMinutes(50) })
   // Warm both instances' memory of the links, so that the racing entries take the fast path.
   for (const app of [one, two]) {
-    for (const { tokens: [token] } of [a, b]) {
+    for (const {
+      tokens: [token]
+    } of [a, b]) {
       const early = await join(app, token, 'Warm-up')
       t.equal((await leave(app, early.json().credential)).statusCode, 204)
     }

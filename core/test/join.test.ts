@@ -5,7 +5,10 @@ t.test('a client joins with only the link, waits, is pushed to the provider, adm
   const { app } = await build(t)
   const me = await provider(app)
   const req = as(app, me)
-  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  const {
+    id,
+    tokens: [token]
+  } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
   const providerSocket = await realtime(app, { cookie: me.cookie })
   t.equal((await providerSocket.next('hello')).as, 'provider')
 
@@ -65,7 +68,9 @@ t.test('a client joins with only the link, waits, is pushed to the provider, adm
 t.test('before the room opens the link says when; entering answers 425', async t => {
   const { app } = await build(t, { waitingRoomOpensBefore: 10 * 60_000 })
   const me = await provider(app)
-  const { tokens: [token] } = await schedule(app, me, { start: inMinutes(60), end: inMinutes(90) })
+  const {
+    tokens: [token]
+  } = await schedule(app, me, { start: inMinutes(60), end: inMinutes(90) })
   const info = await app.inject({ method: 'GET', url: `/api/join/${token}` })
   t.equal(info.json().waitingRoomOpen, false)
   t.equal(Date.parse(info.json().waitingRoomOpensAt), Date.parse(info.json().consultation.start) - 10 * 60_000)
@@ -78,7 +83,10 @@ t.test('before the room opens the link says when; entering answers 425', async t
 t.test('the link works until the scheduled end and then answers 410; cancelled links say so', async t => {
   const { app } = await build(t)
   const me = await provider(app)
-  const { id, tokens: [token] } = await schedule(app, me, { start: inMs(-60_000), end: inMs(1500) })
+  const {
+    id,
+    tokens: [token]
+  } = await schedule(app, me, { start: inMs(-60_000), end: inMs(1500) })
   t.equal((await app.inject({ method: 'GET', url: `/api/join/${token}` })).statusCode, 200)
   await new Promise(resolve => setTimeout(resolve, 1700))
   const expired = await app.inject({ method: 'POST', url: `/api/join/${token}`, payload: { displayName: 'Too Late' } })
@@ -96,7 +104,10 @@ t.test('the link works until the scheduled end and then answers 410; cancelled l
 t.test('a returning participant keeps their place; leaving is pushed; join is rate limited', async t => {
   const { app } = await build(t, { joinRateLimit: 4 })
   const me = await provider(app)
-  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(1), end: inMinutes(30) })
+  const {
+    id,
+    tokens: [token]
+  } = await schedule(app, me, { start: inMinutes(1), end: inMinutes(30) })
   const providerSocket = await realtime(app, { cookie: me.cookie })
   const first = await app.inject({ method: 'POST', url: `/api/join/${token}`, payload: { displayName: 'Kim' } })
   const cookie = (first.headers['set-cookie'] as string).split(';')[0]

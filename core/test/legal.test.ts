@@ -11,7 +11,15 @@ const operator = {
 }
 
 t.test('privacy and terms in both languages, filled with the operator and the configured deadlines', async t => {
-  const config = { ...operator, purgeAfter: 90 * 60_000, ipAnonymizeAfter: 2 * 3_600_000, sessionTtl: 8 * 3_600_000, emailVerificationTtl: 86_400_000, emailChangeUndo: 7 * 86_400_000, auditKeep: 30 * 86_400_000 }
+  const config = {
+    ...operator,
+    purgeAfter: 90 * 60_000,
+    ipAnonymizeAfter: 2 * 3_600_000,
+    sessionTtl: 8 * 3_600_000,
+    emailVerificationTtl: 86_400_000,
+    emailChangeUndo: 7 * 86_400_000,
+    auditKeep: 30 * 86_400_000
+  }
   const { app } = await build(t, config)
   for (const lang of ['de', 'en'] as const) {
     const res = await app.inject({ method: 'GET', url: `/legal/privacy?lang=${lang}` })

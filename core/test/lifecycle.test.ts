@@ -5,7 +5,7 @@ import type { LifecycleNotice } from '../src/lifecycle/events.js'
 
 const fast = { waitingRoomOpensBefore: 1000, purgeAfter: 1000, liveGrace: 1000, emptyRoomAfter: 1000 }
 
-async function stateOf (req: ReturnType<typeof as>, id: string): Promise<Record<string, any>> {
+async function stateOf(req: ReturnType<typeof as>, id: string): Promise<Record<string, any>> {
   return (await req('GET', `/api/consultations/${id}`)).json()
 }
 
@@ -15,18 +15,30 @@ t.test('nobody came: scheduled → waiting → ended (no-show) → purged, by it
   const req = as(app, me)
   const notices: LifecycleNotice[] = []
   for (const type of ['consultation.scheduled', 'invitation.created', 'consultation.waiting', 'consultation.ended', 'consultation.purged'] as const) {
-    app.lifecycle.on(type, async notice => { notices.push(notice) })
+    app.lifecycle.on(type, async notice => {
+      notices.push(notice)
+    })
   }
   const { id } = await schedule(app, me, { start: inMs(1800), end: inMs(3000) })
   t.equal((await stateOf(req, id)).state, 'scheduled')
   await eventually(async () => (await stateOf(req, id)).state === 'waiting')
-  const ended = await eventually(async () => { const c = await stateOf(req, id); return c.state === 'ended' && c })
+  const ended = await eventually(async () => {
+    const c = await stateOf(req, id)
+    return c.state === 'ended' && c
+  })
   t.equal(ended.noShow, true, 'marked as a no-show')
   t.ok(Date.parse(ended.endedAt) >= Date.parse(ended.end), 'ended at the scheduled end, not before')
-  const purged = await eventually(async () => { const c = await stateOf(req, id); return c.state === 'purged' && c })
+  const purged = await eventually(async () => {
+    const c = await stateOf(req, id)
+    return c.state === 'purged' && c
+  })
   t.same(Object.keys(purged).sort(), ['end', 'id', 'start', 'state', 'title'], 'a purged consultation keeps only title, times and state')
   await eventually(async () => notices.length >= 5)
-  t.same(notices.map(n => n.type), ['consultation.scheduled', 'invitation.created', 'consultation.waiting', 'consultation.ended', 'consultation.purged'], 'plugins hear every transition, in order')
+  t.same(
+    notices.map(n => n.type),
+    ['consultation.scheduled', 'invitation.created', 'consultation.waiting', 'consultation.ended', 'consultation.purged'],
+    'plugins hear every transition, in order'
+  )
   const endedNotice = notices.find(n => n.type === 'consultation.ended')!
   t.match(endedNotice.data, { noShow: true, endReason: 'no-show', clientAdmitted: false, participantsAdmitted: 0, durationSeconds: 0 })
 })
@@ -35,11 +47,17 @@ t.test('a live call is ended after the scheduled end plus SZ_LIVE_GRACE, then pu
   const { app } = await build(t, { ...fast, waitingRoomOpensBefore: 15 * 60_000 })
   const me = await provider(app)
   const req = as(app, me)
-  const { id, tokens: [token] } = await schedule(app, me, { start: inMs(200), end: inMs(1500) })
+  const {
+    id,
+    tokens: [token]
+  } = await schedule(app, me, { start: inMs(200), end: inMs(1500) })
   const joined = (await app.inject({ method: 'POST', url: `/api/join/${token}`, payload: { displayName: 'Lena' } })).json()
   t.equal((await req('POST', `/api/consultations/${id}/participants/${joined.participantId}/admit`)).statusCode, 200)
   t.equal((await stateOf(req, id)).state, 'live')
-  const ended = await eventually(async () => { const c = await stateOf(req, id); return c.state === 'ended' && c })
+  const ended = await eventually(async () => {
+    const c = await stateOf(req, id)
+    return c.state === 'ended' && c
+  })
   t.ok(Date.parse(ended.endedAt) >= Date.parse(ended.end) + 1000, 'not before end + grace')
   t.equal(ended.noShow, false)
   await eventually(async () => (await stateOf(req, id)).state === 'purged')
@@ -50,8 +68,13 @@ t.test('an empty live room ends after SZ_EMPTY_ROOM_AFTER', async t => {
   const me = await provider(app)
   const req = as(app, me)
   const ended: LifecycleNotice[] = []
-  app.lifecycle.on('consultation.ended', async n => { ended.push(n) })
-  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(1), end: inMinutes(30) })
+  app.lifecycle.on('consultation.ended', async n => {
+    ended.push(n)
+  })
+  const {
+    id,
+    tokens: [token]
+  } = await schedule(app, me, { start: inMinutes(1), end: inMinutes(30) })
   const joined = (await app.inject({ method: 'POST', url: `/api/join/${token}`, payload: { displayName: 'Jo' } })).json()
   await req('POST', `/api/consultations/${id}/participants/${joined.participantId}/admit`)
   await app.inject({ method: 'POST', url: '/api/participant/leave', headers: { authorization: `Bearer ${joined.credential}` } })
@@ -82,11 +105,17 @@ t.test('deadlines survive a restart: due while down (reconciled at start) and du
   const db = new pg.Client({ connectionString: databaseUrl })
   await db.connect()
   const before = await db.query('SELECT id, state FROM consultation ORDER BY start_at')
-  t.same(before.rows.map(r => r.state), ['scheduled', 'scheduled'], 'nothing ran while no instance was up')
+  t.same(
+    before.rows.map(r => r.state),
+    ['scheduled', 'scheduled'],
+    'nothing ran while no instance was up'
+  )
 
   const second = await build(t, config, databaseUrl)
   const waiting: string[] = []
-  second.app.lifecycle.on('consultation.waiting', async n => { waiting.push(n.consultationId) })
+  second.app.lifecycle.on('consultation.waiting', async n => {
+    waiting.push(n.consultationId)
+  })
   const req = as(second.app, me)
   t.equal((await stateOf(req, whileDown.id)).state, 'waiting', 'the overdue deadline ran at start-up')
   t.equal((await stateOf(req, afterRestart.id)).state, 'scheduled')
@@ -103,7 +132,10 @@ t.test('two instances on one database never apply a deadline twice', async t => 
   const b = await build(t, fast, databaseUrl)
   const me = await provider(a.app)
   const waiting: string[] = []
-  for (const app of [a.app, b.app]) app.lifecycle.on('consultation.waiting', async n => { waiting.push(n.consultationId) })
+  for (const app of [a.app, b.app])
+    app.lifecycle.on('consultation.waiting', async n => {
+      waiting.push(n.consultationId)
+    })
   const ids = []
   for (let i = 0; i < 20; i++) ids.push((await schedule(a.app, me, { start: inMs(1500 + i * 20), end: inMinutes(30) })).id)
   await eventually(async () => waiting.length >= ids.length, 15_000)

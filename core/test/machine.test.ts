@@ -6,14 +6,12 @@ import { consultationMachine, type LifecycleEvent } from '../src/lifecycle/machi
 type Snap = SnapshotFrom<typeof consultationMachine>
 type EventType = LifecycleEvent['type']
 
-const EVENT_TYPES: EventType[] = [
-  'ROOM_OPENS', 'ADMIT', 'END', 'ROOM_EMPTY', 'LIVE_GRACE_PASSED', 'SCHEDULED_END_PASSED', 'RESCHEDULE', 'CANCEL', 'PURGE'
-]
+const EVENT_TYPES: EventType[] = ['ROOM_OPENS', 'ADMIT', 'END', 'ROOM_EMPTY', 'LIVE_GRACE_PASSED', 'SCHEDULED_END_PASSED', 'RESCHEDULE', 'CANCEL', 'PURGE']
 const EVENTS: LifecycleEvent[] = EVENT_TYPES.map(type => ({ type }) as LifecycleEvent)
 const STATES = ['scheduled', 'waiting', 'live', 'ended', 'cancelled', 'purged'] as const
 
 /** Which events each state accepts; everything else must leave the snapshot untouched. */
-const ACCEPTS: Record<typeof STATES[number], EventType[]> = {
+const ACCEPTS: Record<(typeof STATES)[number], EventType[]> = {
   scheduled: ['ROOM_OPENS', 'RESCHEDULE', 'SCHEDULED_END_PASSED', 'CANCEL'],
   waiting: ['ADMIT', 'RESCHEDULE', 'END', 'SCHEDULED_END_PASSED', 'CANCEL'],
   live: ['END', 'ROOM_EMPTY', 'LIVE_GRACE_PASSED'],
@@ -23,7 +21,7 @@ const ACCEPTS: Record<typeof STATES[number], EventType[]> = {
 }
 
 /** Follows a list of events with the pure API; returns the final snapshot and the actions of every step. */
-function run (types: EventType[]): { snapshot: Snap, actions: string[][] } {
+function run(types: EventType[]): { snapshot: Snap; actions: string[][] } {
   const [initial, initialActions] = initialTransition(consultationMachine)
   let snapshot = initial
   const actions = [initialActions.map(a => a.type)]
@@ -58,7 +56,7 @@ t.test('shortest paths by state value: exactly the six states are reachable, at 
   t.same([...byState.keys()].sort(), [...STATES].sort(), 'the exact set of reachable states')
   t.equal(paths.length, STATES.length, 'one shortest path per state')
 
-  const expectedLength: Record<typeof STATES[number], number> = { scheduled: 0, waiting: 1, ended: 1, cancelled: 1, live: 2, purged: 2 }
+  const expectedLength: Record<(typeof STATES)[number], number> = { scheduled: 0, waiting: 1, ended: 1, cancelled: 1, live: 2, purged: 2 }
   for (const state of STATES) {
     const path = byState.get(state)!
     t.ok(path, `${state} is reachable`)
@@ -118,7 +116,9 @@ t.test('the test model walks every shortest path and checks each state it passes
       if (sut.value !== expected || state.value !== expected) throw new Error(`expected ${expected}, the SUT is in ${String(sut.value)}`)
       if (JSON.stringify(sut.context) !== JSON.stringify(state.context)) throw new Error(`context differs in ${expected}`)
     }
-    const step = (type: EventType) => () => { [sut] = transition(consultationMachine, sut, { type } as LifecycleEvent) }
+    const step = (type: EventType) => () => {
+      ;[sut] = transition(consultationMachine, sut, { type } as LifecycleEvent)
+    }
     const result = await path.test({
       states: Object.fromEntries(STATES.map(s => [s, check(s)])),
       events: Object.fromEntries(EVENT_TYPES.map(e => [e, step(e)]))
@@ -160,7 +160,12 @@ t.test('named actions are returned by transition()', async t => {
   t.same(named(ended.actions[1]), [], 'ROOM_OPENS has no named side effect')
   t.same(named(ended.actions[2]), ['eraseWaitingRoomNames'], 'entering ended erases waiting-room names')
 
-  for (const events of [['SCHEDULED_END_PASSED'], ['ROOM_OPENS', 'ADMIT', 'ROOM_EMPTY'], ['ROOM_OPENS', 'ADMIT', 'LIVE_GRACE_PASSED'], ['ROOM_OPENS', 'ADMIT', 'END']] as EventType[][]) {
+  for (const events of [
+    ['SCHEDULED_END_PASSED'],
+    ['ROOM_OPENS', 'ADMIT', 'ROOM_EMPTY'],
+    ['ROOM_OPENS', 'ADMIT', 'LIVE_GRACE_PASSED'],
+    ['ROOM_OPENS', 'ADMIT', 'END']
+  ] as EventType[][]) {
     const r = run(events)
     t.same(named(r.actions.at(-1)!), ['eraseWaitingRoomNames'], `${events.join(' → ')}: eraseWaitingRoomNames`)
     t.same(r.actions.slice(0, -1).flatMap(named), [], `${events.join(' → ')}: no named action before`)
@@ -182,8 +187,13 @@ t.test('named actions are returned by transition()', async t => {
 
 t.test('impossible events leave the state unchanged', async t => {
   // One snapshot per state, reached by its shortest path.
-  const reach: Record<typeof STATES[number], EventType[]> = {
-    scheduled: [], waiting: ['ROOM_OPENS'], live: ['ROOM_OPENS', 'ADMIT'], ended: ['ROOM_OPENS', 'END'], cancelled: ['CANCEL'], purged: ['CANCEL', 'PURGE']
+  const reach: Record<(typeof STATES)[number], EventType[]> = {
+    scheduled: [],
+    waiting: ['ROOM_OPENS'],
+    live: ['ROOM_OPENS', 'ADMIT'],
+    ended: ['ROOM_OPENS', 'END'],
+    cancelled: ['CANCEL'],
+    purged: ['CANCEL', 'PURGE']
   }
   for (const state of STATES) {
     const { snapshot } = run(reach[state])

@@ -24,7 +24,10 @@ t.test('only the practice and admitted participants of an open call get its conn
   const { app } = await build(t, turn)
   const me = await provider(app)
   const other = await provider(app, 'Praxis Fremd')
-  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  const {
+    id,
+    tokens: [token]
+  } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
   const entered = (await app.inject({ method: 'POST', url: `/api/join/${token}`, payload: { displayName: 'Maria' } })).json()
   const asParticipant = () => app.inject({ method: 'GET', url: '/api/participant/media', headers: { authorization: `Bearer ${entered.credential}` } })
 
@@ -53,7 +56,10 @@ t.test('only the practice and admitted participants of an open call get its conn
 t.test('the active media provider is driven by the lifecycle: room at opening, admit, leave, teardown at the end', async t => {
   const { app } = await build(t, { plugins: [recording] })
   const me = await provider(app)
-  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  const {
+    id,
+    tokens: [token]
+  } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
   const calls = async () => (await app.inject({ method: 'GET', url: '/api/recording-media' })).json() as unknown[][]
   await eventually(async () => (await calls()).some(c => c[0] === 'createRoom' && c[1] === id))
 
@@ -61,7 +67,13 @@ t.test('the active media provider is driven by the lifecycle: room at opening, a
   await as(app, me)('POST', `/api/consultations/${id}/participants/${entered.participantId}/admit`)
   await eventually(async () => (await calls()).some(c => c[0] === 'admit' && c[2] === entered.participantId))
   const info = await app.inject({ method: 'GET', url: '/api/participant/media', headers: { authorization: `Bearer ${entered.credential}` } })
-  t.same(info.json(), { room: `room-${id}`, token: `token-${entered.participantId}`, provider: 'recording', self: { kind: 'participant', id: entered.participantId }, iceServers: [] })
+  t.same(info.json(), {
+    room: `room-${id}`,
+    token: `token-${entered.participantId}`,
+    provider: 'recording',
+    self: { kind: 'participant', id: entered.participantId },
+    iceServers: []
+  })
 
   await app.inject({ method: 'POST', url: '/api/participant/leave', headers: { authorization: `Bearer ${entered.credential}` } })
   await eventually(async () => (await calls()).some(c => c[0] === 'leave' && c[2] === entered.participantId))

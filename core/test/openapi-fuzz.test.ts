@@ -12,8 +12,17 @@ import { as, build, checkoutPlugins, provider, schedule, inMinutes, type Session
  */
 
 type Schema = Record<string, any>
-interface Operation { method: string, path: string, op: Record<string, any> }
-interface Probe { label: string, url: string, headers?: Record<string, string>, payload?: string | Buffer }
+interface Operation {
+  method: string
+  path: string
+  op: Record<string, any>
+}
+interface Probe {
+  label: string
+  url: string
+  headers?: Record<string, string>
+  payload?: string | Buffer
+}
 
 const MB = 1024 * 1024
 const DEEP = '['.repeat(10_000) + ']'.repeat(10_000)
@@ -23,14 +32,14 @@ const PATTERN_CANDIDATES = ['15m', '25d', '100', '50', '1', 'DE', 'de', 'Europe/
 const TYPE_PROBES: unknown[] = [null, true, 2 ** 31, [], {}]
 const NUMBER_PROBES: unknown[] = [-1, 0, 2 ** 31, 2 ** 53 + 1, 1e308, 1.5, 'x', null, []]
 
-function resolveRef (doc: Schema, schema: Schema | undefined): Schema {
+function resolveRef(doc: Schema, schema: Schema | undefined): Schema {
   let s = schema ?? {}
   while (s.$ref) s = doc.components?.schemas?.[String(s.$ref).split('/').pop()!] ?? {}
   return s
 }
 
 /** A value that the schema accepts, as far as a small generator can tell. */
-function valid (doc: Schema, schema: Schema | undefined, depth = 0): unknown {
+function valid(doc: Schema, schema: Schema | undefined, depth = 0): unknown {
   const s = resolveRef(doc, schema)
   if ('const' in s) return s.const
   if (s.enum) return s.enum[0]
@@ -59,7 +68,7 @@ function valid (doc: Schema, schema: Schema | undefined, depth = 0): unknown {
 }
 
 /** Leaf paths of a schema (with their schemas), to mutate one at a time. */
-function leaves (doc: Schema, schema: Schema | undefined, prefix: string[] = []): Array<[string[], Schema]> {
+function leaves(doc: Schema, schema: Schema | undefined, prefix: string[] = []): Array<[string[], Schema]> {
   const s = resolveRef(doc, schema)
   const options = s.anyOf ?? s.oneOf
   if (options) return leaves(doc, options.find((o: Schema) => resolveRef(doc, o).type !== 'null') ?? options[0], prefix)
@@ -74,7 +83,7 @@ function leaves (doc: Schema, schema: Schema | undefined, prefix: string[] = [])
  * named password get no values that the schema accepts: each accepted one costs a scrypt (about 0.1 s
  * by design), and the generated body already takes that path.
  */
-function hostileFor (name: string, s: Schema): unknown[] {
+function hostileFor(name: string, s: Schema): unknown[] {
   const type = Array.isArray(s.type) ? s.type.find((x: string) => x !== 'null') : s.type
   if (type === 'integer' || type === 'number') return NUMBER_PROBES
   if (type !== 'string') return TYPE_PROBES
@@ -87,7 +96,7 @@ function hostileFor (name: string, s: Schema): unknown[] {
   return [...TYPE_PROBES, ...strings]
 }
 
-function withValue (base: unknown, path: string[], value: unknown): unknown {
+function withValue(base: unknown, path: string[], value: unknown): unknown {
   if (path.length === 0) return value
   const copy: any = Array.isArray(base) ? [...base] : { ...(base as object) }
   copy[path[0]] = withValue(copy[path[0]], path.slice(1), value)
@@ -95,21 +104,27 @@ function withValue (base: unknown, path: string[], value: unknown): unknown {
 }
 
 /** Runs `work` over `items`, `size` at a time (the app answers several requests at once, as in production). */
-async function inBatches<T, R> (items: T[], size: number, work: (item: T) => Promise<R>): Promise<R[]> {
+async function inBatches<T, R>(items: T[], size: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = []
-  for (let i = 0; i < items.length; i += size) out.push(...await Promise.all(items.slice(i, i + size).map(work)))
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(work))))
   return out
 }
 
 /** Hostile requests for one operation: path parameters, queries, headers and bodies. */
-function probes (doc: Schema, { method, path, op }: Operation, ids: Record<string, string>, withLeaves: boolean): Probe[] {
+function probes(doc: Schema, { method, path, op }: Operation, ids: Record<string, string>, withLeaves: boolean): Probe[] {
   const params = (op.parameters ?? []) as Schema[]
   const pathParams = params.filter(p => p.in === 'path')
   const queryParams = params.filter(p => p.in === 'query')
   const headerParams = params.filter(p => p.in === 'header')
-  const fill = (overrides: Record<string, string> = {}) => path.replace(/\{(\w+)\}/g, (_m, name: string) => overrides[name] ?? encodeURIComponent(ids[name] ?? String(valid(doc, pathParams.find(p => p.name === name)?.schema))))
+  const fill = (overrides: Record<string, string> = {}) =>
+    path.replace(
+      /\{(\w+)\}/g,
+      (_m, name: string) => overrides[name] ?? encodeURIComponent(ids[name] ?? String(valid(doc, pathParams.find(p => p.name === name)?.schema)))
+    )
   const query = (q: Record<string, unknown>) => {
-    const entries = Object.entries(q).filter(([, v]) => v !== undefined).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(typeof v === 'string' ? v : JSON.stringify(v))}`)
+    const entries = Object.entries(q)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(typeof v === 'string' ? v : JSON.stringify(v))}`)
     return entries.length ? '?' + entries.join('&') : ''
   }
   const validQuery = Object.fromEntries(queryParams.filter(p => p.required).map(p => [p.name, valid(doc, p.schema)]))
@@ -117,8 +132,17 @@ function probes (doc: Schema, { method, path, op }: Operation, ids: Record<strin
   const out: Probe[] = [{ label: 'plain', url }]
 
   for (const p of pathParams) {
-    for (const [label, value] of [['not a uuid', 'not-a-uuid'], ['101 characters', 'a'.repeat(101)], ['401 characters', 'a'.repeat(401)],
-      ['__proto__', '__proto__'], ['NUL', '%00'], ['bad percent-encoding', '%E0%A4%A'], ['invalid UTF-8', '%FF%FE'], ['dot dot slash', '..%2F..%2Fetc'], ['empty', '']] as const) {
+    for (const [label, value] of [
+      ['not a uuid', 'not-a-uuid'],
+      ['101 characters', 'a'.repeat(101)],
+      ['401 characters', 'a'.repeat(401)],
+      ['__proto__', '__proto__'],
+      ['NUL', '%00'],
+      ['bad percent-encoding', '%E0%A4%A'],
+      ['invalid UTF-8', '%FF%FE'],
+      ['dot dot slash', '..%2F..%2Fetc'],
+      ['empty', '']
+    ] as const) {
       out.push({ label: `path ${p.name}: ${label}`, url: fill({ [p.name]: value }) + query(validQuery) })
     }
   }
@@ -138,7 +162,8 @@ function probes (doc: Schema, { method, path, op }: Operation, ids: Record<strin
   const content = op.requestBody?.content ?? {}
   const schema = content['application/json']?.schema
   const base = schema ? valid(doc, schema) : undefined
-  const raw = (label: string, payload: string | Buffer, contentType = 'application/json') => out.push({ label, url, payload, headers: { 'content-type': contentType } })
+  const raw = (label: string, payload: string | Buffer, contentType = 'application/json') =>
+    out.push({ label, url, payload, headers: { 'content-type': contentType } })
   if (base !== undefined) {
     raw('a generated body', JSON.stringify(base))
     if (withLeaves) {
@@ -150,9 +175,14 @@ function probes (doc: Schema, { method, path, op }: Operation, ids: Record<strin
   }
   raw('nested 10,000 arrays deep', DEEP)
   raw('nested 10,000 objects deep', DEEP_OBJECT)
-  raw('a deep value inside the body', JSON.stringify(base ?? {}).replace(/^\{/, `{"deep":${DEEP},`).replace(/,\}$/, '}'))
+  raw(
+    'a deep value inside the body',
+    JSON.stringify(base ?? {})
+      .replace(/^\{/, `{"deep":${DEEP},`)
+      .replace(/,\}$/, '}')
+  )
   raw('a 1 MB string', JSON.stringify({ x: 'x'.repeat(MB) }))
-  raw('just under 1 MB', JSON.stringify({ ...(base as object ?? {}), x: 'x'.repeat(MB - 1000) }))
+  raw('just under 1 MB', JSON.stringify({ ...((base as object) ?? {}), x: 'x'.repeat(MB - 1000) }))
   raw('invalid UTF-8', Buffer.concat([Buffer.from('{"x":"'), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('"}')]))
   raw('__proto__', '{"__proto__":{"polluted":true}}')
   raw('constructor.prototype', '{"constructor":{"prototype":{"polluted":true}}}')
@@ -174,18 +204,32 @@ t.test('every route of the OpenAPI document answers hostile input with a documen
   // The contact form answers 503 until the operator names where messages go.
   process.env.CONTACT_TO ??= 'operator@example.org'
   const { names, skipped } = checkoutPlugins()
-  t.ok(names.length >= 4, `plugins and adapters loaded: ${names.join(', ')}${skipped.length ? `; left out (need their own server): ${skipped.join(', ')}` : ''}`)
+  t.ok(
+    names.length >= 4,
+    `plugins and adapters loaded: ${names.join(', ')}${skipped.length ? `; left out (need their own server): ${skipped.join(', ')}` : ''}`
+  )
   const { app, logs } = await build(t, { plugins: names, loginRateLimit: 1_000_000, joinRateLimit: 1_000_000, allowPrivateUrls: true })
 
   const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json()
   const operations: Operation[] = Object.entries<Record<string, any>>(doc.paths).flatMap(([path, ops]) =>
-    Object.entries(ops).filter(([m]) => ['get', 'post', 'put', 'patch', 'delete'].includes(m)).map(([method, op]) => ({ method, path, op })))
+    Object.entries(ops)
+      .filter(([m]) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))
+      .map(([method, op]) => ({ method, path, op }))
+  )
   t.ok(operations.length > 50, `${operations.length} operations in the document`)
   // What the framework answers before a handler runs is in the document too (http/framework-answers.ts).
   for (const { method, path, op } of operations) {
     const statuses = Object.keys(op.responses ?? {})
-    if (path.includes('{')) t.ok(['400', '414'].every(s => statuses.includes(s)), `${method} ${path}: 400 and 414 for its path parameters`)
-    if (method !== 'get') t.ok(['400', '413', '415'].every(s => statuses.includes(s)), `${method} ${path}: 400, 413 and 415 for its body`)
+    if (path.includes('{'))
+      t.ok(
+        ['400', '414'].every(s => statuses.includes(s)),
+        `${method} ${path}: 400 and 414 for its path parameters`
+      )
+    if (method !== 'get')
+      t.ok(
+        ['400', '413', '415'].every(s => statuses.includes(s)),
+        `${method} ${path}: 400, 413 and 415 for its body`
+      )
   }
   // Ending the session or the account goes last, so that everything else runs signed in.
   const last = (o: Operation) => Number(/logout|deletion/.test(o.path))
@@ -193,7 +237,7 @@ t.test('every route of the OpenAPI document answers hostile input with a documen
 
   const session: Session = await provider(app, 'Praxis Fuzz')
   const keyAnswer = await as(app, session)('POST', '/api/practice/api-keys', { name: 'fuzz', scopes: ['appointments:read', 'appointments:write', 'webhooks'] })
-  const apiKey = keyAnswer.statusCode === 201 ? keyAnswer.json().key as string : undefined
+  const apiKey = keyAnswer.statusCode === 201 ? (keyAnswer.json().key as string) : undefined
   const { id: consultationId, tokens } = await schedule(app, session, { start: inMinutes(60), end: inMinutes(90) })
   // Real ids where a route wants one, so that probes reach past the lookup.
   const ids: Record<string, string> = { id: consultationId, token: tokens[0] }
@@ -202,7 +246,11 @@ t.test('every route of the OpenAPI document answers hostile input with a documen
   const violations = new Map<string, string>()
   const violation = (key: string, status: number, body: string, text: string) => {
     let code = ''
-    try { code = String(JSON.parse(body).code) } catch { /* not JSON: no code */ }
+    try {
+      code = String(JSON.parse(body).code)
+    } catch {
+      /* not JSON: no code */
+    }
     const id = `${key} ${status} ${code}`
     if (!violations.has(id)) violations.set(id, text)
   }
@@ -214,12 +262,15 @@ t.test('every route of the OpenAPI document answers hostile input with a documen
     const key = `${operation.method.toUpperCase()} ${operation.path}`
     const documented = new Set(Object.keys(operation.op.responses ?? {}))
     const identities: Array<[string, Record<string, string>]> = [['anonymous', {}]]
-    if (operation.path.startsWith('/api/v1/')) { if (apiKey) identities.push(['API key', { authorization: `Bearer ${apiKey}` }]) }
-    else identities.push(['provider', { cookie: session.cookie, 'x-csrf-token': session.csrf }])
+    if (operation.path.startsWith('/api/v1/')) {
+      if (apiKey) identities.push(['API key', { authorization: `Bearer ${apiKey}` }])
+    } else identities.push(['provider', { cookie: session.cookie, 'x-csrf-token': session.csrf }])
     for (const [who, credentials] of identities) {
       // Field by field only with credentials: without them, the routes that need them stop at 401.
       const list = probes(doc, operation, ids, who !== 'anonymous' || identities.length === 1)
-      const answers = await inBatches(list, 8, probe => app.inject({ method: operation.method.toUpperCase() as any, url: probe.url, payload: probe.payload, headers: { ...credentials, ...probe.headers } }))
+      const answers = await inBatches(list, 8, probe =>
+        app.inject({ method: operation.method.toUpperCase() as any, url: probe.url, payload: probe.payload, headers: { ...credentials, ...probe.headers } })
+      )
       for (const [i, probe] of list.entries()) {
         const res = answers[i]
         requests++
@@ -228,11 +279,22 @@ t.test('every route of the OpenAPI document answers hostile input with a documen
         seen.set(key, statuses)
         const where = `${key} as ${who}, ${probe.label}`
         if (res.statusCode >= 500) violation(key, res.statusCode, res.body, `${where}: ${res.statusCode} ${res.body.slice(0, 200)}`)
-        else if (!documented.has(String(res.statusCode)) && !documented.has('default')) violation(key, res.statusCode, res.body, `${where}: ${res.statusCode} is not in the document (${[...documented].join(', ')}) ${res.body.slice(0, 120)}`)
+        else if (!documented.has(String(res.statusCode)) && !documented.has('default'))
+          violation(
+            key,
+            res.statusCode,
+            res.body,
+            `${where}: ${res.statusCode} is not in the document (${[...documented].join(', ')}) ${res.body.slice(0, 120)}`
+          )
         else if (res.statusCode >= 400) {
           let code: unknown
-          try { code = res.json().code } catch { /* not JSON: no code */ }
-          if (typeof code !== 'string' || !/^SZ_[A-Z_]+$/.test(code)) violation(key, res.statusCode, res.body, `${where}: ${res.statusCode} without an SZ_ code: ${res.body.slice(0, 160)}`)
+          try {
+            code = res.json().code
+          } catch {
+            /* not JSON: no code */
+          }
+          if (typeof code !== 'string' || !/^SZ_[A-Z_]+$/.test(code))
+            violation(key, res.statusCode, res.body, `${where}: ${res.statusCode} without an SZ_ code: ${res.body.slice(0, 160)}`)
         }
       }
     }
@@ -241,13 +303,24 @@ t.test('every route of the OpenAPI document answers hostile input with a documen
   t.comment(`${requests} requests to ${operations.length} operations in ${Date.now() - started} ms`)
   t.same([...violations.values()], [], 'no 5xx, only documented statuses, and coded errors')
   t.equal(({} as any).polluted, undefined, 'Object.prototype is not polluted')
-  t.same(logs.filter(line => /"level":50/.test(line)).map(l => { const { msg, err } = JSON.parse(l); return `${msg}: ${err?.type} ${String(err?.message).slice(0, 100)}` }).slice(0, 5), [], 'no request ended in a logged server error')
+  t.same(
+    logs
+      .filter(line => /"level":50/.test(line))
+      .map(l => {
+        const { msg, err } = JSON.parse(l)
+        return `${msg}: ${err?.type} ${String(err?.message).slice(0, 100)}`
+      })
+      .slice(0, 5),
+    [],
+    'no request ended in a logged server error'
+  )
   // The walk must really reach the handlers, not stop at authentication for everything.
   // Routes that succeed only with a secret from a mail (a verification, undo or reset token) cannot answer
   // 2xx to a walk that has no inbox; they are left out of this count (their 4xx answers are checked above).
   const needsMailedSecret = (key: string) => /verify-email|email-change\/undo|password-reset\/confirm/.test(key)
   const counted = [...seen.entries()].filter(([key]) => !needsMailedSecret(key))
   const never = counted.filter(([, s]) => ![...s].some(c => c >= 200 && c < 300))
-  t.ok(counted.length - never.length > counted.length / 2, 'more than half of the operations answered 2xx at least once',
-    { never: never.map(([key, s]) => `${key}: ${[...s].sort().join(', ')}`) })
+  t.ok(counted.length - never.length > counted.length / 2, 'more than half of the operations answered 2xx at least once', {
+    never: never.map(([key, s]) => `${key}: ${[...s].sort().join(', ')}`)
+  })
 })

@@ -32,7 +32,10 @@ t.test('participant credentials: szp1. HMAC tokens, and JWTs issued before them'
     inA.credential.replace(/\.(\d+)\./, (_: string, exp: string) => `.${Number(exp) + 3600}.`),
     inA.credential + '.x',
     PARTICIPANT_CREDENTIAL_PREFIX,
-    new ParticipantCredentials('another-secret-that-is-long-enough-for-hmac').issue({ sub: inA.participantId, cid: inA.consultationId }, new Date(Date.now() + 3600_000))
+    new ParticipantCredentials('another-secret-that-is-long-enough-for-hmac').issue(
+      { sub: inA.participantId, cid: inA.consultationId },
+      new Date(Date.now() + 3600_000)
+    )
   ]
   for (const credential of tampered) t.equal((await status(app, credential)).statusCode, 401, `tampered: ${credential.slice(0, 12)}…`)
 
@@ -45,7 +48,12 @@ t.test('participant credentials: szp1. HMAC tokens, and JWTs issued before them'
   // other consultation: a participant of A is nobody in B, even with a correctly signed credential
   const crossed = credentials.issue({ sub: inA.participantId, cid: inB.consultationId }, new Date(Date.now() + 3600_000))
   t.equal((await status(app, crossed)).statusCode, 401, 'a participant of A claimed for B')
-  const intoB = await app.inject({ method: 'POST', url: `/api/join/${b.tokens[0]}`, headers: { authorization: `Bearer ${inA.credential}` }, payload: { displayName: 'Maria Muster' } })
+  const intoB = await app.inject({
+    method: 'POST',
+    url: `/api/join/${b.tokens[0]}`,
+    headers: { authorization: `Bearer ${inA.credential}` },
+    payload: { displayName: 'Maria Muster' }
+  })
   t.equal(intoB.statusCode, 200)
   t.not(intoB.json().participantId, inA.participantId, "A's credential enters B as a new participant")
   t.equal(intoB.json().consultationId, inB.consultationId)
@@ -53,7 +61,12 @@ t.test('participant credentials: szp1. HMAC tokens, and JWTs issued before them'
   // old JWT still accepted until it expires; other JWTs of the same key are not participant credentials
   const jwt = app.jwt.sign({ typ: 'participant', sub: inA.participantId, cid: inA.consultationId }, { expiresIn: 3600 })
   t.equal((await status(app, jwt)).json().participantId, inA.participantId, 'a JWT issued before szp1. still works')
-  const returning = await app.inject({ method: 'POST', url: `/api/join/${a.tokens[0]}`, headers: { authorization: `Bearer ${jwt}` }, payload: { displayName: 'Maria M.' } })
+  const returning = await app.inject({
+    method: 'POST',
+    url: `/api/join/${a.tokens[0]}`,
+    headers: { authorization: `Bearer ${jwt}` },
+    payload: { displayName: 'Maria M.' }
+  })
   t.equal(returning.json().participantId, inA.participantId, 'returning with a JWT keeps the participant')
   t.ok(returning.json().credential.startsWith(PARTICIPANT_CREDENTIAL_PREFIX), 'and gets a new-format credential')
   const expiredJwt = app.jwt.sign({ typ: 'participant', sub: inA.participantId, cid: inA.consultationId, exp: Math.floor(Date.now() / 1000) - 10 })

@@ -16,7 +16,10 @@ t.test('plugins named in SPRECHZIMMER_PLUGINS are loaded and get the contract de
 
 t.test('an unknown plugin stops the start with a message naming it', async t => {
   const databaseUrl = await testDatabase(t)
-  await t.rejects(build({ teardown: () => {} }, { plugins: ['@sprechzimmer/does-not-exist'] }, databaseUrl), /SPRECHZIMMER_PLUGINS: cannot load "@sprechzimmer\/does-not-exist"/)
+  await t.rejects(
+    build({ teardown: () => {} }, { plugins: ['@sprechzimmer/does-not-exist'] }, databaseUrl),
+    /SPRECHZIMMER_PLUGINS: cannot load "@sprechzimmer\/does-not-exist"/
+  )
 })
 
 const recording = fileURLToPath(new URL('./fixtures/recording-media.plugin.mjs', import.meta.url))
@@ -28,7 +31,13 @@ t.test('a service has one provider: a second is refused at start, and the slots 
   const { app } = await build(t, { plugins: [recording] })
   t.equal(app.media.name, 'recording', 'the provided media service replaces the built-in p2p')
   t.equal(app.mailer, null, 'no mail plugin, no mailer')
-  t.throws(() => { (app as unknown as { media: unknown }).media = null }, TypeError, 'a plugin cannot assign the slot')
+  t.throws(
+    () => {
+      ;(app as unknown as { media: unknown }).media = null
+    },
+    TypeError,
+    'a plugin cannot assign the slot'
+  )
   t.equal(app.media.name, 'recording')
   t.throws(() => app.need('mailer', 'a plugin that sends mail'), /a plugin that sends mail needs a plugin that provides the mailer service/)
   t.equal(app.need('media', 'the call'), app.media, 'need answers the provided service')

@@ -7,7 +7,7 @@ import { build } from './helpers.js'
 
 const INDEX = '<!doctype html><html lang="de"><head><title>Sprechzimmer</title></head><body><sz-root></sz-root></body></html>'
 
-function portalBuild (): string {
+function portalBuild(): string {
   const dir = mkdtempSync(join(tmpdir(), 'sz-portal-'))
   writeFileSync(join(dir, 'index.html'), INDEX)
   writeFileSync(join(dir, 'main-ABCD1234.js'), 'console.log(1)')
@@ -27,7 +27,11 @@ t.test('serves the portal build with a strict CSP and an SPA fallback for naviga
   t.equal(root.body, INDEX)
   t.match(root.headers['content-type'], /text\/html/)
   t.equal(root.headers['cache-control'], 'no-cache')
-  t.equal((await app.inject({ method: 'GET', url: '/', headers: { accept: '*/*' } })).body, INDEX, 'the start page also for clients that accept anything (curl)')
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/', headers: { accept: '*/*' } })).body,
+    INDEX,
+    'the start page also for clients that accept anything (curl)'
+  )
   const csp = String(root.headers['content-security-policy'])
   t.match(csp, /default-src 'self'/)
   t.match(csp, /script-src 'self'(;|$)/, 'no inline or remote scripts')
@@ -38,7 +42,12 @@ t.test('serves the portal build with a strict CSP and an SPA fallback for naviga
   t.match(csp, /frame-ancestors 'none'/)
   t.notMatch(csp, /unsafe-inline|https:|\*/)
 
-  for (const url of ['/join/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ', '/today', '/consultations/5b0c6f1e-1d2e-4a8e-9c3b-2f1e0d9c8b7a', '/password-reset?x=1']) {
+  for (const url of [
+    '/join/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ',
+    '/today',
+    '/consultations/5b0c6f1e-1d2e-4a8e-9c3b-2f1e0d9c8b7a',
+    '/password-reset?x=1'
+  ]) {
     const res = await app.inject({ method: 'GET', url, headers: html })
     t.equal(res.statusCode, 200, `${url} falls back to index.html`)
     t.equal(res.body, INDEX)

@@ -7,7 +7,7 @@ const image = (width: number, height: number) => sharp({ create: { width, height
 const PNG = await image(16, 16).png().toBuffer()
 const JPEG = await image(16, 16).jpeg().toBuffer()
 
-function putPicture (app: any, s: { cookie: string, csrf: string }, body: Buffer, type: string) {
+function putPicture(app: any, s: { cookie: string; csrf: string }, body: Buffer, type: string) {
   return app.inject({ method: 'PUT', url: '/api/me/picture', payload: body, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': type } })
 }
 
@@ -81,7 +81,11 @@ t.test('consents are recorded with history; a picture needs a live one; revoking
   t.equal(given.statusCode, 201)
   t.match(given.json(), { kind: 'profile_picture', textVersion: '2026-11', revokedAt: null })
   t.ok(Date.parse(given.json().givenAt))
-  t.equal((await req('POST', '/api/me/consents', { kind: 'profile_picture', textVersion: '2026-11' })).json().id, given.json().id, 'consenting twice to the same text keeps one record')
+  t.equal(
+    (await req('POST', '/api/me/consents', { kind: 'profile_picture', textVersion: '2026-11' })).json().id,
+    given.json().id,
+    'consenting twice to the same text keeps one record'
+  )
   t.equal((await req('POST', '/api/me/consents', { kind: 'newsletter', textVersion: '1' })).json().code, 'SZ_VALIDATION')
 
   const wrongMagic = await putPicture(app, s, Buffer.from('GIF89a not really'), 'image/png')
@@ -137,7 +141,7 @@ t.test('another user never reaches my picture', async t => {
   t.equal((await as(app, b)('GET', '/api/me/picture')).statusCode, 404)
   t.equal((await app.inject({ method: 'GET', url: '/api/me/picture' })).statusCode, 401)
   t.equal((await as(app, b)('DELETE', '/api/me/consents/profile_picture')).statusCode, 204)
-  t.equal((await as(app, a)('GET', '/api/me/picture')).statusCode, 200, 'B revoking their consent leaves A\'s picture')
+  t.equal((await as(app, a)('GET', '/api/me/picture')).statusCode, 200, "B revoking their consent leaves A's picture")
 })
 
 t.test('a picture is re-encoded: no metadata, at most 1024 px, and bytes that are no image are refused', async t => {
@@ -147,9 +151,11 @@ t.test('a picture is re-encoded: no metadata, at most 1024 px, and bytes that ar
   const stored = async () => (await as(app, s)('GET', '/api/me/picture')).rawPayload
 
   // A camera photo: EXIF with a GPS position and the owner's name, rotated by its orientation tag.
-  const photo = await image(3000, 2000).jpeg()
+  const photo = await image(3000, 2000)
+    .jpeg()
     .withExif({ IFD0: { Artist: 'Canary Kameramann', ImageDescription: 'canary-description' }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '52/1 31/1 0/1' } })
-    .withMetadata({ orientation: 6 }).toBuffer()
+    .withMetadata({ orientation: 6 })
+    .toBuffer()
   t.ok((await sharp(photo).metadata()).exif, 'the upload carries EXIF')
   t.ok(photo.includes('Canary Kameramann'), 'with the canary in it')
   t.equal((await putPicture(app, s, photo, 'image/jpeg')).statusCode, 204)
@@ -180,9 +186,14 @@ t.test('a picture is re-encoded: no metadata, at most 1024 px, and bytes that ar
   else t.equal(appended.statusCode, 422, 'HTML after a whole PNG is refused')
 
   // A decompression bomb: a small file that claims a huge image.
-  const bomb = await sharp({ create: { width: 7000, height: 7000, channels: 3, background: '#fff' } }).png({ compressionLevel: 9 }).toBuffer()
+  const bomb = await sharp({ create: { width: 7000, height: 7000, channels: 3, background: '#fff' } })
+    .png({ compressionLevel: 9 })
+    .toBuffer()
   t.ok(bomb.length < 2 * 1024 * 1024, `the bomb is ${bomb.length} bytes`)
   const bombed = await putPicture(app, s, bomb, 'image/png')
   t.equal(bombed.statusCode, 422, '49 megapixels are refused')
-  t.notOk(logs.some(line => /"level":50/.test(line)), 'no server error was logged')
+  t.notOk(
+    logs.some(line => /"level":50/.test(line)),
+    'no server error was logged'
+  )
 })

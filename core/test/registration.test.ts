@@ -2,12 +2,16 @@ import t from 'tap'
 import { build, provider, as, login, uniqueEmail, testDatabase, practiceInput, TEST_PASSWORD } from './helpers.js'
 
 /** The operator's CLI (core/dist/cli.js, built by npm test) on the test's database. */
-async function cli (databaseUrl: string, env: Record<string, string>, ...args: string[]): Promise<{ code: number, out: string, err: string }> {
+async function cli(databaseUrl: string, env: Record<string, string>, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const { execFile } = await import('node:child_process')
   const path = new URL('../dist/cli.js', import.meta.url).pathname
   return await new Promise(resolve => {
-    execFile(process.execPath, [path, ...args], { env: { ...process.env, DATABASE_URL: databaseUrl, SESSION_SECRET: 'test-secret-that-is-long-enough-for-hmac-use', LOG_LEVEL: 'warn', ...env } },
-      (err, out, errOut) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, out, err: errOut }))
+    execFile(
+      process.execPath,
+      [path, ...args],
+      { env: { ...process.env, DATABASE_URL: databaseUrl, SESSION_SECRET: 'test-secret-that-is-long-enough-for-hmac-use', LOG_LEVEL: 'warn', ...env } },
+      (err, out, errOut) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: errOut })
+    )
   })
 }
 
@@ -40,10 +44,23 @@ t.test('SZ_REGISTRATION=approval: a new practice waits for the operator, who app
 t.test('SZ_REGISTRATION=closed: only the operator creates practices; clients still register', async t => {
   const databaseUrl = await testDatabase(t)
   const { app } = await build(t, { registration: 'closed' }, databaseUrl)
-  const refused = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'provider', email: uniqueEmail('p'), password: TEST_PASSWORD, firstName: 'A', lastName: 'B', practice: practiceInput() } })
+  const refused = await app.inject({
+    method: 'POST',
+    url: '/api/auth/register',
+    payload: { kind: 'provider', email: uniqueEmail('p'), password: TEST_PASSWORD, firstName: 'A', lastName: 'B', practice: practiceInput() }
+  })
   t.equal(refused.statusCode, 403)
   t.equal(refused.json().code, 'SZ_REGISTRATION_CLOSED')
-  t.equal((await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'client', email: uniqueEmail('c'), password: TEST_PASSWORD, firstName: 'A', lastName: 'B' } })).statusCode, 202)
+  t.equal(
+    (
+      await app.inject({
+        method: 'POST',
+        url: '/api/auth/register',
+        payload: { kind: 'client', email: uniqueEmail('c'), password: TEST_PASSWORD, firstName: 'A', lastName: 'B' }
+      })
+    ).statusCode,
+    202
+  )
 
   const { writeFileSync, mkdtempSync } = await import('node:fs')
   const { tmpdir } = await import('node:os')
@@ -53,7 +70,9 @@ t.test('SZ_REGISTRATION=closed: only the operator creates practices; clients sti
   const created = await cli(databaseUrl, { SZ_REGISTRATION: 'closed' }, 'practices', 'create', file)
   t.equal(created.code, 0, created.err)
   const { practiceId, userId } = JSON.parse(created.out)
-  const [row] = await app.orm.em.fork().execute('select p.approved_at, u.email, u.is_practice_admin from practice p join app_user u on u.practice_id = p.id where u.id = ?', [userId])
+  const [row] = await app.orm.em
+    .fork()
+    .execute('select p.approved_at, u.email, u.is_practice_admin from practice p join app_user u on u.practice_id = p.id where u.id = ?', [userId])
   t.ok(row.approved_at, 'created approved')
   t.equal(row.email, email)
   t.equal(row.is_practice_admin, true)

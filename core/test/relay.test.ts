@@ -1,7 +1,7 @@
 import t from 'tap'
 import { build, provider, as, schedule, inMinutes, realtime, uniqueEmail, type App, type RealtimeClient } from './helpers.js'
 
-async function enter (app: App, token: string, displayName: string): Promise<{ participantId: string, socket: RealtimeClient }> {
+async function enter(app: App, token: string, displayName: string): Promise<{ participantId: string; socket: RealtimeClient }> {
   const entered = (await app.inject({ method: 'POST', url: `/api/join/${token}`, payload: { displayName } })).json()
   const socket = await realtime(app, { authorization: `Bearer ${entered.credential}` })
   await socket.next('hello')
@@ -11,14 +11,21 @@ async function enter (app: App, token: string, displayName: string): Promise<{ p
 t.test('chat and late notices pass between the provider and a waiting client; signalling waits for admission', async t => {
   const { app } = await build(t)
   const me = await provider(app)
-  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  const {
+    id,
+    tokens: [token]
+  } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
   const desk = await realtime(app, { cookie: me.cookie })
   t.equal((await desk.next('hello')).userId, me.userId, 'a provider learns its own id for addressing')
   const client = await enter(app, token, 'Maria Muster')
 
   client.socket.send({ type: 'send', consultationId: id, to: 'providers', kind: 'chat', body: { text: 'Ich bin da' } })
   t.same(await desk.next('message'), {
-    type: 'message', consultationId: id, from: { kind: 'participant', id: client.participantId }, kind: 'chat', body: { text: 'Ich bin da' }
+    type: 'message',
+    consultationId: id,
+    from: { kind: 'participant', id: client.participantId },
+    kind: 'chat',
+    body: { text: 'Ich bin da' }
   })
   desk.send({ type: 'send', consultationId: id, to: client.participantId, kind: 'late', body: { minutes: 10 } })
   const late = await client.socket.next('message')
@@ -73,15 +80,24 @@ t.test('messages never cross consultations or practices', async t => {
   a.socket.send({ type: 'send', consultationId: mine.id, to: b.participantId, kind: 'signal', body: { candidate: 'x' } })
   t.same((await b.socket.next('message')).body, { candidate: 'x' }, 'admitted participants signal to each other')
   await new Promise(resolve => setTimeout(resolve, 200))
-  t.notOk(c.socket.messages.some(m => m.type === 'message'), 'the other consultation heard nothing')
-  t.notOk(strangerDesk.messages.some(m => m.type === 'message'), 'the other practice heard nothing')
+  t.notOk(
+    c.socket.messages.some(m => m.type === 'message'),
+    'the other consultation heard nothing'
+  )
+  t.notOk(
+    strangerDesk.messages.some(m => m.type === 'message'),
+    'the other practice heard nothing'
+  )
   for (const s of [a.socket, b.socket, c.socket, strangerDesk, myDesk]) s.close()
 })
 
 t.test('malformed, oversized and flooding frames are refused with a code and the socket stays usable', async t => {
   const { app } = await build(t)
   const me = await provider(app)
-  const { id, tokens: [token] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
+  const {
+    id,
+    tokens: [token]
+  } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
   const client = await enter(app, token, 'Kim')
   const desk = await realtime(app, { cookie: me.cookie })
   const refusals: Array<[unknown, string]> = [
@@ -116,10 +132,18 @@ t.test('events published in one transaction travel in as few notifications as fi
   const items = Array.from({ length: 60 }, (_, i) => ({ to: { practice: practiceId }, event: { type: 'test.bulk', n: i, pad: 'x'.repeat(400) } }))
   const payloads = JSON.parse(app.realtime.notification(items).payloads) as string[]
   t.ok(payloads.length > 1 && payloads.length < 10, `60 events of 0.4 kB in ${payloads.length} notifications`)
-  t.ok(payloads.every(p => Buffer.byteLength(p) < 8000), 'each under PostgreSQL\'s payload limit')
-  await app.orm.em.fork().transactional(async (em: any) => { await app.realtime.publishMany(em, items) })
+  t.ok(
+    payloads.every(p => Buffer.byteLength(p) < 8000),
+    "each under PostgreSQL's payload limit"
+  )
+  await app.orm.em.fork().transactional(async (em: any) => {
+    await app.realtime.publishMany(em, items)
+  })
   const got: number[] = []
   for (let i = 0; i < 60; i++) got.push((await desk.next('test.bulk')).n)
-  t.same(got, items.map(item => item.event.n))
+  t.same(
+    got,
+    items.map(item => item.event.n)
+  )
   desk.close()
 })

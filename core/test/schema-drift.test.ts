@@ -12,7 +12,7 @@ import { build, checkoutPlugins } from './helpers.js'
  * between entities and migrations that are older than this test and left as they are (no
  * migration fixes them here). Matched exactly (after trimming); anything else is drift.
  */
-const KNOWN: Array<{ sql: string, reason: string }> = [
+const KNOWN: Array<{ sql: string; reason: string }> = [
   {
     sql: 'alter table "account_erasure" drop constraint "account_erasure_user_id_foreign";',
     reason: 'PrivacyMigration20261129021000 adds a foreign key to app_user; the entity declares user as a plain uuid key'
@@ -58,7 +58,10 @@ t.test('after all migrations the entities need no further schema change', async 
   const { app } = await build(t, { plugins: names })
 
   const sql = await app.orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false })
-  const statements = sql.split('\n').map(s => s.trim()).filter(s => s !== '')
+  const statements = sql
+    .split('\n')
+    .map(s => s.trim())
+    .filter(s => s !== '')
   const known = new Set(KNOWN.map(k => k.sql))
   const drift = statements.filter(s => !known.has(s))
   t.same(drift, [], 'no statement beyond the known ones')

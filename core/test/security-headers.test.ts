@@ -20,9 +20,15 @@ t.test('the fixed security headers are exactly what helmet sets with its default
   t.same(fromHelmet, DEFAULT_SECURITY_HEADERS)
 })
 
-const ROUTES = [['GET', '/health'], ['GET', '/api/join/nope'], ['POST', '/api/nowhere'], ['GET', '/legal/privacy'], ['POST', '/api/auth/login']] as const
+const ROUTES = [
+  ['GET', '/health'],
+  ['GET', '/api/join/nope'],
+  ['POST', '/api/nowhere'],
+  ['GET', '/legal/privacy'],
+  ['POST', '/api/auth/login']
+] as const
 
-function portalBuild (): string {
+function portalBuild(): string {
   const dir = mkdtempSync(join(tmpdir(), 'sz-portal-'))
   writeFileSync(join(dir, 'index.html'), '<!doctype html><html><head><title>Sprechzimmer</title></head><body></body></html>')
   return dir
@@ -40,7 +46,7 @@ t.test('over http: the default headers without HSTS, and a Permissions-Policy, o
   }
   const page = await app.inject({ method: 'GET', url: '/today', headers: { accept: 'text/html' } })
   t.equal(page.statusCode, 200)
-  t.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/, "the portal page keeps its own CSP")
+  t.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/, 'the portal page keeps its own CSP')
   t.equal(page.headers['strict-transport-security'], undefined, 'the portal page: no HSTS over http')
   t.equal(page.headers['permissions-policy'], PERMISSIONS_POLICY, 'the portal page: permissions-policy')
 })
@@ -61,5 +67,8 @@ t.test('the Permissions-Policy lets this origin use camera, microphone and scree
   const policy = Object.fromEntries(PERMISSIONS_POLICY.split(', ').map(d => d.split('=')))
   for (const feature of ['camera', 'microphone', 'display-capture']) t.equal(policy[feature], '(self)', feature)
   for (const feature of ['geolocation', 'payment', 'usb', 'serial', 'bluetooth', 'hid', 'midi']) t.equal(policy[feature], '()', `${feature} is off`)
-  t.notOk(Object.values(policy).some(v => v === '*'), 'no feature for every origin')
+  t.notOk(
+    Object.values(policy).some(v => v === '*'),
+    'no feature for every origin'
+  )
 })

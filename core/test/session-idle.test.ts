@@ -8,7 +8,10 @@ t.test('a session unused for SZ_SESSION_IDLE ends with 401 SZ_SESSION_IDLE; each
   const s = await provider(app)
   const me = () => as(app, s)('GET', '/api/me')
   const lastSeen = async () => {
-    const [row] = await app.orm.em.fork().getConnection().execute('select extract(epoch from last_seen_at) * 1000 as ms from server_session where user_id = ?', [s.userId])
+    const [row] = await app.orm.em
+      .fork()
+      .getConnection()
+      .execute('select extract(epoch from last_seen_at) * 1000 as ms from server_session where user_id = ?', [s.userId])
     return row ? Number(row.ms) : undefined
   }
 
@@ -30,7 +33,10 @@ t.test('a session unused for SZ_SESSION_IDLE ends with 401 SZ_SESSION_IDLE; each
   t.equal(again.json().code, 'SZ_UNAUTHORIZED', 'and stays ended')
   const write = await as(app, s)('POST', '/api/tasks', { title: 'nach der Pause' })
   t.equal(write.statusCode, 401, 'writes too')
-  t.notOk(logs.some(line => line.includes(s.email)), 'no e-mail address in the logs')
+  t.notOk(
+    logs.some(line => line.includes(s.email)),
+    'no e-mail address in the logs'
+  )
 })
 
 t.test('sliding is cheap: requests within the same minute do not write', async t => {
@@ -38,7 +44,13 @@ t.test('sliding is cheap: requests within the same minute do not write', async t
   t.equal(app.config.sessionIdle, 3_600_000, 'the default: 1h')
   const s = await provider(app)
   const row = async () => {
-    const [r] = await app.orm.em.fork().getConnection().execute('select extract(epoch from last_seen_at) * 1000 as seen, extract(epoch from updated_at) * 1000 as updated from server_session where user_id = ?', [s.userId])
+    const [r] = await app.orm.em
+      .fork()
+      .getConnection()
+      .execute(
+        'select extract(epoch from last_seen_at) * 1000 as seen, extract(epoch from updated_at) * 1000 as updated from server_session where user_id = ?',
+        [s.userId]
+      )
     return { seen: Number(r.seen), updated: Number(r.updated) }
   }
   const before = await row()

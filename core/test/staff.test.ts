@@ -5,7 +5,7 @@ import { hashPassword, User, type App } from '../src/index.js'
 const PASSWORD = 'a provider password'
 
 /** An admin invites a provider; without the mail plugin the test sets the password as the link would. */
-async function invite (app: App, admin: { cookie: string, csrf: string }, body: Record<string, unknown>) {
+async function invite(app: App, admin: { cookie: string; csrf: string }, body: Record<string, unknown>) {
   const res = await as(app, admin as any)('POST', '/api/practice/providers', body)
   if (res.statusCode !== 201) throw new Error(`invite failed: ${res.statusCode} ${res.body}`)
   const created = res.json()
@@ -22,9 +22,23 @@ t.test('practice data: every provider reads it, admins correct it with a valid I
   t.equal(read.statusCode, 200)
   t.match(read.json(), { name: 'Praxis Sommer', iban: 'DE89370400440532013000', timeZone: 'Europe/Berlin' })
 
-  const patched = await as(app, admin)('PATCH', '/api/practice', { name: 'Praxis Sommer & Berg', iban: 'GB82 WEST 1234 5698 7654 32', contactEmail: 'Team@Example.org', timeZone: 'Europe/Vienna', locale: 'en', bic: 'WESTGB2L' })
+  const patched = await as(app, admin)('PATCH', '/api/practice', {
+    name: 'Praxis Sommer & Berg',
+    iban: 'GB82 WEST 1234 5698 7654 32',
+    contactEmail: 'Team@Example.org',
+    timeZone: 'Europe/Vienna',
+    locale: 'en',
+    bic: 'WESTGB2L'
+  })
   t.equal(patched.statusCode, 200)
-  t.match(patched.json(), { name: 'Praxis Sommer & Berg', iban: 'GB82WEST12345698765432', contactEmail: 'team@example.org', timeZone: 'Europe/Vienna', locale: 'en', bic: 'WESTGB2L' })
+  t.match(patched.json(), {
+    name: 'Praxis Sommer & Berg',
+    iban: 'GB82WEST12345698765432',
+    contactEmail: 'team@example.org',
+    timeZone: 'Europe/Vienna',
+    locale: 'en',
+    bic: 'WESTGB2L'
+  })
   t.equal((await as(app, colleague)('GET', '/api/practice')).json().name, 'Praxis Sommer & Berg')
 
   const badIban = await as(app, admin)('PATCH', '/api/practice', { iban: 'DE00 1234 5678 9012 3456 78' })
@@ -41,17 +55,25 @@ t.test('practice data: every provider reads it, admins correct it with a valid I
 t.test('admins invite, list, deactivate and activate providers; others get 403', async t => {
   const { app } = await build(t)
   const admin = await provider(app)
-  const res = await as(app, admin)('POST', '/api/practice/providers', { email: 'New.Colleague.staff2@example.org', firstName: 'Cara', lastName: 'Adler', title: 'Dr.' })
+  const res = await as(app, admin)('POST', '/api/practice/providers', {
+    email: 'New.Colleague.staff2@example.org',
+    firstName: 'Cara',
+    lastName: 'Adler',
+    title: 'Dr.'
+  })
   t.equal(res.statusCode, 201)
   t.match(res.json(), { email: 'new.colleague.staff2@example.org', firstName: 'Cara', title: 'Dr.', isPracticeAdmin: false, active: true })
-  await t.rejects(login(app, 'new.colleague.staff2@example.org', 'anything at all'), 'nobody knows the invitee\'s password yet')
+  await t.rejects(login(app, 'new.colleague.staff2@example.org', 'anything at all'), "nobody knows the invitee's password yet")
   const taken = await as(app, admin)('POST', '/api/practice/providers', { email: admin.email, firstName: 'X', lastName: 'Y' })
   t.equal(taken.statusCode, 409)
   t.equal(taken.json().code, 'SZ_EMAIL_TAKEN')
 
   const { created: dora, session: doraSession } = await invite(app, admin, { email: 'dora.staff2@example.org', firstName: 'Dora', lastName: 'Zeh' })
   const list = (await as(app, doraSession)('GET', '/api/practice/providers')).json()
-  t.same(list.map((p: any) => p.lastName), ['Adler', 'Sommer', 'Zeh'])
+  t.same(
+    list.map((p: any) => p.lastName),
+    ['Adler', 'Sommer', 'Zeh']
+  )
   t.notOk(JSON.stringify(list).includes('passwordHash'))
 
   for (const [method, url, body] of [
@@ -67,7 +89,7 @@ t.test('admins invite, list, deactivate and activate providers; others get 403',
   // Deactivation ends the session at once and refuses logins.
   t.equal((await as(app, admin)('POST', `/api/practice/providers/${dora.id}/deactivate`)).statusCode, 204)
   const after = await as(app, doraSession)('GET', '/api/me')
-  t.equal(after.statusCode, 401, 'the deactivated provider\'s session fails at once')
+  t.equal(after.statusCode, 401, "the deactivated provider's session fails at once")
   const denied = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'dora.staff2@example.org', password: PASSWORD } })
   t.equal(denied.statusCode, 403)
   t.equal(denied.json().code, 'SZ_ACCOUNT_DEACTIVATED')
@@ -100,13 +122,18 @@ t.test('an open realtime socket closes when its session ends: deactivation, logo
   const mine = await realtime(app, { cookie: admin.cookie })
   await Promise.all([theirs.next('hello'), mine.next('hello')])
   t.equal((await as(app, admin)('POST', `/api/practice/providers/${created.id}/deactivate`)).statusCode, 204)
-  t.equal((await theirs.closed).code, 4401, 'the deactivated provider\'s open socket is closed at once')
+  t.equal((await theirs.closed).code, 4401, "the deactivated provider's open socket is closed at once")
 
   // Whoever waits now is announced to the practice: the closed socket must not hear of it.
-  const { tokens: [token] } = await schedule(app, admin, { start: inMinutes(5), end: inMinutes(50) })
+  const {
+    tokens: [token]
+  } = await schedule(app, admin, { start: inMinutes(5), end: inMinutes(50) })
   await app.inject({ method: 'POST', url: `/api/join/${token}`, payload: { displayName: 'Maria' } })
   await mine.next('participant.waiting')
-  t.notOk(theirs.messages.some(m => m.type === 'participant.waiting'), 'no waiting-room push reaches it')
+  t.notOk(
+    theirs.messages.some(m => m.type === 'participant.waiting'),
+    'no waiting-room push reaches it'
+  )
 
   t.equal((await as(app, admin)('POST', '/api/auth/logout')).statusCode < 300, true)
   t.equal((await mine.closed).code, 4401, 'logging out closes the own socket too')
@@ -118,7 +145,12 @@ t.test('the last active admin cannot be deactivated', async t => {
   const self = await as(app, admin)('POST', `/api/practice/providers/${admin.userId}/deactivate`)
   t.equal(self.statusCode, 409)
   t.equal(self.json().code, 'SZ_LAST_ADMIN')
-  const { created: second, session: secondSession } = await invite(app, admin, { email: 'second.admin.staff4@example.org', firstName: 'S', lastName: 'Admin', isPracticeAdmin: true })
+  const { created: second, session: secondSession } = await invite(app, admin, {
+    email: 'second.admin.staff4@example.org',
+    firstName: 'S',
+    lastName: 'Admin',
+    isPracticeAdmin: true
+  })
   t.equal(second.isPracticeAdmin, true)
   t.equal((await as(app, secondSession)('POST', `/api/practice/providers/${admin.userId}/deactivate`)).statusCode, 204, 'with two admins one may go')
   const last = await as(app, secondSession)('POST', `/api/practice/providers/${second.id}/deactivate`)

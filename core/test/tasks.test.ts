@@ -18,13 +18,23 @@ t.test('a provider keeps their own to-do list', async t => {
   t.equal(second.json().consultationId, null)
 
   const all = await req('GET', '/api/tasks')
-  t.same(all.json().map((x: any) => x.title), ['Befund schreiben', 'Rückruf'], 'due ones first')
+  t.same(
+    all.json().map((x: any) => x.title),
+    ['Befund schreiben', 'Rückruf'],
+    'due ones first'
+  )
 
   const patched = await req('PATCH', `/api/tasks/${task.id}`, { done: true, title: 'Befund geschrieben', dueAt: null })
   t.equal(patched.statusCode, 200)
   t.match(patched.json(), { done: true, title: 'Befund geschrieben', dueAt: null })
-  t.same((await req('GET', '/api/tasks?done=true')).json().map((x: any) => x.id), [task.id])
-  t.same((await req('GET', '/api/tasks?done=false')).json().map((x: any) => x.id), [second.json().id])
+  t.same(
+    (await req('GET', '/api/tasks?done=true')).json().map((x: any) => x.id),
+    [task.id]
+  )
+  t.same(
+    (await req('GET', '/api/tasks?done=false')).json().map((x: any) => x.id),
+    [second.json().id]
+  )
 
   t.equal((await req('DELETE', `/api/tasks/${task.id}`)).statusCode, 204)
   const gone = await req('DELETE', `/api/tasks/${task.id}`)
@@ -40,8 +50,11 @@ t.test('tasks are scoped: another practice gets 404, and cannot link foreign con
   const task = (await as(app, a)('POST', '/api/tasks', { title: 'canary-task-A' })).json()
 
   const asB = as(app, b)
-  t.same((await asB('GET', '/api/tasks')).json(), [], 'B sees none of A\'s tasks')
-  for (const [method, payload] of [['PATCH', { done: true }], ['DELETE', undefined]] as const) {
+  t.same((await asB('GET', '/api/tasks')).json(), [], "B sees none of A's tasks")
+  for (const [method, payload] of [
+    ['PATCH', { done: true }],
+    ['DELETE', undefined]
+  ] as const) {
     const res = await asB(method, `/api/tasks/${task.id}`, payload)
     t.equal(res.statusCode, 404, `${method} of another practice's task`)
     t.equal(res.json().code, 'SZ_NOT_FOUND')
@@ -49,14 +62,20 @@ t.test('tasks are scoped: another practice gets 404, and cannot link foreign con
   const link = await asB('POST', '/api/tasks', { title: 'x', consultationId: consultationA.id })
   t.equal(link.statusCode, 404, 'a consultation of another practice cannot be linked')
   t.equal(link.json().code, 'SZ_NOT_FOUND')
-  t.equal((await as(app, a)('GET', '/api/tasks')).json()[0].done, false, 'A\'s task is unchanged')
+  t.equal((await as(app, a)('GET', '/api/tasks')).json()[0].done, false, "A's task is unchanged")
 })
 
 t.test('bad task input and callers who are not providers get coded errors', async t => {
   const { app } = await build(t)
   const a = await provider(app)
   const req = as(app, a)
-  for (const payload of [{ title: '' }, { title: 'x'.repeat(201) }, { title: 'x', dueAt: 'tomorrow' }, { title: 'x', consultationId: 'nope' }, { title: 'x', extra: 1 }]) {
+  for (const payload of [
+    { title: '' },
+    { title: 'x'.repeat(201) },
+    { title: 'x', dueAt: 'tomorrow' },
+    { title: 'x', consultationId: 'nope' },
+    { title: 'x', extra: 1 }
+  ]) {
     const res = await req('POST', '/api/tasks', payload)
     t.equal(res.statusCode, 400, JSON.stringify(payload).slice(0, 40))
     t.equal(res.json().code, 'SZ_VALIDATION')
@@ -68,7 +87,11 @@ t.test('bad task input and callers who are not providers get coded errors', asyn
   t.equal(noCsrf.json().code, 'SZ_CSRF_TOKEN_INVALID')
 
   const email = uniqueEmail('client')
-  await app.inject({ method: 'POST', url: '/api/auth/register', payload: { kind: 'client', email, password: 'client password 1', firstName: 'B', lastName: 'K' } })
+  await app.inject({
+    method: 'POST',
+    url: '/api/auth/register',
+    payload: { kind: 'client', email, password: 'client password 1', firstName: 'B', lastName: 'K' }
+  })
   const client = await login(app, email, 'client password 1')
   const res = await as(app, client)('GET', '/api/tasks')
   t.equal(res.statusCode, 403)

@@ -8,7 +8,7 @@ import { assertAccessible, assertSameOrigin, launchBrowser, recordedContext, sta
 
 const PASSWORD = 'a long password 123'
 const EMAIL = `dr.e2e.${process.pid}@example.org`
-const utcParts = (date) => ({ date: date.toISOString().slice(0, 10), time: date.toISOString().slice(11, 16) })
+const utcParts = date => ({ date: date.toISOString().slice(0, 10), time: date.toISOString().slice(11, 16) })
 
 const server = await startServer()
 const { base } = server
@@ -24,21 +24,24 @@ const patient = await client.context.newPage()
 let joinUrl = ''
 
 /** The secret of the newest open link of this kind mailed to `email`, as core/src/testing.ts verifyAddress finds it. */
-async function mailedToken (email, purpose) {
-  const [row] = await server.app.orm.em.fork().execute(
-    'select id from email_verification where email = ? and purpose = ? and used_at is null order by created_at desc limit 1',
-    [email.toLowerCase(), purpose])
+async function mailedToken(email, purpose) {
+  const [row] = await server.app.orm.em
+    .fork()
+    .execute('select id from email_verification where email = ? and purpose = ? and used_at is null order by created_at desc limit 1', [
+      email.toLowerCase(),
+      purpose
+    ])
   assert.ok(row, `an open ${purpose} link for ${email}`)
   return server.app.accounts.tokenFor(row.id)
 }
 
-const banner = (page) => page.getByRole('region', { name: 'Confirm your e-mail address' })
+const banner = page => page.getByRole('region', { name: 'Confirm your e-mail address' })
 
 test('register with practice data: a wrong IBAN is caught in the page, then the provider is asked to check the inbox', async () => {
   await doctor.goto(`${base}/register`)
   await doctor.getByRole('heading', { name: 'Register your practice' }).waitFor()
   await assertAccessible(doctor, '/register')
-  const field = (label) => doctor.getByLabel(label, { exact: true })
+  const field = label => doctor.getByLabel(label, { exact: true })
   await field('First name').fill('Anna')
   await field('Last name').fill('Sommer')
   await field('E-mail').fill(EMAIL)
@@ -118,7 +121,12 @@ test('log out and in again', async () => {
 })
 
 test('tasks, profile, practice and help pages load with their states and pass axe', async () => {
-  for (const [link, heading] of [['Tasks', 'Tasks'], ['Profile', 'Profile'], ['Practice', 'Practice'], ['Help', 'Help']]) {
+  for (const [link, heading] of [
+    ['Tasks', 'Tasks'],
+    ['Profile', 'Profile'],
+    ['Practice', 'Practice'],
+    ['Help', 'Help']
+  ]) {
     await doctor.getByRole('navigation').getByRole('link', { name: link, exact: true }).click()
     await doctor.getByRole('heading', { level: 1, name: heading }).waitFor()
     await doctor.waitForFunction(() => !document.querySelector('main [role=status].muted'), null, { timeout: 10_000 })
@@ -182,10 +190,16 @@ test('schedule a consultation in the calendar and read its join link', async () 
   await doctor.getByRole('link', { name: 'Erstgespräch' }).first().waitFor()
   for (const view of ['Week', 'List', 'Day']) {
     await doctor.getByRole('button', { name: view, exact: true }).click()
-    await doctor.getByRole('link', { name: /Erstgespräch/ }).first().waitFor()
+    await doctor
+      .getByRole('link', { name: /Erstgespräch/ })
+      .first()
+      .waitFor()
   }
   await assertAccessible(doctor, '/calendar with a consultation')
-  await doctor.getByRole('link', { name: /Erstgespräch/ }).first().click()
+  await doctor
+    .getByRole('link', { name: /Erstgespräch/ })
+    .first()
+    .click()
   await doctor.waitForURL(/\/consultations\/[0-9a-f-]{36}$/)
   await doctor.getByRole('heading', { name: 'Erstgespräch' }).waitFor()
   assert.equal(await doctor.getByLabel('Join link for maria@example.org').inputValue(), joinUrl)
@@ -230,10 +244,15 @@ test('admit: both see the call view', async () => {
   await doctor.getByText('In the call: Maria Muster').waitFor()
   await patient.getByText('Connected to Anna Sommer').waitFor()
   // The built-in p2p call: each side decodes the other's fake camera.
-  const decoding = page => page.waitForFunction(() => {
-    const video = document.querySelector('video.remote-video')
-    return video && video.videoWidth > 0 && (video.getVideoPlaybackQuality?.().totalVideoFrames ?? 0) > 5
-  }, null, { timeout: 30_000 })
+  const decoding = page =>
+    page.waitForFunction(
+      () => {
+        const video = document.querySelector('video.remote-video')
+        return video && video.videoWidth > 0 && (video.getVideoPlaybackQuality?.().totalVideoFrames ?? 0) > 5
+      },
+      null,
+      { timeout: 30_000 }
+    )
   await Promise.all([decoding(doctor), decoding(patient)])
   await doctor.getByText(/^Connected – picture and sound/).waitFor()
   await patient.getByText(/^Connected – picture and sound/).waitFor()
@@ -250,7 +269,9 @@ test('admit: both see the call view', async () => {
   await callChat.getByLabel('Message', { exact: true }).fill('Hallo aus dem Gespräch')
   await callChat.getByRole('button', { name: 'Send', exact: true }).click()
   await doctor.getByText('Hallo aus dem Gespräch').waitFor()
-  await doctor.getByLabel('Send a document (PDF or image)').setInputFiles({ name: 'befund.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% Befund e2e\n') })
+  await doctor
+    .getByLabel('Send a document (PDF or image)')
+    .setInputFiles({ name: 'befund.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% Befund e2e\n') })
   const saved = patient.getByRole('link', { name: 'Save "befund.pdf"' })
   await saved.waitFor()
   const [download] = await Promise.all([patient.waitForEvent('download'), saved.click()])
@@ -265,16 +286,29 @@ test('expired, unknown and cancelled links get their own pages', async () => {
   const { csrfToken } = await me.json()
   const soon = await provider.context.request.post(`${base}/api/consultations`, {
     headers: { 'x-csrf-token': csrfToken },
-    data: { title: 'Kurz', start: new Date(Date.now() + 1000).toISOString(), end: new Date(Date.now() + 1500).toISOString(), participants: [{ email: 'late@example.org' }] }
+    data: {
+      title: 'Kurz',
+      start: new Date(Date.now() + 1000).toISOString(),
+      end: new Date(Date.now() + 1500).toISOString(),
+      participants: [{ email: 'late@example.org' }]
+    }
   })
   assert.equal(soon.status(), 201)
   const expiredUrl = (await soon.json()).invitations[0].joinUrl
   const cancelledRes = await provider.context.request.post(`${base}/api/consultations`, {
     headers: { 'x-csrf-token': csrfToken },
-    data: { title: 'Abgesagt', start: new Date(Date.now() + 3_600_000).toISOString(), end: new Date(Date.now() + 5_400_000).toISOString(), participants: [{ email: 'c@example.org' }] }
+    data: {
+      title: 'Abgesagt',
+      start: new Date(Date.now() + 3_600_000).toISOString(),
+      end: new Date(Date.now() + 5_400_000).toISOString(),
+      participants: [{ email: 'c@example.org' }]
+    }
   })
   const cancelled = await cancelledRes.json()
-  assert.equal((await provider.context.request.post(`${base}/api/consultations/${cancelled.id}/cancel`, { headers: { 'x-csrf-token': csrfToken } })).status(), 200)
+  assert.equal(
+    (await provider.context.request.post(`${base}/api/consultations/${cancelled.id}/cancel`, { headers: { 'x-csrf-token': csrfToken } })).status(),
+    200
+  )
   await new Promise(resolve => setTimeout(resolve, 2000))
 
   const page = await client.context.newPage()
@@ -372,5 +406,8 @@ test('every request was same-origin, no CSP complaint, and the provider holds on
   const providerCookies = (await provider.context.cookies()).map(c => c.name)
   assert.deepEqual(providerCookies, ['APPSESSION'])
   const clientCookies = (await client.context.cookies()).map(c => c.name)
-  assert.ok(clientCookies.every(name => name === 'SZ_PARTICIPANT'), `client cookies: ${clientCookies}`)
+  assert.ok(
+    clientCookies.every(name => name === 'SZ_PARTICIPANT'),
+    `client cookies: ${clientCookies}`
+  )
 })

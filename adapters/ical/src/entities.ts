@@ -45,29 +45,41 @@ export const ImportedEvent = defineEntity({
 export type ImportedEvent = InferEntity<typeof ImportedEvent>
 
 export class IcalMigration20261128000000 extends Migration {
-  override async up (): Promise<void> {
-    this.addSql('create table "ical_source" ("id" uuid not null, "practice_id" uuid not null, "provider_id" uuid not null, "url" varchar(2000) null, "selection" text check ("selection" in (\'all\', \'category\', \'keyword\')) not null, "selection_value" varchar(200) null, "poll_interval_ms" int not null, "etag" varchar(500) null, "last_sync_at" timestamptz null, "last_error" varchar(500) null, "created_at" timestamptz not null, constraint "ical_source_pkey" primary key ("id"));')
+  override async up(): Promise<void> {
+    this.addSql(
+      'create table "ical_source" ("id" uuid not null, "practice_id" uuid not null, "provider_id" uuid not null, "url" varchar(2000) null, "selection" text check ("selection" in (\'all\', \'category\', \'keyword\')) not null, "selection_value" varchar(200) null, "poll_interval_ms" int not null, "etag" varchar(500) null, "last_sync_at" timestamptz null, "last_error" varchar(500) null, "created_at" timestamptz not null, constraint "ical_source_pkey" primary key ("id"));'
+    )
     this.addSql('create index "ical_source_practice_id_index" on "ical_source" ("practice_id");')
-    this.addSql('alter table "ical_source" add constraint "ical_source_practice_id_foreign" foreign key ("practice_id") references "practice" ("id") on update cascade on delete cascade;')
-    this.addSql('alter table "ical_source" add constraint "ical_source_provider_id_foreign" foreign key ("provider_id") references "app_user" ("id") on update cascade on delete cascade;')
-    this.addSql('create table "ical_imported_event" ("id" uuid not null, "source_id" uuid not null, "event_key" varchar(1100) not null, "consultation_id" uuid null, "hash" varchar(64) not null, "start_at" timestamptz not null, "cancelled" boolean not null default false, constraint "ical_imported_event_pkey" primary key ("id"));')
+    this.addSql(
+      'alter table "ical_source" add constraint "ical_source_practice_id_foreign" foreign key ("practice_id") references "practice" ("id") on update cascade on delete cascade;'
+    )
+    this.addSql(
+      'alter table "ical_source" add constraint "ical_source_provider_id_foreign" foreign key ("provider_id") references "app_user" ("id") on update cascade on delete cascade;'
+    )
+    this.addSql(
+      'create table "ical_imported_event" ("id" uuid not null, "source_id" uuid not null, "event_key" varchar(1100) not null, "consultation_id" uuid null, "hash" varchar(64) not null, "start_at" timestamptz not null, "cancelled" boolean not null default false, constraint "ical_imported_event_pkey" primary key ("id"));'
+    )
     this.addSql('alter table "ical_imported_event" add constraint "ical_imported_event_source_id_event_key_unique" unique ("source_id", "event_key");')
-    this.addSql('alter table "ical_imported_event" add constraint "ical_imported_event_source_id_foreign" foreign key ("source_id") references "ical_source" ("id") on update cascade on delete cascade;')
-    this.addSql('alter table "ical_imported_event" add constraint "ical_imported_event_consultation_id_foreign" foreign key ("consultation_id") references "consultation" ("id") on update cascade on delete set null;')
+    this.addSql(
+      'alter table "ical_imported_event" add constraint "ical_imported_event_source_id_foreign" foreign key ("source_id") references "ical_source" ("id") on update cascade on delete cascade;'
+    )
+    this.addSql(
+      'alter table "ical_imported_event" add constraint "ical_imported_event_consultation_id_foreign" foreign key ("consultation_id") references "consultation" ("id") on update cascade on delete set null;'
+    )
   }
 
-  override async down (): Promise<void> {
+  override async down(): Promise<void> {
     this.addSql('drop table if exists "ical_imported_event" cascade;')
     this.addSql('drop table if exists "ical_source" cascade;')
   }
 }
 
 export class IcalMigration20261129021000 extends Migration {
-  override async up (): Promise<void> {
+  override async up(): Promise<void> {
     this.addSql('alter table "ical_source" add column "last_modified" varchar(100) null;')
   }
 
-  override async down (): Promise<void> {
+  override async down(): Promise<void> {
     this.addSql('alter table "ical_source" drop column "last_modified";')
   }
 }

@@ -29,37 +29,47 @@ const workerFile = import.meta.url.endsWith('.ts') ? new URL('../dist/parse-work
 export class ParserIsolate {
   private worker: Worker | null = null
   private ready: Promise<void> | null = null
-  private pending: { id: number, worker: Worker, resolve (r: ParseResult): void, reject (e: Error): void, timer: NodeJS.Timeout } | null = null
+  private pending: { id: number; worker: Worker; resolve(r: ParseResult): void; reject(e: Error): void; timer: NodeJS.Timeout } | null = null
   private queue: Promise<unknown> = Promise.resolve()
   private nextId = 1
   private closed = false
 
-  constructor (readonly limits: IsolateLimits) {}
+  constructor(readonly limits: IsolateLimits) {}
 
-  parse (text: string, options: ParseOptions): Promise<ParseResult> {
+  parse(text: string, options: ParseOptions): Promise<ParseResult> {
     const run = this.queue.then(() => this.run(text, options))
     this.queue = run.catch(() => {})
     return run
   }
 
-  async close (): Promise<void> {
+  async close(): Promise<void> {
     this.closed = true
     const w = this.worker
     this.worker = null
     if (w) await w.terminate()
   }
 
-  private spawn (): Worker {
+  private spawn(): Worker {
     const worker = new Worker(workerFile, {
-      resourceLimits: { maxOldGenerationSizeMb: this.limits.heapMb, maxYoungGenerationSizeMb: Math.min(32, Math.max(4, Math.floor(this.limits.heapMb / 8))), stackSizeMb: 4 }
+      resourceLimits: {
+        maxOldGenerationSizeMb: this.limits.heapMb,
+        maxYoungGenerationSizeMb: Math.min(32, Math.max(4, Math.floor(this.limits.heapMb / 8))),
+        stackSizeMb: 4
+      }
     })
     worker.unref()
     let signalReady!: () => void
     let failStart!: (err: Error) => void
-    this.ready = new Promise<void>((resolve, reject) => { signalReady = resolve; failStart = reject })
+    this.ready = new Promise<void>((resolve, reject) => {
+      signalReady = resolve
+      failStart = reject
+    })
     this.ready.catch(() => {})
-    worker.on('message', (m: { ready?: true, id: number, result?: ParseResult, error?: { feed: boolean, message: string } }) => {
-      if (m.ready) { signalReady(); return }
+    worker.on('message', (m: { ready?: true; id: number; result?: ParseResult; error?: { feed: boolean; message: string } }) => {
+      if (m.ready) {
+        signalReady()
+        return
+      }
       const p = this.pending
       if (!p || p.id !== m.id) return
       this.settle()
@@ -73,9 +83,11 @@ export class ParserIsolate {
       const p = this.pending
       if (p?.worker !== worker) return
       this.settle()
-      p.reject(err?.code === 'ERR_WORKER_OUT_OF_MEMORY'
-        ? new TooComplexError(`Reading the calendar needed more than ${this.limits.heapMb} MB; split the calendar or shorten its recurrences`)
-        : new FeedError('the calendar could not be read'))
+      p.reject(
+        err?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new TooComplexError(`Reading the calendar needed more than ${this.limits.heapMb} MB; split the calendar or shorten its recurrences`)
+          : new FeedError('the calendar could not be read')
+      )
     })
     worker.on('exit', () => {
       this.discard(worker)
@@ -88,21 +100,23 @@ export class ParserIsolate {
     return worker
   }
 
-  private discard (worker: Worker): void { if (this.worker === worker) this.worker = null }
+  private discard(worker: Worker): void {
+    if (this.worker === worker) this.worker = null
+  }
 
-  private settle (): void {
+  private settle(): void {
     if (this.pending) clearTimeout(this.pending.timer)
     this.pending = null
   }
 
   /** Starts the thread ahead of the first parse (the plugin does so at start-up). */
-  async warm (): Promise<void> {
+  async warm(): Promise<void> {
     if (this.closed) return
     this.worker ??= this.spawn()
     await this.ready
   }
 
-  private async run (text: string, options: ParseOptions): Promise<ParseResult> {
+  private async run(text: string, options: ParseOptions): Promise<ParseResult> {
     if (this.closed) throw new Error('parser isolate closed')
     this.worker ??= this.spawn()
     const worker = this.worker

@@ -8,7 +8,7 @@ for (const level of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const)
 // The parser's own thread (see isolate.ts): one request at a time, answered by id. `ready` once node-ical is
 // loaded, so that the parse timeout measures parsing, not the thread's start.
 parentPort!.postMessage({ ready: true })
-parentPort!.on('message', (request: { id: number, text: string, options: ParseOptions }) => {
+parentPort!.on('message', (request: { id: number; text: string; options: ParseOptions }) => {
   try {
     parentPort!.postMessage({ id: request.id, result: parseFeed(request.text, request.options) })
   } catch (err) {

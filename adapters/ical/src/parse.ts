@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import { resolveZone, wallToUtc, icsUtc, type Zone } from './timezones.js'
 
 const require = createRequire(import.meta.url)
-const ical = require('node-ical') as { sync: { parseICS (text: string): Record<string, any> } }
+const ical = require('node-ical') as { sync: { parseICS(text: string): Record<string, any> } }
 
 /**
  * Why not `ical.sync.parseICS(wholeFeed)`: node-ical 0.26.1 keeps every parsed component as a key of
@@ -45,10 +45,13 @@ export interface Instance {
   description: string
   categories: string[]
   status: 'CONFIRMED' | 'TENTATIVE' | 'CANCELLED'
-  attendees: Array<{ email: string, name: string | null }>
+  attendees: Array<{ email: string; name: string | null }>
 }
 
-export interface Skipped { uid: string, reason: string }
+export interface Skipped {
+  uid: string
+  reason: string
+}
 
 export interface ParseResult {
   instances: Instance[]
@@ -64,16 +67,23 @@ export class FeedError extends Error {
 }
 
 /** Unfolds (RFC 5545 §3.1) and splits into lines; tolerates LF-only and stray CR. */
-export function unfold (text: string): string[] {
+export function unfold(text: string): string[] {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
-  return text.replace(/\r\n|\r/g, '\n').replace(/\n[ \t]/g, '').split('\n')
+  return text
+    .replace(/\r\n|\r/g, '\n')
+    .replace(/\n[ \t]/g, '')
+    .split('\n')
 }
 
 const DATE_PROPS = /^(DTSTART|DTEND|RECURRENCE-ID|EXDATE)((?:;[^:]*)?):(.*)$/i
 
-interface Chunk { lines: string[], uid: string, tzids: Set<string> }
+interface Chunk {
+  lines: string[]
+  uid: string
+  tzids: Set<string>
+}
 
-export function parseFeed (text: string, options: ParseOptions): ParseResult {
+export function parseFeed(text: string, options: ParseOptions): ParseResult {
   const started = Date.now()
   const lines = unfold(text)
   const first = lines.findIndex(l => l.trim() !== '')
@@ -85,7 +95,7 @@ export function parseFeed (text: string, options: ParseOptions): ParseResult {
   let calendarZone: string | null = null
   let depth = 0
   let current: Chunk | null = null
-  let tz: { lines: string[], id: string } | null = null
+  let tz: { lines: string[]; id: string } | null = null
   const skipped: Skipped[] = []
   let complete = true
   for (const raw of lines) {
@@ -97,25 +107,41 @@ export function parseFeed (text: string, options: ParseOptions): ParseResult {
       if (depth > 20) throw new FeedError('components nested too deeply')
       const name = line.slice(6).trim().toUpperCase()
       if (depth === 2 && name === 'VEVENT') {
-        if (chunks.length >= options.maxEvents) { complete = false; current = null; continue }
+        if (chunks.length >= options.maxEvents) {
+          complete = false
+          current = null
+          continue
+        }
         current = { lines: [], uid: '', tzids: new Set() }
       } else if (depth === 2 && name === 'VTIMEZONE') tz = { lines: [], id: '' }
     }
     if (current) {
       current.lines.push(line)
-      if (upper.startsWith('UID')) { const m = /^UID(?:;[^:]*)?:(.*)$/i.exec(line); if (m) current.uid = m[1].trim() }
+      if (upper.startsWith('UID')) {
+        const m = /^UID(?:;[^:]*)?:(.*)$/i.exec(line)
+        if (m) current.uid = m[1].trim()
+      }
       const tzm = /;TZID=("[^"]*"|[^;:]*)/i.exec(line)
       if (tzm) current.tzids.add(tzm[1].replace(/^"(.*)"$/, '$1'))
     } else if (tz) {
       tz.lines.push(line)
-      if (upper.startsWith('TZID')) { const m = /^TZID(?:;[^:]*)?:(.*)$/i.exec(line); if (m && !tz.id) tz.id = m[1].trim().replace(/^"(.*)"$/, '$1') }
+      if (upper.startsWith('TZID')) {
+        const m = /^TZID(?:;[^:]*)?:(.*)$/i.exec(line)
+        if (m && !tz.id) tz.id = m[1].trim().replace(/^"(.*)"$/, '$1')
+      }
     } else if (depth === 1) {
       const m = /^(X-WR-TIMEZONE|TIMEZONE-ID)(?:;[^:]*)?:(.*)$/i.exec(line)
       if (m && m[2].trim()) calendarZone = m[2].trim()
     }
     if (upper.startsWith('END:')) {
       const name = line.slice(4).trim().toUpperCase()
-      if (depth === 2 && name === 'VEVENT' && current) { chunks.push(current); current = null } else if (depth === 2 && name === 'VTIMEZONE' && tz) { if (tz.id) vtimezones.set(tz.id, tz.lines); tz = null }
+      if (depth === 2 && name === 'VEVENT' && current) {
+        chunks.push(current)
+        current = null
+      } else if (depth === 2 && name === 'VTIMEZONE' && tz) {
+        if (tz.id) vtimezones.set(tz.id, tz.lines)
+        tz = null
+      }
       depth--
       if (depth < 0) throw new FeedError('END without BEGIN')
     }
@@ -128,10 +154,14 @@ export function parseFeed (text: string, options: ParseOptions): ParseResult {
   // Every VEVENT of one UID (a series and its RECURRENCE-ID overrides) goes to node-ical together.
   const groups = new Map<string, Chunk[]>()
   for (const chunk of chunks) {
-    if (!chunk.uid) { skipped.push({ uid: '(no UID)', reason: 'event without UID' }); continue }
+    if (!chunk.uid) {
+      skipped.push({ uid: '(no UID)', reason: 'event without UID' })
+      continue
+    }
     seenUids.add(chunk.uid)
     const group = groups.get(chunk.uid)
-    if (group) group.push(chunk); else groups.set(chunk.uid, [chunk])
+    if (group) group.push(chunk)
+    else groups.set(chunk.uid, [chunk])
   }
   // Batches of UIDs per node-ical call keep its per-call overhead small; the times are UTC by then, so
   // its per-date scan has nothing to look for. A batch that fails is parsed again UID by UID, so a
@@ -144,16 +174,28 @@ export function parseFeed (text: string, options: ParseOptions): ParseResult {
       complete = false
       break
     }
-    if (instances.length >= options.maxInstances) { complete = false; skipped.push({ uid: entries[i][0], reason: 'too many events in the window' }); break }
+    if (instances.length >= options.maxInstances) {
+      complete = false
+      skipped.push({ uid: entries[i][0], reason: 'too many events in the window' })
+      break
+    }
     const batch = entries.slice(i, i + BATCH)
     let parsedBatch: any[] | null
     try {
-      const parsed = ical.sync.parseICS(chunkText(batch.flatMap(([, group]) => group), vtimezones, floatingZone))
+      const parsed = ical.sync.parseICS(
+        chunkText(
+          batch.flatMap(([, group]) => group),
+          vtimezones,
+          floatingZone
+        )
+      )
       parsedBatch = Object.values(parsed).filter((c: any) => c?.type === 'VEVENT')
       // node-ical must have read exactly these UIDs (it unescapes and trims on its own); else UID by UID.
       const uids = new Set(batch.map(([uid]) => uid))
       if (parsedBatch.length !== batch.length || !parsedBatch.every((e: any) => uids.has(String(e.uid)))) parsedBatch = null
-    } catch { parsedBatch = null }
+    } catch {
+      parsedBatch = null
+    }
     if (parsedBatch) {
       for (const event of parsedBatch) expand(event, String(event.uid), options, started, instances, skipped)
       continue
@@ -173,41 +215,61 @@ export function parseFeed (text: string, options: ParseOptions): ParseResult {
 }
 
 /** One VCALENDAR with one VEVENT whose times are UTC where this module can convert them. */
-export function chunkText (group: Chunk[], vtimezones: Map<string, string[]>, floatingZone: Zone | null): string {
+export function chunkText(group: Chunk[], vtimezones: Map<string, string[]>, floatingZone: Zone | null): string {
   const needVtimezone = new Set<string>()
   const out: string[] = ['BEGIN:VCALENDAR', 'VERSION:2.0']
   for (const chunk of group) {
-  const recurring = chunk.lines.some(l => /^RRULE[;:]/i.test(l))
-  let depth = 0
-  for (const line of chunk.lines) {
-    if (/^BEGIN:/i.test(line)) depth++
-    else if (/^END:/i.test(line)) depth--
-    const m = depth === 1 ? DATE_PROPS.exec(line) : null
-    if (!m) { out.push(line); continue }
-    const [, name, params, value] = m
-    if (/VALUE=DATE(?!-)/i.test(params) || /^\d{8}$/.test(value.trim())) { out.push(line); continue }
-    const tzm = /;TZID=("[^"]*"|[^;:]*)/i.exec(params)
-    const zoneName = tzm ? tzm[1].replace(/^"(.*)"$/, '$1') : null
-    const zone = zoneName ? resolveZone(zoneName) : floatingZone
-    const values = value.split(',').map(v => v.trim())
-    if (values.every(v => /Z$/i.test(v))) { out.push(line); continue }
-    if (!zone) {
-      if (zoneName) { needVtimezone.add(zoneName); out.push(line); continue }
-      out.push(line)
-      continue
+    const recurring = chunk.lines.some(l => /^RRULE[;:]/i.test(l))
+    let depth = 0
+    for (const line of chunk.lines) {
+      if (/^BEGIN:/i.test(line)) depth++
+      else if (/^END:/i.test(line)) depth--
+      const m = depth === 1 ? DATE_PROPS.exec(line) : null
+      if (!m) {
+        out.push(line)
+        continue
+      }
+      const [, name, params, value] = m
+      if (/VALUE=DATE(?!-)/i.test(params) || /^\d{8}$/.test(value.trim())) {
+        out.push(line)
+        continue
+      }
+      const tzm = /;TZID=("[^"]*"|[^;:]*)/i.exec(params)
+      const zoneName = tzm ? tzm[1].replace(/^"(.*)"$/, '$1') : null
+      const zone = zoneName ? resolveZone(zoneName) : floatingZone
+      const values = value.split(',').map(v => v.trim())
+      if (values.every(v => /Z$/i.test(v))) {
+        out.push(line)
+        continue
+      }
+      if (!zone) {
+        if (zoneName) {
+          needVtimezone.add(zoneName)
+          out.push(line)
+          continue
+        }
+        out.push(line)
+        continue
+      }
+      const rest = params.replace(/;TZID=("[^"]*"|[^;:]*)/i, '')
+      if (recurring && 'iana' in zone) {
+        // Keep wall-clock semantics for the series (DST); node-ical resolves an IANA name directly.
+        out.push(`${name}${rest};TZID=${zone.iana}:${values.join(',')}`)
+        continue
+      }
+      const converted = values.map(v => {
+        const d = wallToUtc(v, zone)
+        if (!d) throw new Error(`invalid date-time "${v.slice(0, 40)}" in ${name}`)
+        return icsUtc(d)
+      })
+      out.push(`${name}${rest}:${converted.join(',')}`)
     }
-    const rest = params.replace(/;TZID=("[^"]*"|[^;:]*)/i, '')
-    if (recurring && 'iana' in zone) {
-      // Keep wall-clock semantics for the series (DST); node-ical resolves an IANA name directly.
-      out.push(`${name}${rest};TZID=${zone.iana}:${values.join(',')}`)
-      continue
-    }
-    const converted = values.map(v => { const d = wallToUtc(v, zone); if (!d) throw new Error(`invalid date-time "${v.slice(0, 40)}" in ${name}`); return icsUtc(d) })
-    out.push(`${name}${rest}:${converted.join(',')}`)
-  }
   }
   const head = out.slice(0, 2)
-  for (const id of needVtimezone) { const block = vtimezones.get(id); if (block) head.push(...block) }
+  for (const id of needVtimezone) {
+    const block = vtimezones.get(id)
+    if (block) head.push(...block)
+  }
   return [...head, ...out.slice(2), 'END:VCALENDAR'].join('\r\n')
 }
 
@@ -220,9 +282,9 @@ const text = (v: unknown): string => {
   return String(v)
 }
 
-function attendeesOf (event: any): Array<{ email: string, name: string | null }> {
+function attendeesOf(event: any): Array<{ email: string; name: string | null }> {
   const list = event.attendee === undefined ? [] : Array.isArray(event.attendee) ? event.attendee : [event.attendee]
-  const result: Array<{ email: string, name: string | null }> = []
+  const result: Array<{ email: string; name: string | null }> = []
   for (const a of list) {
     const value = text(a)
     const m = /^mailto:(.+)$/i.exec(value.trim())
@@ -230,17 +292,24 @@ function attendeesOf (event: any): Array<{ email: string, name: string | null }>
     const email = m[1].trim().toLowerCase()
     if (!/^[^\s@]{1,64}@[^\s@]{1,189}\.[^\s@]{2,}$/.test(email) || email.length > 254) continue
     const cn = typeof a === 'object' ? a.params?.CN : undefined
-    result.push({ email, name: cn ? String(cn).replace(/^"(.*)"$/, '$1').slice(0, 200) : null })
+    result.push({
+      email,
+      name: cn
+        ? String(cn)
+            .replace(/^"(.*)"$/, '$1')
+            .slice(0, 200)
+        : null
+    })
   }
   return result
 }
 
-function statusOf (v: unknown): Instance['status'] {
+function statusOf(v: unknown): Instance['status'] {
   const s = text(v).toUpperCase()
   return s === 'CANCELLED' ? 'CANCELLED' : s === 'TENTATIVE' ? 'TENTATIVE' : 'CONFIRMED'
 }
 
-function instanceOf (event: any, uid: string, key: string, start: Date, end: Date): Instance {
+function instanceOf(event: any, uid: string, key: string, start: Date, end: Date): Instance {
   const categories = event.categories === undefined ? [] : (Array.isArray(event.categories) ? event.categories : [event.categories]).map(text)
   return {
     key,
@@ -259,12 +328,21 @@ function instanceOf (event: any, uid: string, key: string, start: Date, end: Dat
 const valid = (d: unknown): d is Date => d instanceof Date && !Number.isNaN(d.getTime())
 
 /** `uid` is the UID this module grouped the event by (what sync keys and reports by), not node-ical's reading of it. */
-function expand (event: any, uid: string, options: ParseOptions, started: number, out: Instance[], skipped: Skipped[]): void {
-  if (event.datetype === 'date' || event.start?.dateOnly) { skipped.push({ uid, reason: 'all-day event' }); return }
-  if (!valid(event.start)) { skipped.push({ uid, reason: 'invalid or missing DTSTART' }); return }
+function expand(event: any, uid: string, options: ParseOptions, started: number, out: Instance[], skipped: Skipped[]): void {
+  if (event.datetype === 'date' || event.start?.dateOnly) {
+    skipped.push({ uid, reason: 'all-day event' })
+    return
+  }
+  if (!valid(event.start)) {
+    skipped.push({ uid, reason: 'invalid or missing DTSTART' })
+    return
+  }
   const end = valid(event.end) ? event.end : event.start
   const duration = end.getTime() - event.start.getTime()
-  if (duration < 0) { skipped.push({ uid, reason: 'DTEND before DTSTART' }); return }
+  if (duration < 0) {
+    skipped.push({ uid, reason: 'DTEND before DTSTART' })
+    return
+  }
 
   if (!event.rrule) {
     // A lone RECURRENCE-ID (an override of a series we do not have) is keyed like an instance.
@@ -276,7 +354,10 @@ function expand (event: any, uid: string, options: ParseOptions, started: number
   // A rule that repeats every second or minute is no consultation series but an RRULE bomb (node-ical
   // #542): refused whole, so that it cannot fill a practice's calendar with its first N instances.
   const freq = frequencyOf(event.rrule)
-  if (freq === 'SECONDLY' || freq === 'MINUTELY') { skipped.push({ uid, reason: TOO_FREQUENT }); return }
+  if (freq === 'SECONDLY' || freq === 'MINUTELY') {
+    skipped.push({ uid, reason: TOO_FREQUENT })
+    return
+  }
 
   // Series: instances in the window, bounded by count and time inside this one expansion (see occurrences()).
   const overrides: Record<string, any> = event.recurrences ?? {}
@@ -284,7 +365,10 @@ function expand (event: any, uid: string, options: ParseOptions, started: number
   // The count budget bounds everything of this UID that becomes a consultation, overrides included.
   const limit = Math.max(0, Math.min(options.maxInstancesPerSeries, options.maxInstances - out.length))
   const expansion = occurrences(event.rrule, new Date(options.from.getTime() - duration), options.to, limit, started + options.budgetMs)
-  if (expansion.error) { skipped.push({ uid, reason: `recurrence rule not expanded: ${expansion.error.slice(0, 100)}` }); return }
+  if (expansion.error) {
+    skipped.push({ uid, reason: `recurrence rule not expanded: ${expansion.error.slice(0, 100)}` })
+    return
+  }
   const dates = expansion.dates
   let trimmed = expansion.trimmed
   let taken = 0
@@ -296,7 +380,10 @@ function expand (event: any, uid: string, options: ParseOptions, started: number
     const key = `${uid}|${iso}`
     seen.add(iso)
     if (override) {
-      if (!valid(override.start)) { skipped.push({ uid, reason: `override ${iso} without a valid DTSTART` }); continue }
+      if (!valid(override.start)) {
+        skipped.push({ uid, reason: `override ${iso} without a valid DTSTART` })
+        continue
+      }
       out.push(instanceOf(override, uid, key, override.start, valid(override.end) ? override.end : new Date(override.start.getTime() + duration)))
     } else {
       out.push(instanceOf(event, uid, key, date, new Date(date.getTime() + duration)))
@@ -307,32 +394,58 @@ function expand (event: any, uid: string, options: ParseOptions, started: number
   for (const [k, override] of Object.entries(overrides)) {
     if (!/T/.test(k) || seen.has(k) || !valid(override?.start)) continue
     if (override.start > options.to || (valid(override.end) ? override.end : override.start) < options.from) continue
-    if (taken >= limit) { trimmed ??= 'count'; break }
+    if (taken >= limit) {
+      trimmed ??= 'count'
+      break
+    }
     out.push(instanceOf(override, uid, `${uid}|${k}`, override.start, valid(override.end) ? override.end : new Date(override.start.getTime() + duration)))
     taken++
   }
   if (trimmed) {
-    skipped.push({ uid, reason: `recurrence trimmed: ${trimmed === 'count' ? `only the first ${taken} instances in the window are imported (count budget)` : `time budget exhausted after ${taken} instances`}` })
+    skipped.push({
+      uid,
+      reason: `recurrence trimmed: ${trimmed === 'count' ? `only the first ${taken} instances in the window are imported (count budget)` : `time budget exhausted after ${taken} instances`}`
+    })
   }
 }
 
 export const TOO_FREQUENT = 'recurrence too frequent (SECONDLY/MINUTELY is not a consultation series)'
 
 /** FREQ of a node-ical rule, upper case, or '' (rrule-temporal keeps it as a string; rrule.js as a number). */
-function frequencyOf (rule: any): string {
+function frequencyOf(rule: any): string {
   let freq: unknown
-  try { freq = rule?.options?.freq } catch { freq = undefined }
+  try {
+    freq = rule?.options?.freq
+  } catch {
+    freq = undefined
+  }
   if (typeof freq === 'number') return ['YEARLY', 'MONTHLY', 'WEEKLY', 'DAILY', 'HOURLY', 'MINUTELY', 'SECONDLY'][freq] ?? ''
   if (typeof freq === 'string') return freq.toUpperCase()
-  try { return /FREQ=([A-Z]+)/i.exec(String(rule?.toString?.() ?? ''))?.[1]?.toUpperCase() ?? '' } catch { return '' }
+  try {
+    return /FREQ=([A-Z]+)/i.exec(String(rule?.toString?.() ?? ''))?.[1]?.toUpperCase() ?? ''
+  } catch {
+    return ''
+  }
 }
 
-const UNIT_MS: Record<string, number> = { YEARLY: 366 * 86_400_000, MONTHLY: 31 * 86_400_000, WEEKLY: 7 * 86_400_000, DAILY: 86_400_000, HOURLY: 3_600_000, MINUTELY: 60_000, SECONDLY: 1000 }
+const UNIT_MS: Record<string, number> = {
+  YEARLY: 366 * 86_400_000,
+  MONTHLY: 31 * 86_400_000,
+  WEEKLY: 7 * 86_400_000,
+  DAILY: 86_400_000,
+  HOURLY: 3_600_000,
+  MINUTELY: 60_000,
+  SECONDLY: 1000
+}
 const MIN_SLICE_MS = 1000
 const MAX_STEPS_PER_CALL = 256
 const MAX_ITERATIONS = 1500
 
-export interface Expansion { dates: Date[], trimmed: 'count' | 'time' | null, error?: string }
+export interface Expansion {
+  dates: Date[]
+  trimmed: 'count' | 'time' | null
+  error?: string
+}
 
 /**
  * The instances of a rule between from and to, at most `limit`, stopping at `deadline` (epoch ms).
@@ -343,7 +456,13 @@ export interface Expansion { dates: Date[], trimmed: 'count' | 'time' | null, er
  * one expansion: a bomb is trimmed to its first `limit` instances instead. A slice that still hits the
  * iteration cap is cut to a quarter and asked again, down to one second.
  */
-export function occurrences (rule: { between (a: Date, b: Date, inc: boolean): Date[], options?: any }, from: Date, to: Date, limit: number, deadline: number): Expansion {
+export function occurrences(
+  rule: { between(a: Date, b: Date, inc: boolean): Date[]; options?: any },
+  from: Date,
+  to: Date,
+  limit: number,
+  deadline: number
+): Expansion {
   const dates: Date[] = []
   if (limit <= 0 || to < from) return { dates, trimmed: limit <= 0 ? 'count' : null }
   // rrule-temporal copies its options into the rule that between() builds, maxIterations included (default
@@ -353,7 +472,11 @@ export function occurrences (rule: { between (a: Date, b: Date, inc: boolean): D
   const inner = (rule as any)._rrule?.opts
   if (inner && typeof inner === 'object' && !(Number(inner.maxIterations) <= MAX_ITERATIONS)) inner.maxIterations = MAX_ITERATIONS
   let opts: any
-  try { opts = rule.options ?? {} } catch { opts = {} }
+  try {
+    opts = rule.options ?? {}
+  } catch {
+    opts = {}
+  }
   const unit = UNIT_MS[String(opts.freq ?? '').toUpperCase()] ?? 86_400_000
   const hasCount = opts.count != null
   const interval = Number.isFinite(Number(opts.interval)) && Number(opts.interval) >= 1 ? Number(opts.interval) : 1
@@ -374,7 +497,10 @@ export function occurrences (rule: { between (a: Date, b: Date, inc: boolean): D
       const message = String((err as Error)?.message ?? err)
       // Smaller slices help a rule without COUNT (between() starts it at the slice); one with COUNT iterates
       // from DTSTART whatever the slice, so asking again would only cost the same again.
-      if (/Maximum iterations/i.test(message) && step > MIN_SLICE_MS && !hasCount) { step = Math.max(MIN_SLICE_MS, Math.floor(step / 4)); continue }
+      if (/Maximum iterations/i.test(message) && step > MIN_SLICE_MS && !hasCount) {
+        step = Math.max(MIN_SLICE_MS, Math.floor(step / 4))
+        continue
+      }
       if (dates.length > 0) return { dates, trimmed: 'count' }
       return { dates, trimmed: null, error: message }
     }

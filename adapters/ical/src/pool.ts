@@ -15,7 +15,12 @@ export class ParserBusyError extends Error {
   readonly statusCode = 429
 }
 
-interface Job { text: string, options: ParseOptions, resolve: (r: ParseResult) => void, reject: (e: Error) => void }
+interface Job {
+  text: string
+  options: ParseOptions
+  resolve: (r: ParseResult) => void
+  reject: (e: Error) => void
+}
 
 /**
  * A few warm parser threads shared by all practices. With one thread, two uploads of a pathological rule
@@ -36,14 +41,14 @@ export class ParserPool {
   private readonly running = new Set<string>()
   private closed = false
 
-  constructor (readonly limits: PoolLimits) {
+  constructor(readonly limits: PoolLimits) {
     if (!Number.isInteger(limits.threads) || limits.threads < 1) throw new Error('ParserPool: threads must be a whole number ≥ 1')
     this.threads = Array.from({ length: limits.threads }, () => new ParserIsolate({ heapMb: limits.heapMb, timeoutMs: limits.timeoutMs }))
     this.idle = [...this.threads]
   }
 
   /** Parses `text` for `practice`: at once if the practice has no parse running and a thread is free, else in turn. */
-  parse (practice: string, text: string, options: ParseOptions): Promise<ParseResult> {
+  parse(practice: string, text: string, options: ParseOptions): Promise<ParseResult> {
     if (this.closed) return Promise.reject(new Error('parser pool closed'))
     // Each waiting parse holds its text (up to SZ_ICAL_MAX_BYTES) and an HTTP request: a practice may not
     // pile them up without bound behind its own slow feed.
@@ -53,23 +58,24 @@ export class ParserPool {
     return new Promise<ParseResult>((resolve, reject) => {
       const queue = this.queues.get(practice)
       const job = { text, options, resolve, reject }
-      if (queue) queue.push(job); else this.queues.set(practice, [job])
+      if (queue) queue.push(job)
+      else this.queues.set(practice, [job])
       if (!this.running.has(practice)) this.ready.add(practice)
       this.dispatch()
     })
   }
 
   /** Whether `practice` has a parse running, and how many of its parses wait (for tests and the bench). */
-  state (practice: string): { running: boolean, waiting: number } {
+  state(practice: string): { running: boolean; waiting: number } {
     return { running: this.running.has(practice), waiting: this.queues.get(practice)?.length ?? 0 }
   }
 
   /** Starts every thread ahead of the first parse (the plugin does so at start-up). */
-  async warm (): Promise<void> {
+  async warm(): Promise<void> {
     await Promise.all(this.threads.map(async thread => await thread.warm()))
   }
 
-  async close (): Promise<void> {
+  async close(): Promise<void> {
     this.closed = true
     for (const jobs of this.queues.values()) for (const job of jobs) job.reject(new Error('parser pool closed'))
     this.queues.clear()
@@ -77,7 +83,7 @@ export class ParserPool {
     await Promise.all(this.threads.map(async thread => await thread.close()))
   }
 
-  private dispatch (): void {
+  private dispatch(): void {
     while (this.idle.length > 0 && this.ready.size > 0) {
       const practice: string = this.ready.values().next().value!
       this.ready.delete(practice)
@@ -86,16 +92,19 @@ export class ParserPool {
       if (jobs.length === 0) this.queues.delete(practice)
       const thread = this.idle.pop()!
       this.running.add(practice)
-      void thread.parse(job.text, job.options).then(job.resolve, job.reject).finally(() => {
-        this.running.delete(practice)
-        if (this.closed) return
-        // Its next parse queues behind every practice that waits now or arrived meanwhile.
-        if (this.queues.has(practice)) this.ready.add(practice)
-        this.idle.push(thread)
-        // A thread ended by a timeout or its heap cap is replaced now, so the next parse finds it warm.
-        thread.warm().catch(() => {})
-        this.dispatch()
-      })
+      void thread
+        .parse(job.text, job.options)
+        .then(job.resolve, job.reject)
+        .finally(() => {
+          this.running.delete(practice)
+          if (this.closed) return
+          // Its next parse queues behind every practice that waits now or arrived meanwhile.
+          if (this.queues.has(practice)) this.ready.add(practice)
+          this.idle.push(thread)
+          // A thread ended by a timeout or its heap cap is replaced now, so the next parse finds it warm.
+          thread.warm().catch(() => {})
+          this.dispatch()
+        })
     }
   }
 }

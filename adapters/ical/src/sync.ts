@@ -36,35 +36,64 @@ export interface SyncSettings {
 
 const MAX_REPORTED = 500
 
-export function selected (source: Pick<CalendarSource, 'selection' | 'selectionValue'>, instance: Instance): boolean {
+export function selected(source: Pick<CalendarSource, 'selection' | 'selectionValue'>, instance: Instance): boolean {
   if (source.selection === 'all' || !source.selectionValue) return true
   const value = source.selectionValue.toLowerCase()
   if (source.selection === 'category') return instance.categories.some(c => c.split(',').some(x => x.trim().toLowerCase() === value))
   return instance.summary.toLowerCase().includes(value) || instance.location.toLowerCase().includes(value)
 }
 
-const hashOf = (i: Instance) => createHash('sha256').update(JSON.stringify([i.start.toISOString(), i.end.toISOString(), i.summary, i.status, i.attendees.map(a => a.email).sort()])).digest('hex')
+const hashOf = (i: Instance) =>
+  createHash('sha256')
+    .update(JSON.stringify([i.start.toISOString(), i.end.toISOString(), i.summary, i.status, i.attendees.map(a => a.email).sort()]))
+    .digest('hex')
 const titleOf = (i: Instance) => (i.summary.replace(/[\r\n]+/g, ' ').trim() || 'Termin').slice(0, 200)
 const inviteesOf = (i: Instance) => i.attendees.slice(0, 50).map(a => ({ email: a.email, ...(a.name ? { name: a.name } : {}) }))
 
 /** The parse options of a sync that starts `now`: the window and the limits. */
-export function parseOptions (settings: SyncSettings, timeZone: string, now = new Date()): ParseOptions {
+export function parseOptions(settings: SyncSettings, timeZone: string, now = new Date()): ParseOptions {
   return {
-    defaultZone: timeZone, from: now, to: new Date(now.getTime() + settings.horizonMs),
-    maxInstancesPerSeries: settings.maxInstancesPerSeries, maxInstances: settings.maxInstances, budgetMs: settings.budgetMs, maxEvents: settings.maxEvents
+    defaultZone: timeZone,
+    from: now,
+    to: new Date(now.getTime() + settings.horizonMs),
+    maxInstancesPerSeries: settings.maxInstancesPerSeries,
+    maxInstances: settings.maxInstances,
+    budgetMs: settings.budgetMs,
+    maxEvents: settings.maxEvents
   }
 }
 
 /** Reads a feed and brings the source's consultations in line with it; see README for the rules. */
-export async function syncText (app: FastifyInstance, source: CalendarSource, text: string, settings: SyncSettings, timeZone: string, parse: (text: string, options: ParseOptions) => Promise<ParseResult>): Promise<SyncReport> {
+export async function syncText(
+  app: FastifyInstance,
+  source: CalendarSource,
+  text: string,
+  settings: SyncSettings,
+  timeZone: string,
+  parse: (text: string, options: ParseOptions) => Promise<ParseResult>
+): Promise<SyncReport> {
   const options = parseOptions(settings, timeZone)
   return await applyFeed(app, source, await parse(text, options), options, settings)
 }
 
 /** Brings the source's consultations in line with a parsed feed (read with `options`). */
-export async function applyFeed (app: FastifyInstance, source: CalendarSource, parsed: ParseResult, options: ParseOptions, settings: SyncSettings): Promise<SyncReport> {
+export async function applyFeed(
+  app: FastifyInstance,
+  source: CalendarSource,
+  parsed: ParseResult,
+  options: ParseOptions,
+  settings: SyncSettings
+): Promise<SyncReport> {
   const now = new Date()
-  const report: SyncReport = { created: 0, updated: 0, cancelled: 0, unchanged: 0, skipped: [...parsed.skipped], withoutInvitation: [], complete: parsed.complete }
+  const report: SyncReport = {
+    created: 0,
+    updated: 0,
+    cancelled: 0,
+    unchanged: 0,
+    skipped: [...parsed.skipped],
+    withoutInvitation: [],
+    complete: parsed.complete
+  }
   const overQuota = new Set<string>()
   const troubled = new Set(parsed.skipped.filter(s => !/^(all-day|recurrence has)/.test(s.reason)).map(s => s.uid))
 
@@ -74,18 +103,36 @@ export async function applyFeed (app: FastifyInstance, source: CalendarSource, p
 
   for (const instance of parsed.instances) {
     const row = existing.get(instance.key)
-    if (!selected(source, instance)) { if (!row) report.skipped.push({ uid: instance.uid, reason: 'not selected by the source filter' }); else present.add(instance.key); continue }
+    if (!selected(source, instance)) {
+      if (!row) report.skipped.push({ uid: instance.uid, reason: 'not selected by the source filter' })
+      else present.add(instance.key)
+      continue
+    }
     present.add(instance.key)
     const hash = hashOf(instance)
-    if (row && row.hash === hash) { report.unchanged++; continue }
-    if (instance.end <= now) { if (!row) report.skipped.push({ uid: instance.uid, reason: 'already over' }); else report.unchanged++; continue }
+    if (row && row.hash === hash) {
+      report.unchanged++
+      continue
+    }
+    if (instance.end <= now) {
+      if (!row) report.skipped.push({ uid: instance.uid, reason: 'already over' })
+      else report.unchanged++
+      continue
+    }
     try {
       if (!row) {
-        if (instance.status === 'CANCELLED') { report.skipped.push({ uid: instance.uid, reason: 'cancelled' }); continue }
+        if (instance.status === 'CANCELLED') {
+          report.skipped.push({ uid: instance.uid, reason: 'cancelled' })
+          continue
+        }
         // Past the quota nothing more is created (and nothing half): one entry per UID says what was left.
         if (report.created >= settings.quotaPerSync) {
           report.quotaReached = true
-          if (!overQuota.has(instance.uid)) report.skipped.push({ uid: instance.uid, reason: `not created: the quota of ${settings.quotaPerSync} new consultations per sync is reached; the next sync continues` })
+          if (!overQuota.has(instance.uid))
+            report.skipped.push({
+              uid: instance.uid,
+              reason: `not created: the quota of ${settings.quotaPerSync} new consultations per sync is reached; the next sync continues`
+            })
           overQuota.add(instance.uid)
           continue
         }
@@ -130,17 +177,30 @@ export async function applyFeed (app: FastifyInstance, source: CalendarSource, p
   return report
 }
 
-async function create (app: FastifyInstance, source: CalendarSource, instance: Instance, hash: string): Promise<void> {
+async function create(app: FastifyInstance, source: CalendarSource, instance: Instance, hash: string): Promise<void> {
   await app.orm.em.fork().transactional(async (em: EntityManager) => {
     const { consultation } = await app.consultations.schedule(em, {
-      practice: source.practice, provider: source.provider, title: titleOf(instance), start: instance.start, end: instance.end, invitees: inviteesOf(instance)
+      practice: source.practice,
+      provider: source.provider,
+      title: titleOf(instance),
+      start: instance.start,
+      end: instance.end,
+      invitees: inviteesOf(instance)
     })
-    em.create(ImportedEvent, { id: randomUUID(), source: source.id, eventKey: instance.key, consultation: consultation.id, hash, startAt: consultation.startAt, cancelled: false })
+    em.create(ImportedEvent, {
+      id: randomUUID(),
+      source: source.id,
+      eventKey: instance.key,
+      consultation: consultation.id,
+      hash,
+      startAt: consultation.startAt,
+      cancelled: false
+    })
     await em.flush()
   })
 }
 
-async function update (app: FastifyInstance, source: CalendarSource, row: ImportedEvent, instance: Instance, hash: string): Promise<void> {
+async function update(app: FastifyInstance, source: CalendarSource, row: ImportedEvent, instance: Instance, hash: string): Promise<void> {
   await app.orm.em.fork().transactional(async (em: EntityManager) => {
     const c = await app.consultationStates.lock(em, { id: row.consultation!, practice: source.practice })
     if (!c) throw Object.assign(new Error('The consultation is gone'), { code: 'SZ_NOT_FOUND' })
@@ -158,14 +218,14 @@ async function update (app: FastifyInstance, source: CalendarSource, row: Import
 }
 
 /** Cancels the consultation of an imported event; false when it was not cancellable any more (started, over). */
-async function cancel (app: FastifyInstance, source: CalendarSource, row: ImportedEvent, hash: string): Promise<boolean> {
+async function cancel(app: FastifyInstance, source: CalendarSource, row: ImportedEvent, hash: string): Promise<boolean> {
   return await app.orm.em.fork().transactional(async (em: EntityManager) => {
     const r = await em.findOneOrFail(ImportedEvent, { id: row.id })
     r.cancelled = true
     r.hash = hash
     row.cancelled = true
     const c = row.consultation ? await app.consultationStates.lock(em, { id: row.consultation, practice: source.practice }) : null
-    const done = c !== null && await app.consultations.cancel(em, c) === 'cancelled'
+    const done = c !== null && (await app.consultations.cancel(em, c)) === 'cancelled'
     await em.flush()
     return done
   })

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
 // node-ical's own TZID resolution (IANA names, Windows names such as "W. Europe Standard Time", offsets).
-const tzUtil = require('node-ical/lib/tz-utils.js') as { resolveTZID (tzid: string): { iana?: string, offset?: string, offsetMinutes?: number } }
+const tzUtil = require('node-ical/lib/tz-utils.js') as { resolveTZID(tzid: string): { iana?: string; offset?: string; offsetMinutes?: number } }
 
 export type Zone = { iana: string } | { offsetMinutes: number }
 
@@ -12,7 +12,7 @@ const resolved = new Map<string, Zone | null>()
  * A TZID (or X-WR-TIMEZONE) as something this module can convert with, or null (then node-ical gets the
  * event together with its VTIMEZONE and resolves it itself). Cached: a feed repeats one or two TZIDs.
  */
-export function resolveZone (tzid: string): Zone | null {
+export function resolveZone(tzid: string): Zone | null {
   const key = tzid.replace(/^"(.*)"$/, '$1')
   if (resolved.has(key)) return resolved.get(key)!
   let zone: Zone | null = null
@@ -22,14 +22,21 @@ export function resolveZone (tzid: string): Zone | null {
       const info = tzUtil.resolveTZID(key)
       if (info.iana && isIana(info.iana)) zone = { iana: info.iana }
       else if (Number.isFinite(info.offsetMinutes)) zone = { offsetMinutes: info.offsetMinutes! }
-    } catch { zone = null }
+    } catch {
+      zone = null
+    }
   }
   resolved.set(key, zone)
   return zone
 }
 
-function isIana (name: string): boolean {
-  try { new Intl.DateTimeFormat('en-US', { timeZone: name }); return true } catch { return false }
+function isIana(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name })
+    return true
+  } catch {
+    return false
+  }
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>()
@@ -37,14 +44,23 @@ const offsets = new Map<string, number>()
 const BUCKET = 15 * 60_000
 
 /** The zone's UTC offset in minutes at an instant; cached per zone and quarter hour (offsets change on those). */
-function offsetAt (iana: string, utcMs: number): number {
+function offsetAt(iana: string, utcMs: number): number {
   const bucket = Math.floor(utcMs / BUCKET)
   const key = `${iana}|${bucket}`
   const hit = offsets.get(key)
   if (hit !== undefined) return hit
   let f = formatters.get(iana)
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: iana, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: iana,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric'
+    })
     formatters.set(iana, f)
   }
   const at = bucket * BUCKET
@@ -61,7 +77,7 @@ function offsetAt (iana: string, utcMs: number): number {
  * A local wall time (YYYYMMDDTHHMMSS) in a zone as a UTC instant. A time that falls into the spring-forward
  * gap moves forward by the gap (as RFC 5545 §3.3.5 asks); an ambiguous autumn time takes the first one.
  */
-export function wallToUtc (stamp: string, zone: Zone): Date | null {
+export function wallToUtc(stamp: string, zone: Zone): Date | null {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})$/.exec(stamp)
   if (!m) return null
   const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6])
@@ -76,4 +92,8 @@ export function wallToUtc (stamp: string, zone: Zone): Date | null {
   return new Date(wall - first * 60_000)
 }
 
-export const icsUtc = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
+export const icsUtc = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '')

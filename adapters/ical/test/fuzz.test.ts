@@ -24,11 +24,23 @@ t.test(`parser path: ${RUNS} runs in a resource-limited worker (seed ${seed})`, 
     resourceLimits: { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 48, stackSizeMb: 4 }
   })
   const started = Date.now()
-  const outcome = await new Promise<any>((resolve) => {
-    const timer = setTimeout(() => { void worker.terminate(); resolve({ timeout: true }) }, BUDGET_MS)
-    worker.once('message', m => { clearTimeout(timer); resolve(m) })
-    worker.once('error', err => { clearTimeout(timer); resolve({ crashed: String((err as any)?.code ?? err) }) })
-    worker.once('exit', code => { clearTimeout(timer); resolve({ crashed: `exit ${code}` }) })
+  const outcome = await new Promise<any>(resolve => {
+    const timer = setTimeout(() => {
+      void worker.terminate()
+      resolve({ timeout: true })
+    }, BUDGET_MS)
+    worker.once('message', m => {
+      clearTimeout(timer)
+      resolve(m)
+    })
+    worker.once('error', err => {
+      clearTimeout(timer)
+      resolve({ crashed: String((err as any)?.code ?? err) })
+    })
+    worker.once('exit', code => {
+      clearTimeout(timer)
+      resolve({ crashed: `exit ${code}` })
+    })
   })
   await worker.terminate()
   t.notOk(outcome.timeout, `finished within the ${BUDGET_MS} ms budget`)
@@ -39,41 +51,71 @@ t.test(`parser path: ${RUNS} runs in a resource-limited worker (seed ${seed})`, 
 })
 
 t.test(`import function: ${E2E_RUNS} hostile uploads into a source with consultations (seed ${seed})`, async t => {
-  const { arbitraries } = await import(moduleUrl.href) as { arbitraries: (from: number) => fc.Arbitrary<string> }
+  const { arbitraries } = (await import(moduleUrl.href)) as { arbitraries: (from: number) => fc.Arbitrary<string> }
   process.env.SZ_ICAL_MAX_INSTANCES_PER_SERIES = '5'
   process.env.SZ_ICAL_PARSE_TIMEOUT = '10s'
-  t.teardown(() => { delete process.env.SZ_ICAL_MAX_INSTANCES_PER_SERIES; delete process.env.SZ_ICAL_PARSE_TIMEOUT })
+  t.teardown(() => {
+    delete process.env.SZ_ICAL_MAX_INSTANCES_PER_SERIES
+    delete process.env.SZ_ICAL_PARSE_TIMEOUT
+  })
   const { app } = await icalApp(t)
   const dr = await provider(app)
-  const base = [1, 2, 3].map(d => ['BEGIN:VEVENT', `UID:keep-${d}@praxis`, `DTSTART:${local(d, 10).icsUtc}Z`, `DTEND:${local(d, 10, 30).icsUtc}Z`, `SUMMARY:Video keep ${d}`, 'END:VEVENT'])
+  const base = [1, 2, 3].map(d => [
+    'BEGIN:VEVENT',
+    `UID:keep-${d}@praxis`,
+    `DTSTART:${local(d, 10).icsUtc}Z`,
+    `DTEND:${local(d, 10, 30).icsUtc}Z`,
+    `SUMMARY:Video keep ${d}`,
+    'END:VEVENT'
+  ])
   // Source A holds three consultations that no upload to source B may touch; source B starts with its own.
   const a = await upload(app, dr, '/api/calendar-sources', crlf(['BEGIN:VCALENDAR', 'VERSION:2.0', ...base.flat(), 'END:VCALENDAR']))
   t.equal(a.statusCode, 201, a.body)
-  const b = await upload(app, dr, '/api/calendar-sources', crlf(['BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT', 'UID:b@praxis', `DTSTART:${local(4, 9).icsUtc}Z`, `DTEND:${local(4, 9, 30).icsUtc}Z`, 'SUMMARY:Video b', 'END:VEVENT', 'END:VCALENDAR']))
+  const b = await upload(
+    app,
+    dr,
+    '/api/calendar-sources',
+    crlf([
+      'BEGIN:VCALENDAR',
+      'VERSION:2.0',
+      'BEGIN:VEVENT',
+      'UID:b@praxis',
+      `DTSTART:${local(4, 9).icsUtc}Z`,
+      `DTEND:${local(4, 9, 30).icsUtc}Z`,
+      'SUMMARY:Video b',
+      'END:VEVENT',
+      'END:VCALENDAR'
+    ])
+  )
   const bId = b.json().source.id
   const sql = app.orm.em.fork().getConnection()
-  const snapshotA = async () => await sql.execute("select c.id, c.state, c.start_at, c.version from consultation c where c.title like 'Video keep %' order by c.id")
+  const snapshotA = async () =>
+    await sql.execute("select c.id, c.state, c.start_at, c.version from consultation c where c.title like 'Video keep %' order by c.id")
   const keep = await snapshotA()
   t.equal(keep.length, 3)
   let reports = 0
   let refusals = 0
-  await fc.assert(fc.asyncProperty(arbitraries(Date.now()), async text => {
-    const before = (await sql.execute('select count(*)::int as n from consultation'))[0].n as number
-    const res = await upload(app, dr, `/api/calendar-sources/${bId}/sync`, text)
-    if (res.statusCode === 200) {
-      const r = res.json()
-      if (typeof r.created !== 'number' || !Array.isArray(r.skipped) || typeof r.complete !== 'boolean') throw new Error(`malformed report ${res.body.slice(0, 300)}`)
-      reports++
-    } else if (res.statusCode >= 400 && res.statusCode < 500 && /^SZ_/.test(res.json().code)) {
-      refusals++
-    } else {
-      throw new Error(`status ${res.statusCode}: ${res.body.slice(0, 300)}`)
-    }
-    const after = (await sql.execute('select count(*)::int as n from consultation'))[0].n as number
-    if (after < before) throw new Error('consultations were lost')
-    const nowA = await snapshotA()
-    if (JSON.stringify(nowA) !== JSON.stringify(keep)) throw new Error("another source's consultations changed")
-  }), { numRuns: E2E_RUNS, seed })
+  await fc.assert(
+    fc.asyncProperty(arbitraries(Date.now()), async text => {
+      const before = (await sql.execute('select count(*)::int as n from consultation'))[0].n as number
+      const res = await upload(app, dr, `/api/calendar-sources/${bId}/sync`, text)
+      if (res.statusCode === 200) {
+        const r = res.json()
+        if (typeof r.created !== 'number' || !Array.isArray(r.skipped) || typeof r.complete !== 'boolean')
+          throw new Error(`malformed report ${res.body.slice(0, 300)}`)
+        reports++
+      } else if (res.statusCode >= 400 && res.statusCode < 500 && /^SZ_/.test(res.json().code)) {
+        refusals++
+      } else {
+        throw new Error(`status ${res.statusCode}: ${res.body.slice(0, 300)}`)
+      }
+      const after = (await sql.execute('select count(*)::int as n from consultation'))[0].n as number
+      if (after < before) throw new Error('consultations were lost')
+      const nowA = await snapshotA()
+      if (JSON.stringify(nowA) !== JSON.stringify(keep)) throw new Error("another source's consultations changed")
+    }),
+    { numRuns: E2E_RUNS, seed }
+  )
   t.ok(reports > 0 && refusals > 0, `${reports} reports, ${refusals} coded refusals`)
   t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200, 'the server still answers')
   t.equal((await as(app, dr)('GET', '/api/calendar-sources')).statusCode, 200)

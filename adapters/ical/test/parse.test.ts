@@ -2,16 +2,24 @@ import t from 'tap'
 import { parseFeed, TOO_FREQUENT } from '../src/parse.js'
 import { wallToUtc } from '../src/timezones.js'
 
-const options = { defaultZone: 'Europe/Berlin', from: new Date('2027-01-01T00:00:00Z'), to: new Date('2029-01-01T00:00:00Z'), maxInstancesPerSeries: 500, maxInstances: 100_000, budgetMs: 30_000, maxEvents: 100_000 }
+const options = {
+  defaultZone: 'Europe/Berlin',
+  from: new Date('2027-01-01T00:00:00Z'),
+  to: new Date('2029-01-01T00:00:00Z'),
+  maxInstancesPerSeries: 500,
+  maxInstances: 100_000,
+  budgetMs: 30_000,
+  maxEvents: 100_000
+}
 
-function feed (n: number, mode: 'utc' | 'tzid' | 'floating') {
+function feed(n: number, mode: 'utc' | 'tzid' | 'floating') {
   const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0']
   if (mode === 'floating') lines.push('X-WR-TIMEZONE:Europe/Berlin')
   const base = Date.UTC(2027, 0, 4, 8)
   const f = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').slice(0, 15)
   for (let i = 0; i < n; i++) {
     const s = base + i * 3_600_000
-    const v = (ms: number) => mode === 'utc' ? `:${f(ms)}Z` : mode === 'tzid' ? `;TZID=Europe/Berlin:${f(ms)}` : `:${f(ms)}`
+    const v = (ms: number) => (mode === 'utc' ? `:${f(ms)}Z` : mode === 'tzid' ? `;TZID=Europe/Berlin:${f(ms)}` : `:${f(ms)}`)
     lines.push('BEGIN:VEVENT', `UID:e${i}`, `DTSTART${v(s)}`, `DTEND${v(s + 1_800_000)}`, 'SUMMARY:x', 'END:VEVENT')
   }
   lines.push('END:VCALENDAR')
@@ -19,7 +27,11 @@ function feed (n: number, mode: 'utc' | 'tzid' | 'floating') {
 }
 
 t.test('floating and TZID feeds scale like UTC feeds (node-ical alone is quadratic on floating times)', async t => {
-  const time = (text: string) => { const s = performance.now(); const r = parseFeed(text, options); return { ms: performance.now() - s, r } }
+  const time = (text: string) => {
+    const s = performance.now()
+    const r = parseFeed(text, options)
+    return { ms: performance.now() - s, r }
+  }
   time(feed(200, 'tzid'))
   const utc = time(feed(4000, 'utc'))
   const floating = time(feed(4000, 'floating'))
@@ -44,10 +56,27 @@ t.test('wall time conversion across DST', async t => {
 })
 
 t.test('a weekly series across the DST change keeps its wall time', async t => {
-  const text = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT', 'UID:s', 'DTSTART;TZID=Europe/Berlin:20270315T090000', 'DTEND;TZID=Europe/Berlin:20270315T093000', 'RRULE:FREQ=WEEKLY;COUNT=3', 'SUMMARY:s', 'END:VEVENT', 'END:VCALENDAR'].join('\r\n')
+  const text = [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'BEGIN:VEVENT',
+    'UID:s',
+    'DTSTART;TZID=Europe/Berlin:20270315T090000',
+    'DTEND;TZID=Europe/Berlin:20270315T093000',
+    'RRULE:FREQ=WEEKLY;COUNT=3',
+    'SUMMARY:s',
+    'END:VEVENT',
+    'END:VCALENDAR'
+  ].join('\r\n')
   const r = parseFeed(text, options)
-  t.same(r.instances.map(i => i.start.toISOString()), ['2027-03-15T08:00:00.000Z', '2027-03-22T08:00:00.000Z', '2027-03-29T07:00:00.000Z'])
-  t.same(r.instances.map(i => i.key), ['s|2027-03-15T08:00:00.000Z', 's|2027-03-22T08:00:00.000Z', 's|2027-03-29T07:00:00.000Z'])
+  t.same(
+    r.instances.map(i => i.start.toISOString()),
+    ['2027-03-15T08:00:00.000Z', '2027-03-22T08:00:00.000Z', '2027-03-29T07:00:00.000Z']
+  )
+  t.same(
+    r.instances.map(i => i.key),
+    ['s|2027-03-15T08:00:00.000Z', 's|2027-03-22T08:00:00.000Z', 's|2027-03-29T07:00:00.000Z']
+  )
 })
 
 t.test('garbage is a FeedError, not a crash', async t => {
@@ -60,20 +89,53 @@ t.test('garbage is a FeedError, not a crash', async t => {
 })
 
 t.test('SECONDLY and MINUTELY series are refused whole; the rest of the feed is read', async t => {
-  const ev = (uid: string, rule: string, start = '20270101T000000Z') => ['BEGIN:VEVENT', `UID:${uid}`, `DTSTART:${start}`, 'DURATION:PT1S', `RRULE:${rule}`, 'SUMMARY:b', 'END:VEVENT']
-  const text = ['BEGIN:VCALENDAR', 'VERSION:2.0', ...ev('bomb', 'FREQ=SECONDLY'), ...ev('minutely', 'FREQ=MINUTELY;INTERVAL=30;COUNT=3'),
-    ...ev('old', 'FREQ=secondly;INTERVAL=7', '20200101T000000Z'), ...ev('weekly', 'FREQ=WEEKLY;COUNT=3'), 'END:VCALENDAR'].join('\r\n')
+  const ev = (uid: string, rule: string, start = '20270101T000000Z') => [
+    'BEGIN:VEVENT',
+    `UID:${uid}`,
+    `DTSTART:${start}`,
+    'DURATION:PT1S',
+    `RRULE:${rule}`,
+    'SUMMARY:b',
+    'END:VEVENT'
+  ]
+  const text = [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    ...ev('bomb', 'FREQ=SECONDLY'),
+    ...ev('minutely', 'FREQ=MINUTELY;INTERVAL=30;COUNT=3'),
+    ...ev('old', 'FREQ=secondly;INTERVAL=7', '20200101T000000Z'),
+    ...ev('weekly', 'FREQ=WEEKLY;COUNT=3'),
+    'END:VCALENDAR'
+  ].join('\r\n')
   const r = parseFeed(text, options)
-  t.same(r.instances.map(i => i.uid), ['weekly', 'weekly', 'weekly'], 'no instance of a SECONDLY/MINUTELY rule, even a short one')
+  t.same(
+    r.instances.map(i => i.uid),
+    ['weekly', 'weekly', 'weekly'],
+    'no instance of a SECONDLY/MINUTELY rule, even a short one'
+  )
   t.same(r.skipped.map(s => [s.uid, s.reason]).sort(), [
-    ['bomb', TOO_FREQUENT], ['minutely', TOO_FREQUENT], ['old', TOO_FREQUENT]
+    ['bomb', TOO_FREQUENT],
+    ['minutely', TOO_FREQUENT],
+    ['old', TOO_FREQUENT]
   ])
   t.equal(TOO_FREQUENT, 'recurrence too frequent (SECONDLY/MINUTELY is not a consultation series)')
   t.equal(r.complete, true)
 })
 
 t.test('a dense series is trimmed to the count budget, within the time budget', async t => {
-  const ev = (rule: string, start = '20270101T000000Z') => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT', 'UID:dense', `DTSTART:${start}`, 'DURATION:PT1S', `RRULE:${rule}`, 'SUMMARY:b', 'END:VEVENT', 'END:VCALENDAR'].join('\r\n')
+  const ev = (rule: string, start = '20270101T000000Z') =>
+    [
+      'BEGIN:VCALENDAR',
+      'VERSION:2.0',
+      'BEGIN:VEVENT',
+      'UID:dense',
+      `DTSTART:${start}`,
+      'DURATION:PT1S',
+      `RRULE:${rule}`,
+      'SUMMARY:b',
+      'END:VEVENT',
+      'END:VCALENDAR'
+    ].join('\r\n')
   const started = Date.now()
   const r = parseFeed(ev('FREQ=HOURLY'), { ...options, maxInstancesPerSeries: 300 })
   t.equal(r.instances.length, 300)
@@ -95,11 +157,29 @@ t.test('a dense series is trimmed to the count budget, within the time budget', 
 
 t.test('the per-series count budget bounds a series with its overrides, not only its generated dates', async t => {
   // A daily series of 10 and 30 overrides whose original dates the rule does not generate (moved in from outside).
-  const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT', 'UID:s', 'DTSTART:20270104T080000Z', 'DTEND:20270104T083000Z', 'RRULE:FREQ=DAILY;COUNT=10', 'SUMMARY:s', 'END:VEVENT']
+  const lines = [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'BEGIN:VEVENT',
+    'UID:s',
+    'DTSTART:20270104T080000Z',
+    'DTEND:20270104T083000Z',
+    'RRULE:FREQ=DAILY;COUNT=10',
+    'SUMMARY:s',
+    'END:VEVENT'
+  ]
   for (let i = 0; i < 30; i++) {
-    const day = String(1 + i % 28).padStart(2, '0')
+    const day = String(1 + (i % 28)).padStart(2, '0')
     const month = String(3 + Math.floor(i / 28)).padStart(2, '0')
-    lines.push('BEGIN:VEVENT', 'UID:s', `RECURRENCE-ID:2026${month}${day}T080000Z`, `DTSTART:2027${month}${day}T090000Z`, `DTEND:2027${month}${day}T093000Z`, 'SUMMARY:moved', 'END:VEVENT')
+    lines.push(
+      'BEGIN:VEVENT',
+      'UID:s',
+      `RECURRENCE-ID:2026${month}${day}T080000Z`,
+      `DTSTART:2027${month}${day}T090000Z`,
+      `DTEND:2027${month}${day}T093000Z`,
+      'SUMMARY:moved',
+      'END:VEVENT'
+    )
   }
   lines.push('END:VCALENDAR')
   const r = parseFeed(lines.join('\r\n'), { ...options, maxInstancesPerSeries: 25 })

@@ -2,19 +2,45 @@ import t from 'tap'
 import { ParserPool } from '../src/pool.js'
 import { icalApp, provider, upload, local, crlf, eventually } from './helpers.js'
 
-const options = { defaultZone: 'Europe/Berlin', from: new Date('2027-01-01T00:00:00Z'), to: new Date('2027-04-01T00:00:00Z'), maxInstancesPerSeries: 100, maxInstances: 20_000, budgetMs: 60_000, maxEvents: 50_000 }
+const options = {
+  defaultZone: 'Europe/Berlin',
+  from: new Date('2027-01-01T00:00:00Z'),
+  to: new Date('2027-04-01T00:00:00Z'),
+  maxInstancesPerSeries: 100,
+  maxInstances: 20_000,
+  budgetMs: 60_000,
+  maxEvents: 50_000
+}
 
 const calendar = (events: string[][]) => crlf(['BEGIN:VCALENDAR', 'VERSION:2.0', ...events.flat(), 'END:VCALENDAR'])
-const single = (uid: string, start = '20270104T080000Z', end = '20270104T083000Z') => ['BEGIN:VEVENT', `UID:${uid}`, `DTSTART:${start}`, `DTEND:${end}`, 'SUMMARY:Video', 'END:VEVENT']
+const single = (uid: string, start = '20270104T080000Z', end = '20270104T083000Z') => [
+  'BEGIN:VEVENT',
+  `UID:${uid}`,
+  `DTSTART:${start}`,
+  `DTEND:${end}`,
+  'SUMMARY:Video',
+  'END:VEVENT'
+]
 /**
  * The rule the fuzz test found (seed 771049561): it yields no occurrence, so rrule-temporal searches year
  * after year inside one between() call, which no cooperative budget can interrupt (8–29 s here).
  */
 const HOSTILE_RULE = 'FREQ=YEARLY;BYSETPOS=366;BYMONTHDAY=1,15,31,-1,32,0'
-const hostile = (uid: string, start = '20261201T100000Z') => calendar([['BEGIN:VEVENT', `UID:${uid}`, `DTSTART:${start}`, 'DURATION:PT1H', `RRULE:${HOSTILE_RULE}`, 'SUMMARY:x', 'END:VEVENT']])
+const hostile = (uid: string, start = '20261201T100000Z') =>
+  calendar([['BEGIN:VEVENT', `UID:${uid}`, `DTSTART:${start}`, 'DURATION:PT1H', `RRULE:${HOSTILE_RULE}`, 'SUMMARY:x', 'END:VEVENT']])
 
 /** Resolves (or rejects) `promise` and notes its name in `order` when it settles. */
-const noted = async <T>(order: string[], name: string, promise: PromiseLike<T>): Promise<T> => await Promise.resolve(promise).then(v => { order.push(name); return v }, e => { order.push(name); throw e })
+const noted = async <T>(order: string[], name: string, promise: PromiseLike<T>): Promise<T> =>
+  await Promise.resolve(promise).then(
+    v => {
+      order.push(name)
+      return v
+    },
+    e => {
+      order.push(name)
+      throw e
+    }
+  )
 
 t.test('while two hostile parses of practice A run, practice B gets the other thread and finishes first', async t => {
   const pool = new ParserPool({ threads: 2, heapMb: 128, timeoutMs: 120_000 })
@@ -23,7 +49,8 @@ t.test('while two hostile parses of practice A run, practice B gets the other th
   const order: string[] = []
   const a1 = noted(order, 'A1', pool.parse('practice-a', hostile('a1'), options))
   const a2 = noted(order, 'A2', pool.parse('practice-a', hostile('a2'), options))
-  a1.catch(() => {}); a2.catch(() => {})
+  a1.catch(() => {})
+  a2.catch(() => {})
   t.same(pool.state('practice-a'), { running: true, waiting: 1 }, 'A holds one thread; its second parse waits for its own turn')
   const b = await noted(order, 'B', pool.parse('practice-b', calendar([single('b')]), options))
   t.equal(b.instances.length, 1)
@@ -43,8 +70,12 @@ t.test('a free thread goes to the practices in turn; one practice never runs two
   const order: string[] = []
   const small = (uid: string) => calendar([single(uid)])
   const all = [
-    noted(order, 'A1', pool.parse('a', small('a1'), options)), noted(order, 'A2', pool.parse('a', small('a2'), options)), noted(order, 'A3', pool.parse('a', small('a3'), options)),
-    noted(order, 'B1', pool.parse('b', small('b1'), options)), noted(order, 'C1', pool.parse('c', small('c1'), options)), noted(order, 'B2', pool.parse('b', small('b2'), options))
+    noted(order, 'A1', pool.parse('a', small('a1'), options)),
+    noted(order, 'A2', pool.parse('a', small('a2'), options)),
+    noted(order, 'A3', pool.parse('a', small('a3'), options)),
+    noted(order, 'B1', pool.parse('b', small('b1'), options)),
+    noted(order, 'C1', pool.parse('c', small('c1'), options)),
+    noted(order, 'B2', pool.parse('b', small('b2'), options))
   ]
   // A has one parse running and two waiting: a fourth is refused (its text is not held), B's are not.
   await t.rejects(pool.parse('a', small('a4'), options), { name: 'ParserBusyError', code: 'SZ_ICAL_BUSY', statusCode: 429 })
@@ -68,24 +99,36 @@ t.test('each thread keeps its timeout; the one that was ended is replaced and pa
   await pool.warm()
   await t.rejects(pool.parse('a', hostile('a1'), options), { name: 'TooComplexError', code: 'SZ_ICAL_TOO_COMPLEX' })
   const results = await Promise.all([pool.parse('a', calendar([single('a2')]), options), pool.parse('b', calendar([single('b1')]), options)])
-  t.same(results.map(r => r.instances.length), [1, 1])
+  t.same(
+    results.map(r => r.instances.length),
+    [1, 1]
+  )
   t.throws(() => new ParserPool({ threads: 0, heapMb: 64, timeoutMs: 1000 }), /threads/)
 })
 
 t.test('over HTTP: hostile uploads of practice A do not hold up a trivial upload of practice B; too many are refused', async t => {
   process.env.SZ_ICAL_PARSE_TIMEOUT = '3s'
-  t.teardown(() => { delete process.env.SZ_ICAL_PARSE_TIMEOUT })
+  t.teardown(() => {
+    delete process.env.SZ_ICAL_PARSE_TIMEOUT
+  })
   const { app } = await icalApp(t)
   const a = await provider(app, 'Praxis A')
   const b = await provider(app, 'Praxis B')
   const order: string[] = []
-  type Answer = { statusCode: number, body: string, json (): any }
+  type Answer = { statusCode: number; body: string; json(): any }
   const send = async (session: typeof a, body: string): Promise<Answer> => await upload(app, session, '/api/calendar-sources', body)
   const hostileNow = hostile('bomb', `${local(1, 10).icsUtc}Z`)
   const a1 = noted(order, 'A1', send(a, hostileNow))
   const a2 = noted(order, 'A2', send(a, hostileNow))
   // Both of A's uploads have reached the parser pool: one runs, one waits for A's turn.
-  await eventually(async () => { const s = app.icalSources.parsers.state(a.practiceId!); return s.running && s.waiting === 1 }, 20_000, 20)
+  await eventually(
+    async () => {
+      const s = app.icalSources.parsers.state(a.practiceId!)
+      return s.running && s.waiting === 1
+    },
+    20_000,
+    20
+  )
   // A third may wait too; a fourth is refused at once with a coded 429, not queued, not a 5xx.
   const a3 = send(a, hostileNow)
   await eventually(async () => app.icalSources.parsers.state(a.practiceId!).waiting === 2, 20_000, 20)

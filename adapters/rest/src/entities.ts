@@ -104,37 +104,63 @@ export const WebhookEvent = defineEntity({
 export type WebhookEvent = InferEntity<typeof WebhookEvent>
 
 export class RestMigration20261128000000 extends Migration {
-  override async up (): Promise<void> {
-    this.addSql(`create table "rest_api_key" ("id" uuid not null, "practice_id" uuid not null, "name" varchar(100) not null, "prefix" varchar(16) not null, "key_hash" varchar(64) not null, "scopes" jsonb not null, "created_by_id" uuid null, "created_at" timestamptz not null, "last_used_at" timestamptz null, "revoked_at" timestamptz null, constraint "rest_api_key_pkey" primary key ("id"));`)
+  override async up(): Promise<void> {
+    this.addSql(
+      `create table "rest_api_key" ("id" uuid not null, "practice_id" uuid not null, "name" varchar(100) not null, "prefix" varchar(16) not null, "key_hash" varchar(64) not null, "scopes" jsonb not null, "created_by_id" uuid null, "created_at" timestamptz not null, "last_used_at" timestamptz null, "revoked_at" timestamptz null, constraint "rest_api_key_pkey" primary key ("id"));`
+    )
     this.addSql('create index "rest_api_key_practice_id_index" on "rest_api_key" ("practice_id");')
     this.addSql('alter table "rest_api_key" add constraint "rest_api_key_key_hash_unique" unique ("key_hash");')
-    this.addSql('alter table "rest_api_key" add constraint "rest_api_key_practice_id_foreign" foreign key ("practice_id") references "practice" ("id") on update cascade on delete cascade;')
-    this.addSql('alter table "rest_api_key" add constraint "rest_api_key_created_by_id_foreign" foreign key ("created_by_id") references "app_user" ("id") on update cascade on delete set null;')
+    this.addSql(
+      'alter table "rest_api_key" add constraint "rest_api_key_practice_id_foreign" foreign key ("practice_id") references "practice" ("id") on update cascade on delete cascade;'
+    )
+    this.addSql(
+      'alter table "rest_api_key" add constraint "rest_api_key_created_by_id_foreign" foreign key ("created_by_id") references "app_user" ("id") on update cascade on delete set null;'
+    )
 
-    this.addSql('create table "rest_idempotency" ("id" uuid not null, "practice_id" uuid not null, "key" varchar(255) not null, "request_hash" varchar(64) not null, "status_code" int null, "response" jsonb null, "created_at" timestamptz not null, constraint "rest_idempotency_pkey" primary key ("id"));')
+    this.addSql(
+      'create table "rest_idempotency" ("id" uuid not null, "practice_id" uuid not null, "key" varchar(255) not null, "request_hash" varchar(64) not null, "status_code" int null, "response" jsonb null, "created_at" timestamptz not null, constraint "rest_idempotency_pkey" primary key ("id"));'
+    )
     this.addSql('create index "rest_idempotency_created_at_index" on "rest_idempotency" ("created_at");')
     this.addSql('alter table "rest_idempotency" add constraint "rest_idempotency_practice_id_key_unique" unique ("practice_id", "key");')
-    this.addSql('alter table "rest_idempotency" add constraint "rest_idempotency_practice_id_foreign" foreign key ("practice_id") references "practice" ("id") on update cascade on delete cascade;')
+    this.addSql(
+      'alter table "rest_idempotency" add constraint "rest_idempotency_practice_id_foreign" foreign key ("practice_id") references "practice" ("id") on update cascade on delete cascade;'
+    )
 
     // The link row is claimed before the consultation row exists, hence the deferred foreign key.
-    this.addSql('create table "rest_appointment" ("consultation_id" uuid not null, "practice_id" uuid not null, "external_id" varchar(200) not null, "request_hash" varchar(64) not null, "response" jsonb not null, "created_at" timestamptz not null, constraint "rest_appointment_pkey" primary key ("consultation_id"));')
+    this.addSql(
+      'create table "rest_appointment" ("consultation_id" uuid not null, "practice_id" uuid not null, "external_id" varchar(200) not null, "request_hash" varchar(64) not null, "response" jsonb not null, "created_at" timestamptz not null, constraint "rest_appointment_pkey" primary key ("consultation_id"));'
+    )
     this.addSql('alter table "rest_appointment" add constraint "rest_appointment_practice_id_external_id_unique" unique ("practice_id", "external_id");')
-    this.addSql('alter table "rest_appointment" add constraint "rest_appointment_consultation_id_foreign" foreign key ("consultation_id") references "consultation" ("id") on update cascade on delete cascade deferrable initially deferred;')
-    this.addSql('alter table "rest_appointment" add constraint "rest_appointment_practice_id_foreign" foreign key ("practice_id") references "practice" ("id") on update cascade on delete cascade;')
+    this.addSql(
+      'alter table "rest_appointment" add constraint "rest_appointment_consultation_id_foreign" foreign key ("consultation_id") references "consultation" ("id") on update cascade on delete cascade deferrable initially deferred;'
+    )
+    this.addSql(
+      'alter table "rest_appointment" add constraint "rest_appointment_practice_id_foreign" foreign key ("practice_id") references "practice" ("id") on update cascade on delete cascade;'
+    )
 
-    this.addSql('create table "rest_webhook_endpoint" ("id" uuid not null, "practice_id" uuid not null, "url" varchar(2000) not null, "events" jsonb not null, "created_at" timestamptz not null, constraint "rest_webhook_endpoint_pkey" primary key ("id"));')
+    this.addSql(
+      'create table "rest_webhook_endpoint" ("id" uuid not null, "practice_id" uuid not null, "url" varchar(2000) not null, "events" jsonb not null, "created_at" timestamptz not null, constraint "rest_webhook_endpoint_pkey" primary key ("id"));'
+    )
     this.addSql('create index "rest_webhook_endpoint_practice_id_index" on "rest_webhook_endpoint" ("practice_id");')
-    this.addSql('alter table "rest_webhook_endpoint" add constraint "rest_webhook_endpoint_practice_id_foreign" foreign key ("practice_id") references "practice" ("id") on update cascade on delete cascade;')
+    this.addSql(
+      'alter table "rest_webhook_endpoint" add constraint "rest_webhook_endpoint_practice_id_foreign" foreign key ("practice_id") references "practice" ("id") on update cascade on delete cascade;'
+    )
 
-    this.addSql(`create table "rest_webhook_event" ("id" uuid not null, "event_id" uuid not null, "endpoint_id" uuid not null, "consultation_id" uuid not null, "source_id" uuid not null, "ordinal" smallint not null, "type" varchar(40) not null, "data" jsonb not null, "created_at" timestamptz not null, "status" varchar(10) not null default 'pending', "attempts" int not null default 0, "next_attempt_at" timestamptz not null, "lease_until" timestamptz null, "last_status" int null, "last_error" varchar(100) null, "delivered_at" timestamptz null, constraint "rest_webhook_event_pkey" primary key ("id"));`)
+    this.addSql(
+      `create table "rest_webhook_event" ("id" uuid not null, "event_id" uuid not null, "endpoint_id" uuid not null, "consultation_id" uuid not null, "source_id" uuid not null, "ordinal" smallint not null, "type" varchar(40) not null, "data" jsonb not null, "created_at" timestamptz not null, "status" varchar(10) not null default 'pending', "attempts" int not null default 0, "next_attempt_at" timestamptz not null, "lease_until" timestamptz null, "last_status" int null, "last_error" varchar(100) null, "delivered_at" timestamptz null, constraint "rest_webhook_event_pkey" primary key ("id"));`
+    )
     this.addSql('alter table "rest_webhook_event" add constraint "rest_webhook_event_endpoint_id_event_id_unique" unique ("endpoint_id", "event_id");')
-    this.addSql('alter table "rest_webhook_event" add constraint "rest_webhook_event_endpoint_id_foreign" foreign key ("endpoint_id") references "rest_webhook_endpoint" ("id") on update cascade on delete cascade;')
-    this.addSql(`create index "rest_webhook_event_stream_index" on "rest_webhook_event" ("endpoint_id", "consultation_id", "source_id", "ordinal") where "status" = 'pending';`)
+    this.addSql(
+      'alter table "rest_webhook_event" add constraint "rest_webhook_event_endpoint_id_foreign" foreign key ("endpoint_id") references "rest_webhook_endpoint" ("id") on update cascade on delete cascade;'
+    )
+    this.addSql(
+      `create index "rest_webhook_event_stream_index" on "rest_webhook_event" ("endpoint_id", "consultation_id", "source_id", "ordinal") where "status" = 'pending';`
+    )
     this.addSql(`create index "rest_webhook_event_due_index" on "rest_webhook_event" ("next_attempt_at") where "status" = 'pending';`)
     this.addSql('create index "rest_webhook_event_created_at_index" on "rest_webhook_event" ("created_at");')
   }
 
-  override async down (): Promise<void> {
+  override async down(): Promise<void> {
     for (const table of ['rest_webhook_event', 'rest_webhook_endpoint', 'rest_appointment', 'rest_idempotency', 'rest_api_key']) {
       this.addSql(`drop table if exists "${table}" cascade;`)
     }

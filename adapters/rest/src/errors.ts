@@ -9,6 +9,10 @@ export const restErrors = {
   providerMissing: createError('SZ_VALIDATION', 'providerId or providerEmail is required', 400),
   cursorInvalid: createError('SZ_VALIDATION', 'cursor is not valid', 400),
   urlInvalid: createError('SZ_WEBHOOK_URL_INVALID', '%s', 422),
-  urlForbidden: createError('SZ_WEBHOOK_URL_FORBIDDEN', 'The webhook URL resolves to a private, loopback or otherwise non-public address (see SZ_ALLOW_PRIVATE_URLS)', 422),
+  urlForbidden: createError(
+    'SZ_WEBHOOK_URL_FORBIDDEN',
+    'The webhook URL resolves to a private, loopback or otherwise non-public address (see SZ_ALLOW_PRIVATE_URLS)',
+    422
+  ),
   urlUnresolvable: createError('SZ_WEBHOOK_URL_UNRESOLVABLE', 'The webhook host name does not resolve', 422)
 } as const

@@ -18,7 +18,7 @@ export interface RestSettings {
   tokenTtl: number
 }
 
-export function restSettings (env: NodeJS.ProcessEnv = process.env): RestSettings {
+export function restSettings(env: NodeJS.ProcessEnv = process.env): RestSettings {
   const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]!.trim())
   const integer = (name: string, fallback: string, min: number, max: number) => {
     const n = Number(get(name) ?? fallback)
@@ -44,6 +44,6 @@ export function restSettings (env: NodeJS.ProcessEnv = process.env): RestSetting
 }
 
 /** Wait before attempt `attempt + 1` after `attempt` failed ones: retryDelay · 2^(attempt-1), capped. */
-export function backoff (settings: Pick<RestSettings, 'retryDelay' | 'retryMaxDelay'>, attempt: number): number {
+export function backoff(settings: Pick<RestSettings, 'retryDelay' | 'retryMaxDelay'>, attempt: number): number {
   return Math.min(settings.retryMaxDelay, settings.retryDelay * 2 ** Math.min(40, Math.max(0, attempt - 1)))
 }

@@ -6,7 +6,14 @@ t.test('book, read by id and externalId, list with cursor and filters, reschedul
   const admin = await provider(app)
   const call = api(app, (await apiKey(app, admin)).key)
 
-  const res = await call('POST', '/api/v1/appointments', appointment({ externalId: 'PVS-4711', clients: [{ email: 'Patient@Example.org', name: 'Maria Muster', locale: 'de' }, { email: 'zwei@example.org' }] }, admin.email))
+  const res = await call(
+    'POST',
+    '/api/v1/appointments',
+    appointment(
+      { externalId: 'PVS-4711', clients: [{ email: 'Patient@Example.org', name: 'Maria Muster', locale: 'de' }, { email: 'zwei@example.org' }] },
+      admin.email
+    )
+  )
   t.equal(res.statusCode, 201)
   const created = res.json()
   t.equal(created.state, 'scheduled')
@@ -18,15 +25,25 @@ t.test('book, read by id and externalId, list with cursor and filters, reschedul
 
   const byId = await call('GET', `/api/v1/appointments/${created.id}`)
   t.equal(byId.statusCode, 200)
-  t.same(byId.json().clients.map((c: any) => c.joinUrl), created.clients.map((c: any) => c.joinUrl))
+  t.same(
+    byId.json().clients.map((c: any) => c.joinUrl),
+    created.clients.map((c: any) => c.joinUrl)
+  )
   const byExternal = await call('GET', '/api/v1/appointments/PVS-4711')
   t.equal(byExternal.json().id, created.id, 'by externalId too')
   t.equal((await call('GET', '/api/v1/appointments/unknown')).statusCode, 404)
 
-  const withProviderId = await call('POST', '/api/v1/appointments', appointment({ providerId: admin.userId, start: inMinutes(120), end: inMinutes(150), clients: [] }))
+  const withProviderId = await call(
+    'POST',
+    '/api/v1/appointments',
+    appointment({ providerId: admin.userId, start: inMinutes(120), end: inMinutes(150), clients: [] })
+  )
   t.equal(withProviderId.statusCode, 201, 'providerId works as well as providerEmail')
   for (let i = 0; i < 3; i++) {
-    t.equal((await call('POST', '/api/v1/appointments', appointment({ start: inMinutes(200 + i * 60), end: inMinutes(230 + i * 60) }, admin.email))).statusCode, 201)
+    t.equal(
+      (await call('POST', '/api/v1/appointments', appointment({ start: inMinutes(200 + i * 60), end: inMinutes(230 + i * 60) }, admin.email))).statusCode,
+      201
+    )
   }
 
   const seen: string[] = []
@@ -44,7 +61,11 @@ t.test('book, read by id and externalId, list with cursor and filters, reschedul
   t.equal(seen[0], created.id, 'oldest start first')
 
   const to = encodeURIComponent(inMinutes(100))
-  t.same((await call('GET', `/api/v1/appointments?to=${to}`)).json().items.map((a: any) => a.id), [created.id], 'to filters by start')
+  t.same(
+    (await call('GET', `/api/v1/appointments?to=${to}`)).json().items.map((a: any) => a.id),
+    [created.id],
+    'to filters by start'
+  )
   const from = encodeURIComponent(inMinutes(240))
   t.equal((await call('GET', `/api/v1/appointments?from=${from}`)).json().items.length, 2, 'from filters by end')
 
@@ -54,14 +75,26 @@ t.test('book, read by id and externalId, list with cursor and filters, reschedul
   t.equal(patched.statusCode, 200)
   t.equal(patched.json().title, 'Folgetermin')
   t.equal(patched.json().externalId, 'PVS-4711')
-  t.same((await call('GET', `/api/v1/appointments?updatedSince=${encodeURIComponent(since)}`)).json().items.map((a: any) => a.id), [created.id], 'updatedSince finds the change')
+  t.same(
+    (await call('GET', `/api/v1/appointments?updatedSince=${encodeURIComponent(since)}`)).json().items.map((a: any) => a.id),
+    [created.id],
+    'updatedSince finds the change'
+  )
 
   const cancelled = await call('POST', `/api/v1/appointments/${created.id}/cancel`)
   t.equal(cancelled.statusCode, 200)
   t.equal(cancelled.json().state, 'cancelled')
   t.equal((await call('POST', `/api/v1/appointments/${created.id}/cancel`)).statusCode, 200, 'cancelling again answers the same')
-  t.same((await call('GET', '/api/v1/appointments?state=cancelled')).json().items.map((a: any) => a.id), [created.id], 'state filter')
-  t.equal((await call('PATCH', `/api/v1/appointments/${created.id}`, { start: inMinutes(80), end: inMinutes(110) })).statusCode, 409, 'a cancelled appointment cannot be moved')
+  t.same(
+    (await call('GET', '/api/v1/appointments?state=cancelled')).json().items.map((a: any) => a.id),
+    [created.id],
+    'state filter'
+  )
+  t.equal(
+    (await call('PATCH', `/api/v1/appointments/${created.id}`, { start: inMinutes(80), end: inMinutes(110) })).statusCode,
+    409,
+    'a cancelled appointment cannot be moved'
+  )
 
   const log = logs.join('')
   t.notMatch(log, /patient@example\.org|Maria|\/join\//i, 'no address, name or link in the log')
@@ -75,7 +108,11 @@ t.test('idempotency: concurrent identical requests create exactly one appointmen
   const headers = { 'idempotency-key': 'req-0001' }
 
   const answers = await Promise.all(Array.from({ length: 10 }, () => call('POST', '/api/v1/appointments', body, headers)))
-  t.same(answers.map((a: any) => a.statusCode), Array(10).fill(201), 'every retry gets the first answer')
+  t.same(
+    answers.map((a: any) => a.statusCode),
+    Array(10).fill(201),
+    'every retry gets the first answer'
+  )
   const ids = new Set(answers.map((a: any) => a.json().id))
   t.equal(ids.size, 1, 'one id for all')
   t.equal((await query(databaseUrl, 'select count(*)::int as n from consultation'))[0].n, 1, 'exactly one row')
@@ -92,7 +129,10 @@ t.test('idempotency: concurrent identical requests create exactly one appointmen
   // The same externalId, concurrently and without a header: one appointment too.
   const byExternal = { ...appointment({ start: inMinutes(120), end: inMinutes(150) }, admin.email), externalId: 'PVS-1' }
   const twins = await Promise.all(Array.from({ length: 8 }, () => call('POST', '/api/v1/appointments', byExternal)))
-  t.same(twins.map((a: any) => a.statusCode), Array(8).fill(201))
+  t.same(
+    twins.map((a: any) => a.statusCode),
+    Array(8).fill(201)
+  )
   t.equal(new Set(twins.map((a: any) => a.json().id)).size, 1)
   t.equal((await query(databaseUrl, 'select count(*)::int as n from consultation'))[0].n, 2, 'one more row, not eight')
   const changed = await call('POST', '/api/v1/appointments', { ...byExternal, title: 'Anders' })
@@ -170,7 +210,12 @@ t.test('bad bodies and queries are answered 400 SZ_VALIDATION (or a coded 4xx)',
     t.equal(res.statusCode, status, name)
     t.equal(res.json().code, code, `${name}: ${code}`)
   }
-  const text = await app.inject({ method: 'POST', url: '/api/v1/appointments', payload: 'title=x', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/plain' } })
+  const text = await app.inject({
+    method: 'POST',
+    url: '/api/v1/appointments',
+    payload: 'title=x',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'text/plain' }
+  })
   t.equal(text.statusCode, 415, 'JSON only')
   for (const q of ['limit=0', 'limit=201', 'limit=abc', 'state=gone', 'from=yesterday', 'cursor=xyz', 'colour=red']) {
     const res = await call('GET', `/api/v1/appointments?${q}`)
@@ -187,7 +232,10 @@ t.test('bad bodies and queries are answered 400 SZ_VALIDATION (or a coded 4xx)',
   t.equal(notUrl.statusCode, 422)
   t.equal(notUrl.json().code, 'SZ_WEBHOOK_URL_INVALID')
   t.equal((await call('POST', '/api/v1/webhooks', { url: 'ftp://example.org/hook', events: ['consultation.scheduled'] })).json().code, 'SZ_WEBHOOK_URL_INVALID')
-  t.equal((await call('POST', '/api/v1/webhooks', { url: 'https://user:pw@example.org/hook', events: ['consultation.scheduled'] })).json().code, 'SZ_WEBHOOK_URL_INVALID')
+  t.equal(
+    (await call('POST', '/api/v1/webhooks', { url: 'https://user:pw@example.org/hook', events: ['consultation.scheduled'] })).json().code,
+    'SZ_WEBHOOK_URL_INVALID'
+  )
 })
 
 t.test('an externalId of any accepted length can be read, changed and cancelled by it', async t => {
@@ -198,7 +246,11 @@ t.test('an externalId of any accepted length can be read, changed and cancelled 
   const ids = ['A'.repeat(101), 'B'.repeat(200), 'ä'.repeat(200), '😀'.repeat(200), 'PVS/4711 ?#%&'.padEnd(200, '+')]
   for (const [i, externalId] of ids.entries()) {
     const label = `${[...externalId].length} code points (${externalId.slice(0, 6)}…)`
-    const created = await call('POST', '/api/v1/appointments', appointment({ externalId, start: inMinutes(60 + i * 60), end: inMinutes(90 + i * 60) }, admin.email))
+    const created = await call(
+      'POST',
+      '/api/v1/appointments',
+      appointment({ externalId, start: inMinutes(60 + i * 60), end: inMinutes(90 + i * 60) }, admin.email)
+    )
     t.equal(created.statusCode, 201, `${label}: created ${created.body.slice(0, 200)}`)
     const path = `/api/v1/appointments/${encodeURIComponent(externalId)}`
     const read = await call('GET', path)
@@ -219,12 +271,17 @@ t.test('an externalId of any accepted length can be read, changed and cancelled 
   const overLong = await call('POST', `/api/v1/appointments/${'E'.repeat(401)}/cancel`)
   t.equal(overLong.statusCode, 414, 'past the router limit: 414')
   t.equal(overLong.json().code, 'SZ_URI_TOO_LONG')
-  t.notOk(logs.some(line => /"level":50/.test(line)), 'no server error was logged')
+  t.notOk(
+    logs.some(line => /"level":50/.test(line)),
+    'no server error was logged'
+  )
 })
 
 t.test('rate limit per key', async t => {
   process.env.SZ_REST_RATE_LIMIT = '5'
-  t.teardown(() => { delete process.env.SZ_REST_RATE_LIMIT })
+  t.teardown(() => {
+    delete process.env.SZ_REST_RATE_LIMIT
+  })
   const { app } = await restApp(t)
   const admin = await provider(app)
   const first = api(app, (await apiKey(app, admin)).key)

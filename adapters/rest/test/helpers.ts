@@ -19,32 +19,43 @@ process.env.SZ_WEBHOOK_TIMEOUT ??= '2s'
 type Test = Parameters<typeof build>[0]
 type App = Awaited<ReturnType<typeof build>>['app']
 
-export async function restApp (t: Test, overrides: Parameters<typeof build>[1] = {}, databaseUrl?: string) {
+export async function restApp(t: Test, overrides: Parameters<typeof build>[1] = {}, databaseUrl?: string) {
   return await build(t, { plugins: [pluginEntry], ...overrides }, databaseUrl)
 }
 
 export const ALL_SCOPES = ['appointments:read', 'appointments:write', 'webhooks']
 
 /** Creates an API key as the practice admin (the provider who registered the practice). */
-export async function apiKey (app: App, admin: Session, scopes = ALL_SCOPES, name = 'PVS'): Promise<{ id: string, key: string }> {
+export async function apiKey(app: App, admin: Session, scopes = ALL_SCOPES, name = 'PVS'): Promise<{ id: string; key: string }> {
   const res = await as(app, admin)('POST', '/api/practice/api-keys', { name, scopes })
   if (res.statusCode !== 201) throw new Error(`api key: ${res.statusCode} ${res.body}`)
   return res.json()
 }
 
 /** inject() with `Authorization: Bearer <key>`. */
-export function api (app: App, key: string) {
+export function api(app: App, key: string) {
   return (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object, headers: Record<string, string> = {}) =>
     app.inject({ method, url, payload, headers: { authorization: `Bearer ${key}`, ...headers } })
 }
 
 export const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString()
 
-export function appointment (overrides: Record<string, unknown> = {}, providerEmail?: string) {
-  return { title: 'Erstgespräch', start: inMinutes(60), end: inMinutes(90), providerEmail, clients: [{ email: 'patient@example.org', name: 'Maria Muster' }], ...overrides }
+export function appointment(overrides: Record<string, unknown> = {}, providerEmail?: string) {
+  return {
+    title: 'Erstgespräch',
+    start: inMinutes(60),
+    end: inMinutes(90),
+    providerEmail,
+    clients: [{ email: 'patient@example.org', name: 'Maria Muster' }],
+    ...overrides
+  }
 }
 
-export interface Delivery { headers: IncomingHttpHeaders, raw: string, body: { id: string, type: string, createdAt: string, data: Record<string, any> } }
+export interface Delivery {
+  headers: IncomingHttpHeaders
+  raw: string
+  body: { id: string; type: string; createdAt: string; data: Record<string, any> }
+}
 
 /** A webhook receiver on loopback; `status` decides each answer. */
 export class Receiver {
@@ -54,7 +65,7 @@ export class Receiver {
   private server: Server | null = null
   port = 0
 
-  async start (port = 0): Promise<this> {
+  async start(port = 0): Promise<this> {
     const server = createServer((req, res) => {
       const chunks: Buffer[] = []
       req.on('data', c => chunks.push(c))
@@ -67,21 +78,29 @@ export class Receiver {
         res.writeHead(status, { 'content-type': 'text/plain' }).end('ok')
       })
     })
-    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, '127.0.0.1', () => resolve()) })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, '127.0.0.1', () => resolve())
+    })
     this.server = server
     this.port = (server.address() as { port: number }).port
     return this
   }
 
-  get url (): string { return `http://127.0.0.1:${this.port}/hooks/sprechzimmer` }
-
-  async stop (): Promise<void> {
-    const server = this.server
-    this.server = null
-    if (server) { server.closeAllConnections(); await new Promise<void>(resolve => server.close(() => resolve())) }
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/hooks/sprechzimmer`
   }
 
-  async waitFor (count: number, filter: (d: Delivery) => boolean = () => true, timeoutMs = 20_000): Promise<Delivery[]> {
+  async stop(): Promise<void> {
+    const server = this.server
+    this.server = null
+    if (server) {
+      server.closeAllConnections()
+      await new Promise<void>(resolve => server.close(() => resolve()))
+    }
+  }
+
+  async waitFor(count: number, filter: (d: Delivery) => boolean = () => true, timeoutMs = 20_000): Promise<Delivery[]> {
     const until = Date.now() + timeoutMs
     for (;;) {
       const found = this.received.filter(filter)
@@ -92,14 +111,14 @@ export class Receiver {
   }
 }
 
-export async function receiver (t: { teardown (fn: () => unknown): void }, port = 0): Promise<Receiver> {
+export async function receiver(t: { teardown(fn: () => unknown): void }, port = 0): Promise<Receiver> {
   const r = await new Receiver().start(port)
   t.teardown(() => r.stop())
   return r
 }
 
 /** What docs/webhooks.md tells receivers to do. */
-export function verifySignature (secret: string, header: string | undefined, raw: string, toleranceSeconds = 300): boolean {
+export function verifySignature(secret: string, header: string | undefined, raw: string, toleranceSeconds = 300): boolean {
   const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? '')
   if (!match) return false
   if (Math.abs(Date.now() / 1000 - Number(match[1])) > toleranceSeconds) return false
@@ -107,8 +126,12 @@ export function verifySignature (secret: string, header: string | undefined, raw
   return timingSafeEqual(expected, Buffer.from(match[2], 'hex'))
 }
 
-export async function query (databaseUrl: string, sql: string, params: unknown[] = []): Promise<any[]> {
+export async function query(databaseUrl: string, sql: string, params: unknown[] = []): Promise<any[]> {
   const db = new pg.Client({ connectionString: databaseUrl })
   await db.connect()
-  try { return (await db.query(sql, params)).rows } finally { await db.end() }
+  try {
+    return (await db.query(sql, params)).rows
+  } finally {
+    await db.end()
+  }
 }

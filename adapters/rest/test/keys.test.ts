@@ -17,7 +17,10 @@ t.test('API key life cycle: created by the practice admin, listed without the ke
 
   const list = await req('GET', '/api/practice/api-keys')
   t.equal(list.statusCode, 200)
-  t.same(list.json().map((k: any) => k.id), [id])
+  t.same(
+    list.json().map((k: any) => k.id),
+    [id]
+  )
   t.notOk('key' in list.json()[0], 'the list never shows the key')
   t.same(list.json()[0].scopes, ['appointments:read', 'appointments:write'])
 
@@ -38,13 +41,26 @@ t.test('API key life cycle: created by the practice admin, listed without the ke
   t.same((await req('GET', '/api/practice/api-keys')).json(), [], 'gone from the list')
   t.equal((await req('DELETE', `/api/practice/api-keys/${id}`)).statusCode, 404, 'revoking twice is 404')
   const trail = await query(databaseUrl, "select kind, user_id, practice_id, network from security_event where kind like 'api-key-%' order by id")
-  t.same(trail, ['api-key-created', 'api-key-revoked'].map(kind => ({ kind, user_id: admin.userId, practice_id: admin.practiceId, network: '127.0.0.0' })), 'the security events say who created and revoked a key, never the key')
+  t.same(
+    trail,
+    ['api-key-created', 'api-key-revoked'].map(kind => ({ kind, user_id: admin.userId, practice_id: admin.practiceId, network: '127.0.0.0' })),
+    'the security events say who created and revoked a key, never the key'
+  )
 
   t.equal((await app.inject({ method: 'GET', url: '/api/v1/appointments' })).statusCode, 401, 'no key: 401')
   t.equal((await api(app, 'szk_' + 'A'.repeat(43))('GET', '/api/v1/appointments')).statusCode, 401, 'unknown key: 401')
   t.equal((await api(app, 'not.a.jwt')('GET', '/api/v1/appointments')).statusCode, 401, 'garbage: 401')
-  t.equal((await app.inject({ method: 'POST', url: '/api/practice/api-keys', payload: { name: 'x', scopes: ['webhooks'] } })).statusCode, 401, 'no session: 401')
-  t.equal((await app.inject({ method: 'POST', url: '/api/practice/api-keys', payload: { name: 'x', scopes: ['webhooks'] }, headers: { cookie: admin.cookie } })).statusCode, 403, 'no CSRF token: 403')
+  t.equal(
+    (await app.inject({ method: 'POST', url: '/api/practice/api-keys', payload: { name: 'x', scopes: ['webhooks'] } })).statusCode,
+    401,
+    'no session: 401'
+  )
+  t.equal(
+    (await app.inject({ method: 'POST', url: '/api/practice/api-keys', payload: { name: 'x', scopes: ['webhooks'] }, headers: { cookie: admin.cookie } }))
+      .statusCode,
+    403,
+    'no CSRF token: 403'
+  )
 
   t.notMatch(logs.join(''), key.slice(4), 'the key never appears in the log')
   t.notMatch(logs.join(''), jwt, 'nor the token')

@@ -1,17 +1,54 @@
 import t from 'tap'
-import { restApp, provider, as, apiKey, api, appointment, inMinutes, query, receiver, freePort, Receiver, verifySignature, eventually, testDatabase, fakeResolver as dns } from './helpers.js'
+import {
+  restApp,
+  provider,
+  as,
+  apiKey,
+  api,
+  appointment,
+  inMinutes,
+  query,
+  receiver,
+  freePort,
+  Receiver,
+  verifySignature,
+  eventually,
+  testDatabase,
+  fakeResolver as dns
+} from './helpers.js'
 import { isPrivateAddress } from '../dist/index.js'
 import { createAgents, post } from '../src/delivery.js'
 
-const EVENTS = ['consultation.scheduled', 'consultation.updated', 'consultation.cancelled', 'consultation.waiting', 'consultation.ended', 'consultation.no_show']
+const EVENTS = [
+  'consultation.scheduled',
+  'consultation.updated',
+  'consultation.cancelled',
+  'consultation.waiting',
+  'consultation.ended',
+  'consultation.no_show'
+]
 
 t.test('private and loopback URLs are refused unless SZ_ALLOW_PRIVATE_URLS', async t => {
   const { app } = await restApp(t)
   const admin = await provider(app)
   const call = api(app, (await apiKey(app, admin)).key)
-  for (const url of ['http://127.0.0.1:8080/hook', 'http://localhost/hook', 'https://10.1.2.3/hook', 'http://[::1]/hook', 'http://[::ffff:192.168.0.1]/hook', 'http://169.254.169.254/latest',
-    'http://[2002:7f00:1::1]/hook', 'http://[fec0::1]/hook', 'https://203.0.113.5/hook', 'http://2130706433/hook', 'http://0177.0.0.1/hook',
-    'http://0.0.0.0/hook', 'http://100.64.0.1/hook', 'http://[64:ff9b::7f00:1]/hook', 'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook']) {
+  for (const url of [
+    'http://127.0.0.1:8080/hook',
+    'http://localhost/hook',
+    'https://10.1.2.3/hook',
+    'http://[::1]/hook',
+    'http://[::ffff:192.168.0.1]/hook',
+    'http://169.254.169.254/latest',
+    'http://[2002:7f00:1::1]/hook',
+    'http://[fec0::1]/hook',
+    'https://203.0.113.5/hook',
+    'http://2130706433/hook',
+    'http://0177.0.0.1/hook',
+    'http://0.0.0.0/hook',
+    'http://100.64.0.1/hook',
+    'http://[64:ff9b::7f00:1]/hook',
+    'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook'
+  ]) {
     const res = await call('POST', '/api/v1/webhooks', { url, events: ['consultation.scheduled'] })
     t.equal(res.statusCode, 422, url)
     t.equal(res.json().code, 'SZ_WEBHOOK_URL_FORBIDDEN', url)
@@ -23,16 +60,35 @@ t.test('private and loopback URLs are refused unless SZ_ALLOW_PRIVATE_URLS', asy
     const res = await call('POST', '/api/v1/webhooks', { url, events: ['consultation.scheduled'] })
     t.equal(res.json().code, 'SZ_WEBHOOK_URL_INVALID', url)
   }
-  for (const a of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '100.64.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '224.0.0.1']) t.ok(isPrivateAddress(a), `${a} is not public`)
+  for (const a of [
+    '127.0.0.1',
+    '10.0.0.1',
+    '172.16.5.4',
+    '192.168.1.1',
+    '100.64.0.1',
+    '0.0.0.0',
+    '::1',
+    '::',
+    'fe80::1',
+    'fd00::1',
+    '::ffff:127.0.0.1',
+    '::ffff:7f00:1',
+    '224.0.0.1'
+  ])
+    t.ok(isPrivateAddress(a), `${a} is not public`)
   for (const a of ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946', '::ffff:93.184.216.34']) t.notOk(isPrivateAddress(a), `${a} is public`)
 })
 
-t.test('each delivery goes through core\'s guard: checked again, connected to the checked address', async t => {
+t.test("each delivery goes through core's guard: checked again, connected to the checked address", async t => {
   const hooks = await receiver(t)
   const agents = createAgents()
-  t.teardown(() => { agents['http:'].destroy(); agents['https:'].destroy() })
+  t.teardown(() => {
+    agents['http:'].destroy()
+    agents['https:'].destroy()
+  })
   const url = `http://hooks.practice.test:${hooks.port}/hooks/sprechzimmer`
-  const send = (allowPrivate: boolean, resolve: ReturnType<typeof dns>) => post(url, 'whsec_test', '{"id":"e1"}', { allowPrivate, timeout: 2000, agents, resolve })
+  const send = (allowPrivate: boolean, resolve: ReturnType<typeof dns>) =>
+    post(url, 'whsec_test', '{"id":"e1"}', { allowPrivate, timeout: 2000, agents, resolve })
 
   // The name was public when the endpoint was registered; now it answers with a private address, or a
   // public and a private one: the delivery is refused before any connection.
@@ -61,14 +117,23 @@ t.test('deliveries are signed, carry ids only, keep their order, and no-show is 
   const { id: webhookId, secret } = registered.json()
   t.match(secret, /^whsec_/)
   const listed = await call('GET', '/api/v1/webhooks')
-  t.same(listed.json().map((w: any) => w.id), [webhookId])
+  t.same(
+    listed.json().map((w: any) => w.id),
+    [webhookId]
+  )
   t.notOk('secret' in listed.json()[0], 'the list has no secret')
 
-  const created = (await call('POST', '/api/v1/appointments', appointment({ externalId: 'PVS-9', start: inMinutes(-2), end: inMinutes(30) }, admin.email))).json()
+  const created = (
+    await call('POST', '/api/v1/appointments', appointment({ externalId: 'PVS-9', start: inMinutes(-2), end: inMinutes(30) }, admin.email))
+  ).json()
   await call('PATCH', '/api/v1/appointments/PVS-9', { title: 'Neu' })
   await call('POST', '/api/v1/appointments/PVS-9/no-show')
   const got = await hooks.waitFor(5)
-  t.same(got.map(d => d.body.type), ['consultation.scheduled', 'consultation.waiting', 'consultation.updated', 'consultation.ended', 'consultation.no_show'], 'in the order things happened')
+  t.same(
+    got.map(d => d.body.type),
+    ['consultation.scheduled', 'consultation.waiting', 'consultation.updated', 'consultation.ended', 'consultation.no_show'],
+    'in the order things happened'
+  )
   for (const d of got) {
     t.ok(verifySignature(secret, d.headers['sprechzimmer-signature'] as string, d.raw), `${d.body.type}: the signature verifies`)
     t.equal(d.headers['content-type'], 'application/json')
@@ -76,7 +141,11 @@ t.test('deliveries are signed, carry ids only, keep their order, and no-show is 
   }
   t.notOk(verifySignature('whsec_wrong', got[0].headers['sprechzimmer-signature'] as string, got[0].raw), 'another secret does not verify')
   const ended = got[3].body.data
-  t.match(ended, { state: 'ended', noShow: true, endReason: 'no-show', actualStart: null, durationSeconds: 0, participantsAdmitted: 0, clientAdmitted: false }, 'the session record')
+  t.match(
+    ended,
+    { state: 'ended', noShow: true, endReason: 'no-show', actualStart: null, durationSeconds: 0, participantsAdmitted: 0, clientAdmitted: false },
+    'the session record'
+  )
   t.match(got[4].body.data, { markedBy: 'practice' })
   const all = JSON.stringify(got.map(d => d.body))
   t.notMatch(all, /patient@example\.org|Maria|Erstgespräch|Neu|\/join\//, 'no address, name, title or link in any delivery')
@@ -105,7 +174,11 @@ t.test('a receiver that answers 500 or is down gets the events again, in order, 
   const a = (await call('POST', '/api/v1/appointments', appointment({}, admin.email))).json()
   await call('PATCH', `/api/v1/appointments/${a.id}`, { title: 'x' })
   const got = await hooks.waitFor(2)
-  t.same(got.map(d => d.body.type), ['consultation.scheduled', 'consultation.updated'], 'the second waited for the first')
+  t.same(
+    got.map(d => d.body.type),
+    ['consultation.scheduled', 'consultation.updated'],
+    'the second waited for the first'
+  )
   t.equal(hooks.attempts.length, 4, 'two failed attempts, then both delivered')
   t.equal(hooks.attempts[0].body.id, hooks.attempts[2].body.id, 'a retry is the same event')
   const times = hooks.attempts.map(d => Number(/t=(\d+)/.exec(d.headers['sprechzimmer-signature'] as string)![1]))
@@ -117,7 +190,10 @@ t.test('a receiver that answers 500 or is down gets the events again, in order, 
   const port = await freePort()
   const other = await call('POST', '/api/v1/webhooks', { url: `http://127.0.0.1:${port}/hook`, events: ['consultation.cancelled'] })
   await call('POST', `/api/v1/appointments/${a.id}/cancel`)
-  await eventually(async () => (await query(databaseUrl, `select attempts from rest_webhook_event where endpoint_id = $1 and attempts >= 2`, [other.json().id])).length > 0, 10_000)
+  await eventually(
+    async () => (await query(databaseUrl, `select attempts from rest_webhook_event where endpoint_id = $1 and attempts >= 2`, [other.json().id])).length > 0,
+    10_000
+  )
   const [failed] = await query(databaseUrl, 'select status, last_error from rest_webhook_event where endpoint_id = $1', [other.json().id])
   t.match(failed, { status: 'pending', last_error: 'ECONNREFUSED' }, 'the failure is recorded by code')
   const back = await new Receiver().start(port)
@@ -136,7 +212,8 @@ t.test('no event is lost across a restart', async t => {
   const call = api(first.app, key)
   const { secret } = (await call('POST', '/api/v1/webhooks', { url: `http://127.0.0.1:${port}/hook`, events: EVENTS })).json()
   const ids: string[] = []
-  for (let i = 0; i < 3; i++) ids.push((await call('POST', '/api/v1/appointments', appointment({ start: inMinutes(60 + i), end: inMinutes(90) }, admin.email))).json().id)
+  for (let i = 0; i < 3; i++)
+    ids.push((await call('POST', '/api/v1/appointments', appointment({ start: inMinutes(60 + i), end: inMinutes(90) }, admin.email))).json().id)
   await call('PATCH', `/api/v1/appointments/${ids[0]}`, { title: 'x' })
   await eventually(async () => (await query(databaseUrl, 'select 1 from rest_webhook_event where attempts >= 1')).length > 0, 10_000)
   await first.app.close()

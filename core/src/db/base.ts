@@ -9,13 +9,19 @@ import { p } from '@mikro-orm/core'
  */
 
 /** A random UUID primary key (no guessable counters in URLs). */
-export const idProperty = p.uuid().primary().onCreate(() => randomUUID())
+export const idProperty = p
+  .uuid()
+  .primary()
+  .onCreate(() => randomUUID())
 
 /** When the row was made; set on insert unless given. */
 export const createdAtProperty = p.datetime().onCreate(() => new Date())
 
 /** When the row last changed; set on insert and on every update. */
-export const updatedAtProperty = p.datetime().onCreate(() => new Date()).onUpdate(() => new Date())
+export const updatedAtProperty = p
+  .datetime()
+  .onCreate(() => new Date())
+  .onUpdate(() => new Date())
 
 /** Columns most tables share: the UUID key and both timestamps. */
 export const baseProperties = {

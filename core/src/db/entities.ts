@@ -14,5 +14,19 @@ import { DeletionLog, AccountErasure } from '../modules/deletion/deletion.entity
 import { SecurityEvent } from '../modules/audit/security-event.entity.js'
 
 export const entities: EntitySchema<any, any>[] = [
-  Practice, User, EmailVerification, LoginBackoff, ServerSession, Consultation, Invitation, Participant, AccessRecord, DeletionLog, AccountErasure, Task, Consent, ProfilePicture, SecurityEvent
+  Practice,
+  User,
+  EmailVerification,
+  LoginBackoff,
+  ServerSession,
+  Consultation,
+  Invitation,
+  Participant,
+  AccessRecord,
+  DeletionLog,
+  AccountErasure,
+  Task,
+  Consent,
+  ProfilePicture,
+  SecurityEvent
 ]

@@ -10,7 +10,7 @@ export interface SchemaExtension {
   migrations?: MigrationObject[]
 }
 
-export function ormOptions (clientUrl: string, extra: Partial<Options> = {}, extension: SchemaExtension = {}): Options {
+export function ormOptions(clientUrl: string, extra: Partial<Options> = {}, extension: SchemaExtension = {}): Options {
   return {
     driver: PostgreSqlDriver,
     clientUrl,
@@ -34,7 +34,7 @@ export function ormOptions (clientUrl: string, extra: Partial<Options> = {}, ext
 }
 
 /** Connects and applies the committed migrations; the schema is never synced from entities. */
-export async function openDatabase (clientUrl: string, extension: SchemaExtension = {}): Promise<MikroORM> {
+export async function openDatabase(clientUrl: string, extension: SchemaExtension = {}): Promise<MikroORM> {
   const orm = await MikroORM.init(ormOptions(clientUrl, {}, extension))
   await orm.getMigrator().up()
   return orm

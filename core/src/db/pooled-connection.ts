@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql'
 import type { SqlRunner } from '../jobs.js'
 
 interface PooledConnection {
-  query (query: { text: string, values?: unknown[], name?: string }): Promise<{ rows: any[] }>
+  query(query: { text: string; values?: unknown[]; name?: string }): Promise<{ rows: any[] }>
 }
 
 /**
@@ -13,9 +13,9 @@ interface PooledConnection {
 const statementNames = new Map<string, string>()
 const MAX_PREPARED = 64
 
-function statementName (text: string): string | undefined {
+function statementName(text: string): string | undefined {
   let name = statementNames.get(text)
-  if (name === undefined && statementNames.size < MAX_PREPARED) statementNames.set(text, name = `sz_${statementNames.size}`)
+  if (name === undefined && statementNames.size < MAX_PREPARED) statementNames.set(text, (name = `sz_${statementNames.size}`))
   return name
 }
 
@@ -25,9 +25,9 @@ function statementName (text: string): string | undefined {
  * MikroORM's `transactional` would cost about 0.35 ms of CPU more per transaction (a knex transaction
  * object, the unit of work, its AsyncLocalStorage context), work these statements never use.
  */
-export async function onPooledConnection<T> (orm: MikroORM, work: (db: SqlRunner) => Promise<T>): Promise<T> {
+export async function onPooledConnection<T>(orm: MikroORM, work: (db: SqlRunner) => Promise<T>): Promise<T> {
   const client = orm.em.getConnection().getKnex().client
-  const connection = await client.acquireConnection() as PooledConnection
+  const connection = (await client.acquireConnection()) as PooledConnection
   try {
     return await work({
       executeSql: async (text, values) => {
@@ -41,7 +41,7 @@ export async function onPooledConnection<T> (orm: MikroORM, work: (db: SqlRunner
 }
 
 /** Runs `work` in a transaction on `db`, a connection from `onPooledConnection`. */
-export async function inTransaction<T> (db: SqlRunner, work: (db: SqlRunner) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(db: SqlRunner, work: (db: SqlRunner) => Promise<T>): Promise<T> {
   await db.executeSql('BEGIN', [])
   try {
     const result = await work(db)

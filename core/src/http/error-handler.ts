@@ -17,15 +17,21 @@ const FRAMEWORK_CODES: Record<string, string> = {
  * One error handler: a 4xx answers `{statusCode, code, message}` with a stable SZ_ code; a 5xx answers
  * a generic body and is logged with its details (never the request body).
  */
-export function installErrorHandler (app: FastifyInstance): void {
+export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed')
       const known = error.code?.startsWith('SZ_')
-      return reply.code(status).send({ statusCode: status, code: known ? error.code : 'SZ_INTERNAL', message: known ? error.message : 'Something went wrong on our side' })
+      return reply
+        .code(status)
+        .send({ statusCode: status, code: known ? error.code : 'SZ_INTERNAL', message: known ? error.message : 'Something went wrong on our side' })
     }
-    const code = error.validation ? 'SZ_VALIDATION' : (error.code?.startsWith('SZ_') ? error.code : FRAMEWORK_CODES[error.code] ?? (/proto/i.test(error.message) ? 'SZ_FORBIDDEN_PROPERTY' : 'SZ_BAD_REQUEST'))
+    const code = error.validation
+      ? 'SZ_VALIDATION'
+      : error.code?.startsWith('SZ_')
+        ? error.code
+        : (FRAMEWORK_CODES[error.code] ?? (/proto/i.test(error.message) ? 'SZ_FORBIDDEN_PROPERTY' : 'SZ_BAD_REQUEST'))
     const extra = (error as { details?: Record<string, unknown> }).details
     return reply.code(status).send({ statusCode: status, code, message: error.message, ...extra })
   })
@@ -45,7 +51,7 @@ export const MAX_JSON_DEPTH = 32
  * 10,000 levels deep once overflowed the call stack here and answered 500. Deeper than MAX_JSON_DEPTH
  * is refused before anything else looks at it.
  */
-function containsNul (value: unknown): boolean {
+function containsNul(value: unknown): boolean {
   const stack: Array<[unknown, number]> = [[value, 0]]
   while (stack.length > 0) {
     const [current, depth] = stack.pop()!
@@ -72,7 +78,7 @@ function containsNul (value: unknown): boolean {
  * PostgreSQL cannot store NUL in text; refuse it up front instead of failing in the driver. A query
  * string is looked at only where the route declares one: nothing reads the others.
  */
-export async function refuseNulCharacters (request: FastifyRequest): Promise<void> {
+export async function refuseNulCharacters(request: FastifyRequest): Promise<void> {
   const query = (request.routeOptions.schema as { querystring?: unknown } | undefined)?.querystring ? request.query : undefined
   if (containsNul(request.body) || containsNul(query) || containsNul(request.params)) throw new errors.validation('text must not contain NUL characters')
 }

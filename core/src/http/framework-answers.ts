@@ -13,8 +13,8 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
  *   even where the route itself takes no body.
  * Routes name their own answers (401, 404, 409, …); this adds only what the framework answers for them.
  */
-export function documentFrameworkAnswers (app: FastifyInstance): void {
-  app.addHook('onRoute', (route) => {
+export function documentFrameworkAnswers(app: FastifyInstance): void {
+  app.addHook('onRoute', route => {
     const schema = route.schema as Record<string, any> | undefined
     if (!schema?.response || schema.hide) return
     const statuses = new Set<number>()

@@ -1,15 +1,18 @@
 import { Type, type TSchema } from 'typebox'
 
-export const ErrorResponse = Type.Object({
-  statusCode: Type.Integer(),
-  code: Type.String({ description: 'Stable machine-readable code, e.g. SZ_JOIN_LINK_EXPIRED' }),
-  message: Type.String()
-}, { $id: 'ErrorResponse', additionalProperties: true })
+export const ErrorResponse = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    code: Type.String({ description: 'Stable machine-readable code, e.g. SZ_JOIN_LINK_EXPIRED' }),
+    message: Type.String()
+  },
+  { $id: 'ErrorResponse', additionalProperties: true }
+)
 
-const errorRef = Type.Unsafe<{ statusCode: number, code: string, message: string }>(Type.Ref('ErrorResponse'))
+const errorRef = Type.Unsafe<{ statusCode: number; code: string; message: string }>(Type.Ref('ErrorResponse'))
 
 /** Response schemas for every error status a route can answer with. */
-export function errorResponses (...statuses: number[]): Record<number, TSchema> {
+export function errorResponses(...statuses: number[]): Record<number, TSchema> {
   return Object.fromEntries(statuses.map(s => [s, errorRef]))
 }
 

@@ -9,7 +9,8 @@ import type { FastifyPluginAsync, FastifyPluginOptions } from 'fastify'
  * checks that these are still exactly helmet's defaults.
  */
 export const DEFAULT_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  'content-security-policy': "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';img-src 'self' data:;object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline';upgrade-insecure-requests",
+  'content-security-policy':
+    "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';img-src 'self' data:;object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline';upgrade-insecure-requests",
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
   'origin-agent-cluster': '?1',
@@ -28,10 +29,24 @@ export const DEFAULT_SECURITY_HEADERS: Readonly<Record<string, string>> = Object
  * only, never an embedded frame of another), and none of the other powerful features.
  */
 export const PERMISSIONS_POLICY = [
-  'camera=(self)', 'microphone=(self)', 'display-capture=(self)',
-  'accelerometer=()', 'ambient-light-sensor=()', 'bluetooth=()', 'browsing-topics=()', 'geolocation=()', 'gyroscope=()',
-  'hid=()', 'idle-detection=()', 'magnetometer=()', 'midi=()', 'payment=()', 'publickey-credentials-get=()',
-  'serial=()', 'usb=()', 'xr-spatial-tracking=()'
+  'camera=(self)',
+  'microphone=(self)',
+  'display-capture=(self)',
+  'accelerometer=()',
+  'ambient-light-sensor=()',
+  'bluetooth=()',
+  'browsing-topics=()',
+  'geolocation=()',
+  'gyroscope=()',
+  'hid=()',
+  'idle-detection=()',
+  'magnetometer=()',
+  'midi=()',
+  'payment=()',
+  'publickey-credentials-get=()',
+  'serial=()',
+  'usb=()',
+  'xr-spatial-tracking=()'
 ].join(', ')
 
 /**
@@ -39,7 +54,7 @@ export const PERMISSIONS_POLICY = [
  * only when PUBLIC_URL is https. Over plain http (a LAN server, a developer's laptop) HSTS is ignored by
  * browsers at best, and at worst pins a name that later serves https to https for a year.
  */
-export function securityHeadersFor (publicUrl: string): Readonly<Record<string, string>> {
+export function securityHeadersFor(publicUrl: string): Readonly<Record<string, string>> {
   const { 'strict-transport-security': hsts, ...rest } = DEFAULT_SECURITY_HEADERS
   const headers: Record<string, string> = { ...rest, 'permissions-policy': PERMISSIONS_POLICY }
   if (new URL(publicUrl).protocol === 'https:') headers['strict-transport-security'] = hsts
@@ -51,21 +66,24 @@ export function securityHeadersFor (publicUrl: string): Readonly<Record<string, 
  * (the portal's HTML pages with their CSP): those are left to helmet, registered by `htmlPages`, and
  * get only the Permissions-Policy, which helmet does not set.
  */
-export const securityHeaders = fp<{ publicUrl: string }>(async (app, { publicUrl }) => {
-  const headers = securityHeadersFor(publicUrl)
-  app.addHook('onRequest', (request, reply, done) => {
-    if ((request.routeOptions.config as { helmet?: unknown }).helmet === undefined) reply.headers(headers)
-    else reply.header('permissions-policy', PERMISSIONS_POLICY)
-    done()
-  })
-}, { fastify: '5.x', name: '@sprechzimmer/security-headers' })
+export const securityHeaders = fp<{ publicUrl: string }>(
+  async (app, { publicUrl }) => {
+    const headers = securityHeadersFor(publicUrl)
+    app.addHook('onRequest', (request, reply, done) => {
+      if ((request.routeOptions.config as { helmet?: unknown }).helmet === undefined) reply.headers(headers)
+      else reply.header('permissions-policy', PERMISSIONS_POLICY)
+      done()
+    })
+  },
+  { fastify: '5.x', name: '@sprechzimmer/security-headers' }
+)
 
 /**
  * Registers `plugin` in a scope of its own with helmet, so that its routes' `helmet` options (a page's
  * CSP) take effect, while the rest of the app does not pay for helmet on every request. HSTS as above:
  * only when PUBLIC_URL is https.
  */
-export function htmlPages<O extends FastifyPluginOptions> (plugin: FastifyPluginAsync<O>): FastifyPluginAsync<O> {
+export function htmlPages<O extends FastifyPluginOptions>(plugin: FastifyPluginAsync<O>): FastifyPluginAsync<O> {
   return async (scope, options) => {
     const https = new URL(scope.config.publicUrl).protocol === 'https:'
     await scope.register(helmet, { global: false, ...(https ? {} : { strictTransportSecurity: false }) })

@@ -24,12 +24,12 @@ export interface Deadline {
 
 const plus = (date: Date, ms: number) => new Date(date.getTime() + ms)
 
-export function waitingRoomOpensAt (c: Pick<ConsultationTimes, 'startAt'>, d: Pick<DeadlineDurations, 'waitingRoomOpensBefore'>): Date {
+export function waitingRoomOpensAt(c: Pick<ConsultationTimes, 'startAt'>, d: Pick<DeadlineDurations, 'waitingRoomOpensBefore'>): Date {
   return plus(c.startAt, -d.waitingRoomOpensBefore)
 }
 
 /** The next timed event of a consultation in its current state, or null when none is pending. */
-export function nextDeadline (c: ConsultationTimes, d: DeadlineDurations): Deadline | null {
+export function nextDeadline(c: ConsultationTimes, d: DeadlineDurations): Deadline | null {
   switch (c.state) {
     case 'scheduled':
       return { event: 'ROOM_OPENS', at: waitingRoomOpensAt(c, d) }

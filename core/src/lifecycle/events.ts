@@ -4,11 +4,19 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Jobs } from '../jobs.js'
 
 export const LIFECYCLE_EVENTS = [
-  'consultation.scheduled', 'consultation.updated', 'consultation.cancelled', 'consultation.waiting',
-  'consultation.live', 'consultation.ended', 'consultation.purged',
-  'invitation.created', 'participant.joined', 'participant.admitted', 'participant.left'
+  'consultation.scheduled',
+  'consultation.updated',
+  'consultation.cancelled',
+  'consultation.waiting',
+  'consultation.live',
+  'consultation.ended',
+  'consultation.purged',
+  'invitation.created',
+  'participant.joined',
+  'participant.admitted',
+  'participant.left'
 ] as const
-export type LifecycleEventType = typeof LIFECYCLE_EVENTS[number]
+export type LifecycleEventType = (typeof LIFECYCLE_EVENTS)[number]
 
 /**
  * What a lifecycle handler receives. It carries ids, states and times only — never names, e-mail
@@ -26,7 +34,9 @@ export interface LifecycleNotice {
 export type LifecycleHandler = (notice: LifecycleNotice) => Promise<void>
 
 /** Several notices of one transaction in one queued job (the batched waiting-room entrance). */
-export interface LifecycleBatch { notices: LifecycleNotice[] }
+export interface LifecycleBatch {
+  notices: LifecycleNotice[]
+}
 /** What a job of the lifecycle queue carries: one notice (`emit`) or a batch (`emitManyStatement`). */
 export type LifecycleJob = LifecycleNotice | LifecycleBatch
 
@@ -36,8 +46,8 @@ export type LifecycleJob = LifecycleNotice | LifecycleBatch
  * outbox entry on the same transaction.
  */
 export interface InvitationIssued {
-  consultation: { id: string, practice: string, provider: string, title: string, startAt: Date, endAt: Date }
-  invitation: { id: string, email: string, name?: string | null, locale?: string | null }
+  consultation: { id: string; practice: string; provider: string; title: string; startAt: Date; endAt: Date }
+  invitation: { id: string; email: string; name?: string | null; locale?: string | null }
   joinUrl: string
 }
 export type InvitationHandler = (em: EntityManager, issued: InvitationIssued) => Promise<void>
@@ -50,19 +60,19 @@ type Locale = 'de' | 'en'
  */
 export interface AccountEvents {
   /** A new account; `verificationId` is the link that proves its address (the welcome mail carries it). */
-  registered: { userId: string, kind: 'provider' | 'client', verificationId: string, locale?: Locale }
+  registered: { userId: string; kind: 'provider' | 'client'; verificationId: string; locale?: Locale }
   /** Someone tried to register an address that has an account: its owner hears of it (at most hourly). */
-  registrationAttempted: { userId: string, locale?: Locale }
+  registrationAttempted: { userId: string; locale?: Locale }
   /** A new link to prove an address: a resend (`register`) or a new address waiting to replace the old one (`change`). */
-  verificationIssued: { userId: string, verificationId: string, purpose: 'register' | 'change', locale?: Locale }
+  verificationIssued: { userId: string; verificationId: string; purpose: 'register' | 'change'; locale?: Locale }
   /** The address was proven (by a verification link or a password reset mailed to it): held mails may go. */
   emailVerified: { userId: string }
   /** The address changed; `undoId` is the link, mailed to the OLD address (kept in that row), that takes it back. */
-  emailChanged: { userId: string, undoId: string, locale?: Locale }
+  emailChanged: { userId: string; undoId: string; locale?: Locale }
   /** Failed sign-ins for the account's address reached the backoff: its owner is told (at most daily). */
-  signInsSlowed: { userId: string, locale?: Locale }
+  signInsSlowed: { userId: string; locale?: Locale }
   /** A practice admin added a provider: the invitee gets a link to set a password. */
-  providerInvited: { userId: string, invitedBy: string, practiceId: string, locale?: Locale }
+  providerInvited: { userId: string; invitedBy: string; practiceId: string; locale?: Locale }
 }
 export type AccountEvent = keyof AccountEvents
 export type AccountHandler<E extends AccountEvent> = (em: EntityManager, event: AccountEvents[E]) => Promise<void>
@@ -79,10 +89,16 @@ let sequence = 0
  * A UUIDv7 that increases within this process. pg-boss hands out jobs by (created_on, id), and
  * created_on is the transaction's start time, so notices of one transaction keep their order by id.
  */
-export function orderedId (): string {
+export function orderedId(): string {
   const now = Date.now()
   // Past 4096 ids in one millisecond (or when the clock steps back), borrow from the next millisecond.
-  if (now > lastMs) { lastMs = now; sequence = 0 } else if (++sequence > 0x0fff) { lastMs++; sequence = 0 }
+  if (now > lastMs) {
+    lastMs = now
+    sequence = 0
+  } else if (++sequence > 0x0fff) {
+    lastMs++
+    sequence = 0
+  }
   // randomUUID draws from a cached pool of entropy (randomBytes asks OpenSSL every time);
   // its variant bits are already v7's, so only the time and the version with the sequence are set.
   const random = randomUUID()
@@ -103,33 +119,36 @@ export class Lifecycle {
   private readonly invitationHandlers: InvitationHandler[] = []
   private readonly accountHandlers = new Map<AccountEvent, Array<AccountHandler<any>>>()
 
-  constructor (private readonly jobs: Jobs, private readonly log: FastifyBaseLogger) {}
+  constructor(
+    private readonly jobs: Jobs,
+    private readonly log: FastifyBaseLogger
+  ) {}
 
-  on (type: LifecycleEventType, handler: LifecycleHandler): void {
+  on(type: LifecycleEventType, handler: LifecycleHandler): void {
     if (!LIFECYCLE_EVENTS.includes(type)) throw new Error(`lifecycle.on: unknown event "${type}"`)
     this.handlers.set(type, [...(this.handlers.get(type) ?? []), handler])
   }
 
   /** Runs inside the transaction that issues a join link; see InvitationIssued. */
-  onInvitationIssued (handler: InvitationHandler): void {
+  onInvitationIssued(handler: InvitationHandler): void {
     this.invitationHandlers.push(handler)
   }
 
-  async invitationIssued (em: EntityManager, issued: InvitationIssued): Promise<void> {
+  async invitationIssued(em: EntityManager, issued: InvitationIssued): Promise<void> {
     for (const handler of this.invitationHandlers) await handler(em, issued)
     await this.emit(em, 'invitation.created', issued.consultation, { invitationId: issued.invitation.id })
   }
 
   /** Runs `handler` inside every transaction that causes account event `event` (see AccountEvents). */
-  onAccount<E extends AccountEvent> (event: E, handler: AccountHandler<E>): void {
+  onAccount<E extends AccountEvent>(event: E, handler: AccountHandler<E>): void {
     this.accountHandlers.set(event, [...(this.accountHandlers.get(event) ?? []), handler])
   }
 
-  async account<E extends AccountEvent> (em: EntityManager, event: E, payload: AccountEvents[E]): Promise<void> {
+  async account<E extends AccountEvent>(em: EntityManager, event: E, payload: AccountEvents[E]): Promise<void> {
     for (const handler of this.accountHandlers.get(event) ?? []) await handler(em, payload)
   }
 
-  async emit (em: EntityManager, type: LifecycleEventType, consultation: { id: string, practice: string }, data: Record<string, unknown> = {}): Promise<void> {
+  async emit(em: EntityManager, type: LifecycleEventType, consultation: { id: string; practice: string }, data: Record<string, unknown> = {}): Promise<void> {
     const notice = this.notice(type, consultation, data)
     await this.jobs.send(LIFECYCLE_QUEUE, notice, { em, id: notice.id, ...NOTICE_RETRIES })
   }
@@ -141,13 +160,17 @@ export class Lifecycle {
    * notice: pg-boss writes each job four times (insert, fetch, complete, archive), and its fetch sorts
    * every queued job, which made the notices the largest cost of a busy waiting room.
    */
-  emitManyStatement (type: LifecycleEventType, events: Array<{ consultation: { id: string, practice: string }, data?: Record<string, unknown> }>, first: number): { sql: string, values: unknown[] } {
+  emitManyStatement(
+    type: LifecycleEventType,
+    events: Array<{ consultation: { id: string; practice: string }; data?: Record<string, unknown> }>,
+    first: number
+  ): { sql: string; values: unknown[] } {
     const id = orderedId()
     const batch: LifecycleBatch = { notices: events.map(({ consultation, data }) => this.notice(type, consultation, data)) }
     return this.jobs.insertStatement(LIFECYCLE_QUEUE, [{ id, data: batch, ...NOTICE_RETRIES }], first)
   }
 
-  private notice (type: LifecycleEventType, consultation: { id: string, practice: string }, data: Record<string, unknown> = {}): LifecycleNotice {
+  private notice(type: LifecycleEventType, consultation: { id: string; practice: string }, data: Record<string, unknown> = {}): LifecycleNotice {
     return { id: orderedId(), type, at: new Date().toISOString(), practiceId: consultation.practice, consultationId: consultation.id, data }
   }
 
@@ -155,7 +178,7 @@ export class Lifecycle {
    * Runs the handlers of one queued job's notices, in order. Every notice of a batch is tried; if any
    * failed, the job fails and pg-boss retries it whole, which handlers tolerate because they are idempotent.
    */
-  async dispatch (job: LifecycleJob): Promise<void> {
+  async dispatch(job: LifecycleJob): Promise<void> {
     const notices = 'notices' in job ? job.notices : [job]
     const failures: unknown[] = []
     for (const notice of notices) {

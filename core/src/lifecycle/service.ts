@@ -40,15 +40,15 @@ export interface ConsultationStatesDeps {
  * lifecycle and realtime events — all on the caller's transaction, with the row locked.
  */
 export class ConsultationStates {
-  constructor (private readonly deps: ConsultationStatesDeps) {}
+  constructor(private readonly deps: ConsultationStatesDeps) {}
 
-  initialSnapshot (): Pick<Consultation, 'state' | 'snapshot' | 'machineVersion'> {
+  initialSnapshot(): Pick<Consultation, 'state' | 'snapshot' | 'machineVersion'> {
     const [snapshot] = initialTransition(consultationMachine)
     return { state: snapshot.value as ConsultationState, snapshot: consultationMachine.getPersistedSnapshot(snapshot) as any, machineVersion: MACHINE_VERSION }
   }
 
   /** Locks the consultation row for the rest of the transaction. */
-  async lock (em: EntityManager, where: { id: string, practice?: string }): Promise<Consultation | null> {
+  async lock(em: EntityManager, where: { id: string; practice?: string }): Promise<Consultation | null> {
     return await em.findOne(Consultation, where, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true })
   }
 
@@ -56,7 +56,7 @@ export class ConsultationStates {
    * Applies `event` (if given), then every deadline that is already overdue, then arms the next one.
    * Throws SZ_INVALID_STATE when the event is not possible in the current state.
    */
-  async apply (em: EntityManager, consultation: Consultation, event?: LifecycleEvent): Promise<void> {
+  async apply(em: EntityManager, consultation: Consultation, event?: LifecycleEvent): Promise<void> {
     const armed = consultation.dueAt?.getTime()
     if (event && !(await this.step(em, consultation, event))) throw new errors.invalidTransition(consultation.state)
     for (let guard = 0; guard < 10; guard++) {
@@ -69,21 +69,25 @@ export class ConsultationStates {
     if (due && due.at.getTime() !== armed) {
       // pg-boss hands out jobs by priority, then creation: the earliest deadline first when workers lag.
       const priority = -Math.floor((due.at.getTime() - PRIORITY_EPOCH) / 1000)
-      await this.deps.jobs.send(DEADLINE_QUEUE, { consultationId: consultation.id }, { em, startAfter: due.at, priority, retryLimit: 5, retryDelay: 1, retryBackoff: true })
+      await this.deps.jobs.send(
+        DEADLINE_QUEUE,
+        { consultationId: consultation.id },
+        { em, startAfter: due.at, priority, retryLimit: 5, retryDelay: 1, retryBackoff: true }
+      )
     }
   }
 
   /** Whether `event` is possible in the consultation's current state. */
-  can (consultation: Consultation, event: LifecycleEvent): boolean {
+  can(consultation: Consultation, event: LifecycleEvent): boolean {
     return this.restore(consultation).can(event)
   }
 
-  private restore (consultation: Consultation) {
+  private restore(consultation: Consultation) {
     const context = (consultation.snapshot as { context?: LifecycleContext }).context
     return consultationMachine.resolveState({ value: consultation.state, context: context ?? { noShow: false, endReason: null } })
   }
 
-  private async step (em: EntityManager, c: Consultation, event: LifecycleEvent): Promise<boolean> {
+  private async step(em: EntityManager, c: Consultation, event: LifecycleEvent): Promise<boolean> {
     const current = this.restore(c)
     if (!current.can(event)) return false
     const [next, actions] = transition(consultationMachine, current, event)
@@ -93,7 +97,11 @@ export class ConsultationStates {
     c.snapshot = consultationMachine.getPersistedSnapshot(next) as any
     c.machineVersion = MACHINE_VERSION
     if (c.state === 'live' && !c.liveAt) c.liveAt = now
-    if (c.state === 'ended') { c.endedAt = now; c.noShow = next.context.noShow; c.emptySince = null }
+    if (c.state === 'ended') {
+      c.endedAt = now
+      c.noShow = next.context.noShow
+      c.emptySince = null
+    }
     if (c.state === 'cancelled') c.cancelledAt = now
     if (c.state === 'purged') c.purgedAt = now
 
@@ -111,7 +119,7 @@ export class ConsultationStates {
   }
 
   /** What practice software needs for documentation and billing — and nothing of the content. */
-  private async sessionRecord (em: EntityManager, c: Consultation, context: LifecycleContext): Promise<Record<string, unknown>> {
+  private async sessionRecord(em: EntityManager, c: Consultation, context: LifecycleContext): Promise<Record<string, unknown>> {
     const admitted = await em.count(Participant, { consultation: c.id, admittedAt: { $ne: null } })
     return {
       noShow: context.noShow,
@@ -125,13 +133,13 @@ export class ConsultationStates {
   }
 
   /** Deletion table: waiting-room names are kept until the consultation ends. */
-  private async eraseWaitingRoomNames (em: EntityManager, c: Consultation): Promise<void> {
+  private async eraseWaitingRoomNames(em: EntityManager, c: Consultation): Promise<void> {
     const erased = await em.nativeUpdate(Participant, { consultation: c.id, displayName: { $ne: null } }, { displayName: null })
     await recordDeletion(em, 'waiting-room-name', erased, c.practice)
   }
 
   /** Deletion table: invitations, tokens, participants and technical call data go at purge. */
-  private async purgeCallData (em: EntityManager, c: Consultation): Promise<void> {
+  private async purgeCallData(em: EntityManager, c: Consultation): Promise<void> {
     const participants = await em.nativeDelete(Participant, { consultation: c.id })
     const invitations = await em.nativeDelete(Invitation, { consultation: c.id })
     await recordDeletion(em, 'call-data', participants + (c.media ? 1 : 0), c.practice)
@@ -141,7 +149,7 @@ export class ConsultationStates {
   }
 
   /** Job handler: runs whatever deadlines of this consultation are due. Idempotent. */
-  async runDeadlines (consultationId: string): Promise<void> {
+  async runDeadlines(consultationId: string): Promise<void> {
     await this.deps.orm.em.fork().transactional(async (em: EntityManager) => {
       const consultation = await this.lock(em, { id: consultationId })
       if (consultation) await this.apply(em, consultation)
@@ -149,11 +157,15 @@ export class ConsultationStates {
   }
 
   /** Catches up with overdue deadlines (after downtime, or a job that failed for good). */
-  async reconcile (batch = 500): Promise<number> {
+  async reconcile(batch = 500): Promise<number> {
     const em = this.deps.orm.em.fork()
     const overdue = await em.find(Consultation, { dueAt: { $lte: new Date() } }, { fields: ['id'], limit: batch, orderBy: { dueAt: 'asc' } })
     for (const { id } of overdue) {
-      try { await this.runDeadlines(id) } catch (err) { this.deps.log.error({ err, consultationId: id }, 'overdue deadline failed') }
+      try {
+        await this.runDeadlines(id)
+      } catch (err) {
+        this.deps.log.error({ err, consultationId: id }, 'overdue deadline failed')
+      }
     }
     return overdue.length
   }

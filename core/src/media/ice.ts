@@ -1,14 +1,18 @@
 import { createHmac } from 'node:crypto'
 import type { Config } from '../config.js'
 
-export interface IceServer { urls: string[], username?: string, credential?: string }
+export interface IceServer {
+  urls: string[]
+  username?: string
+  credential?: string
+}
 
 /**
  * ICE servers for one participant of a call. TURN credentials follow the TURN REST API (coturn
  * `use-auth-secret`): the user name is `<expiry>:<participant>`, the password its HMAC-SHA1 under the
  * shared secret, so each credential names its holder, expires by itself and needs no database row.
  */
-export function iceServersFor (config: Pick<Config, 'turnUrls' | 'turnSecret' | 'turnCredentialTtl'>, holder: string, now = Date.now()): IceServer[] {
+export function iceServersFor(config: Pick<Config, 'turnUrls' | 'turnSecret' | 'turnCredentialTtl'>, holder: string, now = Date.now()): IceServer[] {
   const stun = config.turnUrls.filter(url => url.startsWith('stun:'))
   const turn = config.turnUrls.filter(url => !url.startsWith('stun:'))
   const servers: IceServer[] = []

@@ -15,7 +15,10 @@ import { nonPublicRange } from './public-address.js'
  * A caller that follows redirects resolves each hop anew through this guard.
  */
 
-export interface ResolvedAddress { address: string, family: 4 | 6 }
+export interface ResolvedAddress {
+  address: string
+  family: 4 | 6
+}
 
 /** Resolves a host name to all its addresses; injectable so that tests can play a DNS server. */
 export type Resolver = (host: string) => Promise<ResolvedAddress[]>
@@ -32,7 +35,11 @@ export class OutgoingUrlError extends Error {
    * @param detail what is wrong, to follow the caller's own noun ("url must not contain credentials")
    * @param range for `forbidden`: the non-public range, for tests and debugging (not for answers or logs)
    */
-  constructor (readonly reason: OutgoingRefusal, readonly detail: string, readonly range: string | null = null) {
+  constructor(
+    readonly reason: OutgoingRefusal,
+    readonly detail: string,
+    readonly range: string | null = null
+  ) {
     super(`The URL ${detail}`)
   }
 }
@@ -42,9 +49,13 @@ export class OutgoingUrlError extends Error {
  * numeric IPv4 spelling (`2130706433`, `0177.0.0.1`, `0x7f.1`, `127.1`) into its dotted form, so
  * the address check below sees what a connection would reach.
  */
-export function parseOutgoingUrl (raw: string | URL): URL {
+export function parseOutgoingUrl(raw: string | URL): URL {
   let url: URL
-  try { url = new URL(raw) } catch { throw new OutgoingUrlError('invalid', 'is not a valid URL') }
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new OutgoingUrlError('invalid', 'is not a valid URL')
+  }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutgoingUrlError('invalid', 'must start with http: or https:')
   if (url.username || url.password) throw new OutgoingUrlError('invalid', 'must not contain credentials')
   if (!url.hostname) throw new OutgoingUrlError('invalid', 'has no host')
@@ -71,7 +82,7 @@ export interface OutgoingTarget {
  * Resolves the URL's host once and refuses it if ANY of its addresses is not public (a name with a
  * public and a private address is refused), unless allowPrivate.
  */
-export async function resolveOutgoing (url: URL, options: GuardOptions): Promise<OutgoingTarget> {
+export async function resolveOutgoing(url: URL, options: GuardOptions): Promise<OutgoingTarget> {
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
   let addresses: ResolvedAddress[]
   if (isIP(host)) {
@@ -94,12 +105,12 @@ export async function resolveOutgoing (url: URL, options: GuardOptions): Promise
 }
 
 /** parseOutgoingUrl and resolveOutgoing in one. */
-export async function checkOutgoingUrl (raw: string | URL, options: GuardOptions): Promise<OutgoingTarget> {
+export async function checkOutgoingUrl(raw: string | URL, options: GuardOptions): Promise<OutgoingTarget> {
   return await resolveOutgoing(parseOutgoingUrl(raw), options)
 }
 
 /** A `lookup` that knows one host and answers with its checked addresses, never with a new DNS answer. */
-function pinnedLookup (host: string, addresses: readonly ResolvedAddress[]): LookupFunction {
+function pinnedLookup(host: string, addresses: readonly ResolvedAddress[]): LookupFunction {
   return (hostname, options, callback) => {
     const wanted = options?.family === 4 || options?.family === 'IPv4' ? 4 : options?.family === 6 || options?.family === 'IPv6' ? 6 : 0
     const answer = addresses.filter(a => wanted === 0 || a.family === wanted)
@@ -109,7 +120,11 @@ function pinnedLookup (host: string, addresses: readonly ResolvedAddress[]): Loo
     if (hostname.toLowerCase() !== host.toLowerCase()) return fail('ERR_OUTGOING_HOST_CHANGED', 'The connection was for another host than the one checked')
     if (answer.length === 0) return fail('ENOTFOUND', `No checked IPv${wanted} address`)
     process.nextTick(() => {
-      if (options?.all) callback(null, answer.map(a => ({ address: a.address, family: a.family })))
+      if (options?.all)
+        callback(
+          null,
+          answer.map(a => ({ address: a.address, family: a.family }))
+        )
       else callback(null, answer[0].address, answer[0].family)
     })
   }

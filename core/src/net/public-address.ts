@@ -34,18 +34,18 @@ const ipv4Ranges = IPV4_RANGES.map(([base, bits, name]) => {
   return { network: (ipv4Number(base.split('.').map(Number)) & mask) >>> 0, mask, name }
 })
 
-function ipv4Number (octets: readonly number[]): number {
+function ipv4Number(octets: readonly number[]): number {
   return ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0
 }
 
-function ipv4RangeOf (octets: readonly number[]): string | null {
+function ipv4RangeOf(octets: readonly number[]): string | null {
   const n = ipv4Number(octets)
-  for (const range of ipv4Ranges) if (((n & range.mask) >>> 0) === range.network) return range.name
+  for (const range of ipv4Ranges) if ((n & range.mask) >>> 0 === range.network) return range.name
   return null
 }
 
 /** The 16 bytes of a valid IPv6 text address (without a zone). */
-function ipv6Bytes (text: string): number[] {
+function ipv6Bytes(text: string): number[] {
   let groups = text
   const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(groups)
   if (dotted) {
@@ -56,13 +56,16 @@ function ipv6Bytes (text: string): number[] {
   const left = head ? head.split(':') : []
   const right = tail ? tail.split(':') : []
   const words = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
-  return words.flatMap(word => { const n = parseInt(word, 16); return [n >> 8, n & 255] })
+  return words.flatMap(word => {
+    const n = parseInt(word, 16)
+    return [n >> 8, n & 255]
+  })
 }
 
 const embedded = (bytes: number[], ...at: number[]) => at.map(i => bytes[i])
 const startsWith = (bytes: number[], prefix: number[]) => prefix.every((b, i) => bytes[i] === b)
 
-function ipv6RangeOf (bytes: number[]): string | null {
+function ipv6RangeOf(bytes: number[]): string | null {
   const zeroUntil = (n: number) => bytes.slice(0, n).every(b => b === 0)
   if (zeroUntil(16)) return 'unspecified'
   if (zeroUntil(15) && bytes[15] === 1) return 'loopback'
@@ -73,7 +76,12 @@ function ipv6RangeOf (bytes: number[]): string | null {
   // Local-use NAT64 (RFC 8215) may use a /48, /56, /64 or /96 prefix, which puts the IPv4 address in
   // a different place each time: every reading must be public.
   if (startsWith(bytes, [0, 0x64, 0xff, 0x9b, 0, 1])) {
-    for (const at of [[6, 7, 9, 10], [7, 9, 10, 11], [9, 10, 11, 12], [12, 13, 14, 15]]) {
+    for (const at of [
+      [6, 7, 9, 10],
+      [7, 9, 10, 11],
+      [9, 10, 11, 12],
+      [12, 13, 14, 15]
+    ]) {
       const range = via('local-use NAT64', embedded(bytes, ...at))
       if (range) return range
     }
@@ -93,7 +101,7 @@ function ipv6RangeOf (bytes: number[]): string | null {
   return null
 }
 
-function via (kind: string, octets: number[]): string | null {
+function via(kind: string, octets: number[]): string | null {
   const range = ipv4RangeOf(octets)
   return range ? `${kind} ${octets.join('.')} (${range})` : null
 }
@@ -102,7 +110,7 @@ function via (kind: string, octets: number[]): string | null {
  * Names the non-public range an IP address lies in, or null for a public unicast address. Anything
  * that is not an IP address, and any IPv6 address with a zone (`fe80::1%eth0`), counts as non-public.
  */
-export function nonPublicRange (address: string): string | null {
+export function nonPublicRange(address: string): string | null {
   const family = isIP(address)
   if (family === 4) return ipv4RangeOf(address.split('.').map(Number))
   if (family !== 6) return 'not an IP address'
@@ -111,6 +119,6 @@ export function nonPublicRange (address: string): string | null {
 }
 
 /** Whether an address is anything but a public unicast address (see nonPublicRange). */
-export function isPrivateAddress (address: string): boolean {
+export function isPrivateAddress(address: string): boolean {
   return nonPublicRange(address) !== null
 }

@@ -8,13 +8,16 @@ import type { FastifyInstance } from 'fastify'
  */
 
 /** Who connects to a call: a provider of the practice (user id) or an admitted participant. */
-export interface CallHolder { id: string, kind: 'provider' | 'participant' }
-type RoomOf = { id: string, media?: Record<string, unknown> | null }
+export interface CallHolder {
+  id: string
+  kind: 'provider' | 'participant'
+}
+type RoomOf = { id: string; media?: Record<string, unknown> | null }
 /**
  * A consultation with the number of people admitted to its call (the practice's providers count as one)
  * and whether its practice wants every call through the media server.
  */
-type CallOf = RoomOf & { people: number, throughServer: boolean }
+type CallOf = RoomOf & { people: number; throughServer: boolean }
 
 /**
  * What a media provider offers core and the portal; `p2p` is built in, media-janus replaces it.
@@ -25,42 +28,55 @@ export interface MediaProvider {
   /** Where browsers connect besides this server (e.g. the media server's WebSocket), for the pages' CSP. */
   readonly browserOrigins?: string[]
   /** Prepares the call when the waiting room opens; returns technical data kept until purge. */
-  createRoom (consultation: { id: string }): Promise<Record<string, unknown>>
+  createRoom(consultation: { id: string }): Promise<Record<string, unknown>>
   /** What a holder's browser needs to connect (room, token); core adds the ICE servers. */
-  joinInfo (consultation: RoomOf, holder: CallHolder): Promise<Record<string, unknown>>
+  joinInfo(consultation: RoomOf, holder: CallHolder): Promise<Record<string, unknown>>
   /**
    * Lets the holder into the room (called for providers and for admitted participants only). May answer
    * a changed room record when the call has to move (a media server taking over once a third person is
    * in): core stores it and tells everyone in the call to fetch their connection data again.
    */
-  admit? (consultation: CallOf, holder: CallHolder): Promise<Record<string, unknown> | void>
-  leave? (consultation: RoomOf, holder: CallHolder): Promise<void>
+  admit?(consultation: CallOf, holder: CallHolder): Promise<Record<string, unknown> | void>
+  leave?(consultation: RoomOf, holder: CallHolder): Promise<void>
   /** Tears the room down when the consultation ends or is cancelled. */
-  destroyRoom (consultation: RoomOf): Promise<void>
+  destroyRoom(consultation: RoomOf): Promise<void>
 }
 
-export interface MailAttachment { filename: string, content: string | Buffer, contentType: string }
+export interface MailAttachment {
+  filename: string
+  content: string | Buffer
+  contentType: string
+}
 
 /** Sends a templated mail; provided by the mail plugin. */
 export interface Mailer {
   /** Sends at once; rejects with MailRefused when the mail server refuses it. */
-  send (template: string, locale: string, data: Record<string, unknown>, to: string, attachments?: MailAttachment[]): Promise<void>
+  send(template: string, locale: string, data: Record<string, unknown>, to: string, attachments?: MailAttachment[]): Promise<void>
   /** How often, and how far apart, a plugin's own mail jobs should retry (SZ_MAIL_RETRY_*). */
-  readonly retry: { limit: number, delaySeconds: number }
+  readonly retry: { limit: number; delaySeconds: number }
 }
 
 /** A mail the mail server refused; `permanent` when it refuses the recipient for good (no retry helps). */
 export class MailRefused extends Error {
   override name = 'MailRefused'
-  constructor (message: string, readonly permanent: boolean) { super(message) }
+  constructor(
+    message: string,
+    readonly permanent: boolean
+  ) {
+    super(message)
+  }
 }
 
 /** Peer-to-peer WebRTC between two browsers: no server room, so nothing to create or destroy. */
 export const p2pMedia: MediaProvider = {
   name: 'p2p',
-  async createRoom () { return { provider: 'p2p' } },
-  async joinInfo () { return {} },
-  async destroyRoom () {}
+  async createRoom() {
+    return { provider: 'p2p' }
+  },
+  async joinInfo() {
+    return {}
+  },
+  async destroyRoom() {}
 }
 
 /** Personal data a plugin keeps: a row of the privacy policy's deletion table, and a deletion-log category. */
@@ -68,8 +84,8 @@ export interface DeclaredDeletion {
   /** The name its deletions are logged under (`recordDeletion`), e.g. `contact-message`. */
   category: string
   /** What is kept, and until when, in both languages of the legal pages. */
-  data: { de: string, en: string }
-  keptUntil: { de: string, en: string }
+  data: { de: string; en: string }
+  keptUntil: { de: string; en: string }
   /** The deadline in English, for the privacy report and the CLI. */
   deadline: string
 }
@@ -100,7 +116,7 @@ declare module 'fastify' {
 }
 
 /** Installs the service slots on the app (the plugin host does, before any plugin is registered). */
-export function serviceRegistry (app: FastifyInstance, coreCategories: readonly string[]): void {
+export function serviceRegistry(app: FastifyInstance, coreCategories: readonly string[]): void {
   const provided: Partial<Services> = {}
   const deletions: DeclaredDeletion[] = []
   app.decorate('declaredDeletions', { getter: () => deletions })

@@ -12,18 +12,23 @@ declare module 'fastify' {
   }
 }
 
-export default fp<{ orm: MikroORM }>(async (app, { orm }) => {
-  if (!orm) throw new Error('@sprechzimmer/database: the `orm` option is required')
-  app.decorate('orm', orm)
-  // Forked on first use: a request that never touches it (a new client's join goes through the
-  // batched entrance; answers refused before the handler) pays for no fork and no async hook.
-  const forked = Symbol('sprechzimmer.em')
-  app.decorateRequest(forked, null)
-  app.decorateRequest('em', {
-    getter (this: FastifyRequest) {
-      const request = this as unknown as { [forked]: EntityManager | null }
-      return (request[forked] ??= orm.em.fork())
-    }
-  })
-  app.addHook('onClose', async () => { await orm.close() })
-}, { fastify: '5.x', name: '@sprechzimmer/database' })
+export default fp<{ orm: MikroORM }>(
+  async (app, { orm }) => {
+    if (!orm) throw new Error('@sprechzimmer/database: the `orm` option is required')
+    app.decorate('orm', orm)
+    // Forked on first use: a request that never touches it (a new client's join goes through the
+    // batched entrance; answers refused before the handler) pays for no fork and no async hook.
+    const forked = Symbol('sprechzimmer.em')
+    app.decorateRequest(forked, null)
+    app.decorateRequest('em', {
+      getter(this: FastifyRequest) {
+        const request = this as unknown as { [forked]: EntityManager | null }
+        return (request[forked] ??= orm.em.fork())
+      }
+    })
+    app.addHook('onClose', async () => {
+      await orm.close()
+    })
+  },
+  { fastify: '5.x', name: '@sprechzimmer/database' }
+)

@@ -17,10 +17,12 @@ export interface PluginModule {
   migrations?: MigrationObject[]
 }
 
-export interface LoadedPlugin extends PluginModule { name: string }
+export interface LoadedPlugin extends PluginModule {
+  name: string
+}
 
 /** Imports the plugins named in SPRECHZIMMER_PLUGINS (before the ORM starts, so their tables exist). */
-export async function importPlugins (names: string[]): Promise<LoadedPlugin[]> {
+export async function importPlugins(names: string[]): Promise<LoadedPlugin[]> {
   const loaded: LoadedPlugin[] = []
   for (const name of names) {
     const specifier = name.startsWith('.') || isAbsolute(name) ? pathToFileURL(resolve(name)).href : name
@@ -39,7 +41,10 @@ export async function importPlugins (names: string[]): Promise<LoadedPlugin[]> {
 }
 
 /** The plugin host: the contract's services (see contract.ts), and the plugins named in SPRECHZIMMER_PLUGINS. */
-export default fp<{ config: Config, plugins: LoadedPlugin[] }>(async (app, { config, plugins }) => {
-  serviceRegistry(app, DELETION_CATEGORIES)
-  for (const plugin of plugins) await app.register(plugin.default, { config })
-}, { fastify: '5.x', name: '@sprechzimmer/plugin-host', dependencies: ['@sprechzimmer/runtime'] })
+export default fp<{ config: Config; plugins: LoadedPlugin[] }>(
+  async (app, { config, plugins }) => {
+    serviceRegistry(app, DELETION_CATEGORIES)
+    for (const plugin of plugins) await app.register(plugin.default, { config })
+  },
+  { fastify: '5.x', name: '@sprechzimmer/plugin-host', dependencies: ['@sprechzimmer/runtime'] }
+)

@@ -22,17 +22,17 @@ export interface ParticipantCredentialClaims {
 export class ParticipantCredentials {
   private readonly key: Buffer
 
-  constructor (sessionSecret: string) {
+  constructor(sessionSecret: string) {
     this.key = Buffer.from(hmac(sessionSecret, 'participant-credential', 'v1'), 'base64url')
   }
 
-  issue (claims: ParticipantCredentialClaims, expiresAt: Date): string {
+  issue(claims: ParticipantCredentialClaims, expiresAt: Date): string {
     const body = `${PARTICIPANT_CREDENTIAL_PREFIX}${claims.sub}.${claims.cid}.${Math.floor(expiresAt.getTime() / 1000)}`
     return `${body}.${this.sign(body)}`
   }
 
   /** The claims of a credential of this format; null when it is malformed, tampered with or expired. */
-  verify (credential: string, now = Date.now()): ParticipantCredentialClaims | null {
+  verify(credential: string, now = Date.now()): ParticipantCredentialClaims | null {
     if (!credential.startsWith(PARTICIPANT_CREDENTIAL_PREFIX)) return null
     const dot = credential.lastIndexOf('.')
     const body = credential.slice(0, dot)
@@ -43,7 +43,7 @@ export class ParticipantCredentials {
     return { sub: sub!, cid: cid! }
   }
 
-  private sign (body: string): string {
+  private sign(body: string): string {
     return createHmac('sha256', this.key).update(body).digest('base64url')
   }
 }

@@ -18,7 +18,7 @@ const SERVER_PATHS = /^\/(api|docs|cal|health|legal)(\/|$)/
 const HASHED = /-[A-Z0-9]{8}\.(js|css|woff2?)$/
 
 /** The portal's pages load everything from this server, and nothing else. */
-export function portalCsp (publicUrl: string, connectSources: string[] = []) {
+export function portalCsp(publicUrl: string, connectSources: string[] = []) {
   const origin = new URL(publicUrl)
   const ws = `${origin.protocol === 'https:' ? 'wss:' : 'ws:'}//${origin.host}`
   return {
@@ -54,26 +54,38 @@ const portalWeb: FastifyPluginAsync<PortalWebOptions> = async (app, { dir, publi
   const isFile = (path: string) => {
     const full = resolve(root, '.' + path)
     if (full !== root && !full.startsWith(root + sep)) return false
-    try { return statSync(full).isFile() } catch { return false }
+    try {
+      return statSync(full).isFile()
+    } catch {
+      return false
+    }
   }
 
-  app.get('/*', {
-    schema: { hide: true },
-    helmet: { contentSecurityPolicy: portalCsp(publicUrl, connectSources) }
-  }, async (request, reply) => {
-    let path: string
-    try { path = decodeURIComponent(request.url.split('?')[0]!) } catch { return reply.callNotFound() }
-    if (SERVER_PATHS.test(path)) return reply.callNotFound()
-    if (path !== '/' && path !== '/index.html' && isFile(path)) {
-      reply.header('cache-control', HASHED.test(path) ? 'public, max-age=31536000, immutable' : 'public, max-age=0, must-revalidate')
-      return reply.sendFile(path.slice(1))
+  app.get(
+    '/*',
+    {
+      schema: { hide: true },
+      helmet: { contentSecurityPolicy: portalCsp(publicUrl, connectSources) }
+    },
+    async (request, reply) => {
+      let path: string
+      try {
+        path = decodeURIComponent(request.url.split('?')[0]!)
+      } catch {
+        return reply.callNotFound()
+      }
+      if (SERVER_PATHS.test(path)) return reply.callNotFound()
+      if (path !== '/' && path !== '/index.html' && isFile(path)) {
+        reply.header('cache-control', HASHED.test(path) ? 'public, max-age=31536000, immutable' : 'public, max-age=0, must-revalidate')
+        return reply.sendFile(path.slice(1))
+      }
+      // The start page is always the app; deep links only for navigations (a script asking for a missing file gets 404).
+      const navigation = path === '/' || path === '/index.html' || (request.headers.accept ?? '').includes('text/html')
+      if (!navigation || extname(path) !== '') return reply.callNotFound()
+      reply.header('cache-control', 'no-cache')
+      return reply.sendFile('index.html')
     }
-    // The start page is always the app; deep links only for navigations (a script asking for a missing file gets 404).
-    const navigation = path === '/' || path === '/index.html' || (request.headers.accept ?? '').includes('text/html')
-    if (!navigation || extname(path) !== '') return reply.callNotFound()
-    reply.header('cache-control', 'no-cache')
-    return reply.sendFile('index.html')
-  })
+  )
 }
 
 export default portalWeb

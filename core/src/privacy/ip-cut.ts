@@ -1,7 +1,7 @@
 import { isIP } from 'node:net'
 
 /** Expands an IPv6 address (with `::` and an embedded IPv4 tail) into its eight 16-bit groups. */
-function ipv6Groups (ip: string): number[] {
+function ipv6Groups(ip: string): number[] {
   let text = ip.split('%')[0]
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)
   if (v4) {
@@ -20,8 +20,8 @@ function ipv6Groups (ip: string): number[] {
  * (/16), an IPv6 address to its /32 — the same cut the access-record job applies in SQL. Anything
  * that is not an IP address becomes `unknown`, so a forged value can never reach a log.
  */
-export function cutIp (raw: string | undefined | null): string {
-  const ip = raw?.startsWith('::ffff:') && raw.includes('.') ? raw.slice(7) : raw ?? ''
+export function cutIp(raw: string | undefined | null): string {
+  const ip = raw?.startsWith('::ffff:') && raw.includes('.') ? raw.slice(7) : (raw ?? '')
   const family = isIP(ip.split('%')[0])
   if (family === 4) {
     const [a, b] = ip.split('.')

@@ -14,12 +14,36 @@ export interface PrivacyReportRow {
 type Scope = { practiceId: string | null }
 
 /** Categories a practice can see for itself; the operator (CLI) sees more. */
-const PRACTICE_CATEGORIES: DeletionCategory[] = ['session', 'provider-account', 'practice', 'invitation', 'waiting-room-name', 'chat', 'documents', 'call-data', 'security-events']
+const PRACTICE_CATEGORIES: DeletionCategory[] = [
+  'session',
+  'provider-account',
+  'practice',
+  'invitation',
+  'waiting-room-name',
+  'chat',
+  'documents',
+  'call-data',
+  'security-events'
+]
 /**
  * Every core category except the profile picture, which this report leaves out even though the
  * profile module writes its deletions to the deletion log; plugins' categories are not reported either.
  */
-const OPERATOR_CATEGORIES: DeletionCategory[] = ['access-ip', 'session', 'provider-account', 'practice', 'client-account', 'email-verification', 'sign-in-failures', 'invitation', 'waiting-room-name', 'chat', 'documents', 'call-data', 'security-events']
+const OPERATOR_CATEGORIES: DeletionCategory[] = [
+  'access-ip',
+  'session',
+  'provider-account',
+  'practice',
+  'client-account',
+  'email-verification',
+  'sign-in-failures',
+  'invitation',
+  'waiting-room-name',
+  'chat',
+  'documents',
+  'call-data',
+  'security-events'
+]
 
 /** SQL for the oldest item still held, per category; `$P` is the practice filter (or true). */
 const OLDEST: Partial<Record<DeletionCategory, (p: string) => string>> = {
@@ -32,7 +56,8 @@ const OLDEST: Partial<Record<DeletionCategory, (p: string) => string>> = {
   'sign-in-failures': () => 'select min(last_failed_at) as at from login_backoff',
   practice: p => `select min(created_at) as at from practice where ${p.replace('$', 'id')}`,
   invitation: p => `select min(i.created_at) as at from invitation i join consultation c on c.id = i.consultation_id where ${p.replace('$', 'c.practice_id')}`,
-  'waiting-room-name': p => `select min(pt.created_at) as at from participant pt join consultation c on c.id = pt.consultation_id where pt.display_name is not null and ${p.replace('$', 'c.practice_id')}`,
+  'waiting-room-name': p =>
+    `select min(pt.created_at) as at from participant pt join consultation c on c.id = pt.consultation_id where pt.display_name is not null and ${p.replace('$', 'c.practice_id')}`,
   'call-data': p => `select least(
       (select min(pt.created_at) from participant pt join consultation c on c.id = pt.consultation_id where ${p.replace('$', 'c.practice_id')}),
       (select min(c.created_at) from consultation c where c.media is not null and ${p.replace('$', 'c.practice_id')})) as at`
@@ -42,17 +67,20 @@ const OLDEST: Partial<Record<DeletionCategory, (p: string) => string>> = {
  * Per category of the deletion table: its deadline, how many items were deleted in the period and
  * the oldest item still held — for a practice (only its own items) or for the whole server.
  */
-export async function privacyReport (em: EntityManager, config: Config, range: { from: Date, to: Date }, scope: Scope): Promise<PrivacyReportRow[]> {
+export async function privacyReport(em: EntityManager, config: Config, range: { from: Date; to: Date }, scope: Scope): Promise<PrivacyReportRow[]> {
   const connection = em.getConnection()
   const filter = scope.practiceId ? '$ = ?' : 'true'
-  const params = (sql: string) => scope.practiceId ? Array((sql.match(/\?/g) ?? []).length).fill(scope.practiceId) : []
-  const deleted = await connection.execute<Array<{ category: string, n: string }>>(
+  const params = (sql: string) => (scope.practiceId ? Array((sql.match(/\?/g) ?? []).length).fill(scope.practiceId) : [])
+  const deleted = await connection.execute<Array<{ category: string; n: string }>>(
     `select category, sum(count) as n from deletion_log where deleted_at >= ? and deleted_at < ?${scope.practiceId ? ' and practice_id = ?' : ''} group by category`,
-    [range.from, range.to, ...(scope.practiceId ? [scope.practiceId] : [])])
+    [range.from, range.to, ...(scope.practiceId ? [scope.practiceId] : [])]
+  )
   const counts = new Map(deleted.map(r => [r.category, Number(r.n)]))
   const categories = scope.practiceId ? PRACTICE_CATEGORIES : OPERATOR_CATEGORIES
   const rows: PrivacyReportRow[] = []
-  for (const row of deletionTable(config, 'en').filter((r): r is DeletionRow & { category: DeletionCategory } => (categories as string[]).includes(r.category))) {
+  for (const row of deletionTable(config, 'en').filter((r): r is DeletionRow & { category: DeletionCategory } =>
+    (categories as string[]).includes(r.category)
+  )) {
     let oldest: Date | null = null
     const query = OLDEST[row.category]
     if (query) {

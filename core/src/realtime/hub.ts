@@ -21,12 +21,11 @@ export interface RealtimeEvent {
 }
 
 export type Subscriber =
-  | { kind: 'provider', practice: string, user: string, sessionHash: string }
-  | { kind: 'participant', participant: string, consultation: string }
+  { kind: 'provider'; practice: string; user: string; sessionHash: string } | { kind: 'participant'; participant: string; consultation: string }
 
 export interface RealtimeSocket {
-  send (text: string): void
-  close (code: number, reason: string): void
+  send(text: string): void
+  close(code: number, reason: string): void
 }
 
 /** Close code for a socket whose session ended: the page must sign in again. */
@@ -48,11 +47,16 @@ export class RealtimeHub {
   private readonly byParticipant = new Map<string, Set<RealtimeSocket>>()
   private readonly bySession = new Map<string, Set<RealtimeSocket>>()
 
-  constructor (private readonly connectionString: string, private readonly log: FastifyBaseLogger) {}
+  constructor(
+    private readonly connectionString: string,
+    private readonly log: FastifyBaseLogger
+  ) {}
 
-  async start (): Promise<void> {
+  async start(): Promise<void> {
     const client = new pg.Client({ connectionString: this.connectionString, application_name: 'sprechzimmer-realtime' })
-    client.on('notification', message => { if (message.payload) this.deliver(message.payload) })
+    client.on('notification', message => {
+      if (message.payload) this.deliver(message.payload)
+    })
     client.on('error', err => {
       this.log.warn({ err }, 'realtime listener lost its connection; reconnecting')
       void client.end().catch(() => {})
@@ -63,7 +67,7 @@ export class RealtimeHub {
     this.listener = client
   }
 
-  private reconnect (delay = 500): void {
+  private reconnect(delay = 500): void {
     if (this.stopped) return
     setTimeout(() => {
       this.start().catch(() => this.reconnect(Math.min(delay * 2, 10_000)))
@@ -71,26 +75,32 @@ export class RealtimeHub {
   }
 
   /** Queues the event on the transaction of `em` (or sends it at once outside a transaction). */
-  async publish (em: EntityManager, to: Audience, event: RealtimeEvent): Promise<void> {
+  async publish(em: EntityManager, to: Audience, event: RealtimeEvent): Promise<void> {
     await this.publishMany(em, [{ to, event }])
   }
 
-  async publishMany (em: EntityManager, items: Array<{ to: Audience, event: RealtimeEvent }>): Promise<void> {
+  async publishMany(em: EntityManager, items: Array<{ to: Audience; event: RealtimeEvent }>): Promise<void> {
     if (items.length === 0) return
     const { channel, payloads } = this.notification(items)
-    await em.getConnection().execute('SELECT pg_notify(?, payload) FROM json_array_elements_text(?::json) AS payload', [channel, payloads], 'all', em.getTransactionContext())
+    await em
+      .getConnection()
+      .execute('SELECT pg_notify(?, payload) FROM json_array_elements_text(?::json) AS payload', [channel, payloads], 'all', em.getTransactionContext())
   }
 
   /**
    * What `publishMany` notifies, for a caller that writes `SELECT pg_notify(channel, payload) FROM
    * json_array_elements_text(payloads::json) AS payload` into a statement of its own (same transaction).
    */
-  notification (items: Array<{ to: Audience, event: RealtimeEvent }>): { channel: string, payloads: string } {
+  notification(items: Array<{ to: Audience; event: RealtimeEvent }>): { channel: string; payloads: string } {
     // As few notifications as fit under PostgreSQL's limit: each one is queued, sent and parsed on its own.
     const payloads: string[] = []
     let batch: string[] = []
     let size = 0
-    const flush = () => { if (batch.length > 0) payloads.push(`{"batch":[${batch.join(',')}]}`); batch = []; size = 0 }
+    const flush = () => {
+      if (batch.length > 0) payloads.push(`{"batch":[${batch.join(',')}]}`)
+      batch = []
+      size = 0
+    }
     for (const item of items) {
       const text = JSON.stringify(item)
       const bytes = Buffer.byteLength(text) + 1
@@ -107,17 +117,25 @@ export class RealtimeHub {
    * Passes a message between browsers at once, outside any transaction: delivered to this instance's
    * sockets directly and to the other instances through NOTIFY (when it fits into one).
    */
-  async relay (to: Audience, event: RealtimeEvent): Promise<void> {
+  async relay(to: Audience, event: RealtimeEvent): Promise<void> {
     this.deliverTo(to, event)
     const payload = JSON.stringify({ to, event, origin: this.instance })
     if (Buffer.byteLength(payload) >= NOTIFY_LIMIT || !this.listener) return
     await this.listener.query('SELECT pg_notify($1, $2)', [CHANNEL, payload])
   }
 
-  subscribe (socket: RealtimeSocket, who: Subscriber): () => void {
-    const entries: Array<[Map<string, Set<RealtimeSocket>>, string]> = who.kind === 'provider'
-      ? [[this.byPractice, who.practice], [this.byUser, who.user], [this.bySession, who.sessionHash]]
-      : [[this.byConsultation, who.consultation], [this.byParticipant, who.participant]]
+  subscribe(socket: RealtimeSocket, who: Subscriber): () => void {
+    const entries: Array<[Map<string, Set<RealtimeSocket>>, string]> =
+      who.kind === 'provider'
+        ? [
+            [this.byPractice, who.practice],
+            [this.byUser, who.user],
+            [this.bySession, who.sessionHash]
+          ]
+        : [
+            [this.byConsultation, who.consultation],
+            [this.byParticipant, who.participant]
+          ]
     for (const [map, key] of entries) {
       if (!map.has(key)) map.set(key, new Set())
       map.get(key)!.add(socket)
@@ -132,20 +150,27 @@ export class RealtimeHub {
   }
 
   /** Sockets of this participant on this instance (a participant may have several tabs open). */
-  connectionsOf (participant: string): number {
+  connectionsOf(participant: string): number {
     return this.byParticipant.get(participant)?.size ?? 0
   }
 
-  private deliver (payload: string): void {
-    let message: { to: Audience, event: RealtimeEvent, origin?: string, close?: { session?: string }, batch?: Array<{ to: Audience, event: RealtimeEvent }> }
-    try { message = JSON.parse(payload) } catch { return }
-    if (message.batch) { for (const item of message.batch) this.deliverTo(item.to, item.event); return }
+  private deliver(payload: string): void {
+    let message: { to: Audience; event: RealtimeEvent; origin?: string; close?: { session?: string }; batch?: Array<{ to: Audience; event: RealtimeEvent }> }
+    try {
+      message = JSON.parse(payload)
+    } catch {
+      return
+    }
+    if (message.batch) {
+      for (const item of message.batch) this.deliverTo(item.to, item.event)
+      return
+    }
     if (message.close?.session) return this.closeSession(message.close.session)
     if (message.origin === this.instance) return
     this.deliverTo(message.to, message.event)
   }
 
-  private deliverTo (to: Audience, event: RealtimeEvent): void {
+  private deliverTo(to: Audience, event: RealtimeEvent): void {
     const targets = new Set<RealtimeSocket>()
     if (to.practice) this.byPractice.get(to.practice)?.forEach(s => targets.add(s))
     if (to.user) this.byUser.get(to.user)?.forEach(s => targets.add(s))
@@ -154,22 +179,30 @@ export class RealtimeHub {
     if (targets.size === 0) return
     const text = JSON.stringify(event)
     for (const socket of targets) {
-      try { socket.send(text) } catch (err) { this.log.debug({ err }, 'realtime send failed') }
+      try {
+        socket.send(text)
+      } catch (err) {
+        this.log.debug({ err }, 'realtime send failed')
+      }
     }
   }
 
   /** A session ended (announced by the database): its sockets must not receive another event. */
-  private closeSession (sessionHash: string): void {
-    for (const socket of [...this.bySession.get(sessionHash) ?? []]) {
+  private closeSession(sessionHash: string): void {
+    for (const socket of [...(this.bySession.get(sessionHash) ?? [])]) {
       // Off every list at once, not only when the closing handshake is over.
       for (const map of [this.byPractice, this.byUser, this.bySession]) {
         for (const [key, set] of map) if (set.delete(socket) && set.size === 0) map.delete(key)
       }
-      try { socket.close(CLOSE_SESSION_ENDED, 'session ended') } catch (err) { this.log.debug({ err }, 'realtime close failed') }
+      try {
+        socket.close(CLOSE_SESSION_ENDED, 'session ended')
+      } catch (err) {
+        this.log.debug({ err }, 'realtime close failed')
+      }
     }
   }
 
-  async stop (): Promise<void> {
+  async stop(): Promise<void> {
     this.stopped = true
     await this.listener?.end().catch(() => {})
   }

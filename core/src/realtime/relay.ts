@@ -11,13 +11,16 @@ import type { Audience, RealtimeEvent, Subscriber } from './hub.js'
 export const MAX_RELAY_BYTES = 40 * 1024
 const MAX_SIGNAL_BYTES = 32 * 1024
 
-const Send = Type.Object({
-  type: Type.Literal('send'),
-  consultationId: Type.String({ format: 'uuid' }),
-  to: Type.String({ minLength: 1, maxLength: 64 }),
-  kind: Type.Union([Type.Literal('chat'), Type.Literal('late'), Type.Literal('signal')]),
-  body: Type.Record(Type.String(), Type.Unknown())
-}, { additionalProperties: false })
+const Send = Type.Object(
+  {
+    type: Type.Literal('send'),
+    consultationId: Type.String({ format: 'uuid' }),
+    to: Type.String({ minLength: 1, maxLength: 64 }),
+    kind: Type.Union([Type.Literal('chat'), Type.Literal('late'), Type.Literal('signal')]),
+    body: Type.Record(Type.String(), Type.Unknown())
+  },
+  { additionalProperties: false }
+)
 type Send = Static<typeof Send>
 
 const bodies = {
@@ -27,7 +30,12 @@ const bodies = {
 const sendFrame = Compile(Send)
 
 export class RelayRefused extends Error {
-  constructor (readonly code: string, message: string) { super(message) }
+  constructor(
+    readonly code: string,
+    message: string
+  ) {
+    super(message)
+  }
 }
 
 const refuse = {
@@ -39,13 +47,20 @@ const refuse = {
 /** States in which the people of a consultation may talk: the waiting room is open or the call runs. */
 const OPEN_STATES = new Set(['waiting', 'live'])
 
-export interface Routed { to: Audience, event: RealtimeEvent }
+export interface Routed {
+  to: Audience
+  event: RealtimeEvent
+}
 
 /** Parses a browser's frame; throws RelayRefused for anything that is not a well-formed `send`. */
-export function parseSend (raw: string): Send {
+export function parseSend(raw: string): Send {
   if (Buffer.byteLength(raw) > MAX_RELAY_BYTES) throw refuse.tooLarge()
   let frame: unknown
-  try { frame = JSON.parse(raw) } catch { throw refuse.invalid('A message must be JSON') }
+  try {
+    frame = JSON.parse(raw)
+  } catch {
+    throw refuse.invalid('A message must be JSON')
+  }
   if (!sendFrame.Check(frame)) throw refuse.invalid('Expected {type:"send", consultationId, to, kind: chat|late|signal, body}')
   if (frame.kind === 'signal') {
     if (JSON.stringify(frame.body).length > MAX_SIGNAL_BYTES) throw refuse.tooLarge()
@@ -62,12 +77,12 @@ export function parseSend (raw: string): Send {
  * late notices from a provider to a participant; signalling only among admitted participants and
  * the practice's providers.
  */
-export async function route (em: EntityManager, from: Subscriber, send: Send): Promise<Routed> {
+export async function route(em: EntityManager, from: Subscriber, send: Send): Promise<Routed> {
   const consultation = await em.findOne(Consultation, { id: send.consultationId }, { fields: ['practice', 'state'] })
   if (!consultation || !OPEN_STATES.has(consultation.state)) throw refuse.forbidden()
   const practice = consultation.practice
 
-  let sender: { kind: 'provider' | 'participant', id: string }
+  let sender: { kind: 'provider' | 'participant'; id: string }
   if (from.kind === 'provider') {
     if (from.practice !== practice) throw refuse.forbidden()
     const session = await em.count(ServerSession, { tokenHash: from.sessionHash, expiresAt: { $gt: new Date() } })
@@ -85,7 +100,7 @@ export async function route (em: EntityManager, from: Subscriber, send: Send): P
   return { to, event: { type: 'message', consultationId: consultation.id, from: sender, kind: send.kind, body: send.body } }
 }
 
-async function recipient (em: EntityManager, send: Send, practice: string, senderKind: 'provider' | 'participant'): Promise<Audience> {
+async function recipient(em: EntityManager, send: Send, practice: string, senderKind: 'provider' | 'participant'): Promise<Audience> {
   if (send.to === 'providers') {
     if (senderKind !== 'participant' || send.kind === 'late') throw refuse.forbidden()
     return { practice }

@@ -14,7 +14,7 @@ const RELAY_BUDGET = { messages: 200, windowMs: 10_000 }
  * WS /api/realtime: waiting-room and call events pushed to a practice's providers (APPSESSION
  * cookie) or to one participant (participant credential as cookie or Bearer header).
  */
-const routes: FastifyPluginAsync = async (app) => {
+const routes: FastifyPluginAsync = async app => {
   const allowedOrigin = new URL(app.config.publicUrl).origin
   // A server shutdown is not the participant leaving; presence updates and messages in flight finish
   // first (a lookup left running would wait on the closed database pool for its acquire timeout).
@@ -29,13 +29,25 @@ const routes: FastifyPluginAsync = async (app) => {
     await Promise.allSettled([...pending])
   })
 
-  async function identify (request: FastifyRequest): Promise<Subscriber | null> {
+  async function identify(request: FastifyRequest): Promise<Subscriber | null> {
     const token = request.cookies[SESSION_COOKIE]
     if (token) {
       const sessionHash = hashToken(token)
-      const session = await request.em.findOne(ServerSession, { tokenHash: sessionHash, expiresAt: { $gt: new Date() }, lastSeenAt: { $gt: new Date(Date.now() - app.config.sessionIdle) } })
-      const user = session && await request.em.findOne(User, { id: session.user })
-      if (user?.kind === 'provider' && user.practice && user.active && await app.requirePracticeStanding(request, user.practice).then(() => true, () => false)) {
+      const session = await request.em.findOne(ServerSession, {
+        tokenHash: sessionHash,
+        expiresAt: { $gt: new Date() },
+        lastSeenAt: { $gt: new Date(Date.now() - app.config.sessionIdle) }
+      })
+      const user = session && (await request.em.findOne(User, { id: session.user }))
+      if (
+        user?.kind === 'provider' &&
+        user.practice &&
+        user.active &&
+        (await app.requirePracticeStanding(request, user.practice).then(
+          () => true,
+          () => false
+        ))
+      ) {
         return { kind: 'provider', practice: user.practice, user: user.id, sessionHash }
       }
     }
@@ -47,7 +59,9 @@ const routes: FastifyPluginAsync = async (app) => {
   app.get('/api/realtime', { websocket: true, schema: { hide: true } }, async (socket, request) => {
     // Frames can arrive while the socket is being authenticated: keep them until it is.
     const early: Array<[Buffer, boolean]> = []
-    const keep = (data: Buffer, isBinary: boolean) => { if (early.length < 20) early.push([data, isBinary]) }
+    const keep = (data: Buffer, isBinary: boolean) => {
+      if (early.length < 20) early.push([data, isBinary])
+    }
     socket.on('message', keep)
     // Browsers send cookies with cross-site WebSocket handshakes; only our own pages may connect.
     const origin = request.headers.origin
@@ -67,14 +81,16 @@ const routes: FastifyPluginAsync = async (app) => {
       if (--budget.left < 0) return refuseWith('SZ_RATE_LIMITED', 'Too many messages; wait a few seconds')
       if (isBinary) return refuseWith('SZ_MESSAGE_INVALID', 'A message must be JSON text')
       if (closing) return refuseWith('SZ_MESSAGE_FAILED', 'The server is restarting; try again')
-      track((async () => {
-        const routed = await route(app.orm.em.fork(), who, parseSend(data.toString('utf8')))
-        await app.realtime.relay(routed.to, routed.event)
-      })().catch(err => {
-        if (err instanceof RelayRefused) return refuseWith(err.code, err.message)
-        app.log.warn({ code: err?.code }, 'realtime message could not be passed on')
-        refuseWith('SZ_MESSAGE_FAILED', 'The message could not be passed on; try again')
-      }))
+      track(
+        (async () => {
+          const routed = await route(app.orm.em.fork(), who, parseSend(data.toString('utf8')))
+          await app.realtime.relay(routed.to, routed.event)
+        })().catch(err => {
+          if (err instanceof RelayRefused) return refuseWith(err.code, err.message)
+          app.log.warn({ code: err?.code }, 'realtime message could not be passed on')
+          refuseWith('SZ_MESSAGE_FAILED', 'The message could not be passed on; try again')
+        })
+      )
     }
     socket.on('message', onMessage)
     for (const [data, isBinary] of early.splice(0)) onMessage(data, isBinary)
@@ -85,7 +101,13 @@ const routes: FastifyPluginAsync = async (app) => {
       }
     })
     if (who.kind === 'participant') await markPresent(app, app.orm.em.fork(), who.participant)
-    socket.send(JSON.stringify({ type: 'hello', as: who.kind, ...(who.kind === 'participant' ? { participantId: who.participant, consultationId: who.consultation } : { userId: who.user }) }))
+    socket.send(
+      JSON.stringify({
+        type: 'hello',
+        as: who.kind,
+        ...(who.kind === 'participant' ? { participantId: who.participant, consultationId: who.consultation } : { userId: who.user })
+      })
+    )
   })
 }
 

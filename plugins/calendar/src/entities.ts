@@ -39,28 +39,38 @@ export const CalendarSetting = defineEntity({
 export type CalendarSetting = InferEntity<typeof CalendarSetting>
 
 export class CalendarMigration20261128000000 extends Migration {
-  override async up (): Promise<void> {
-    this.addSql('create table "calendar_feed" ("id" uuid not null, "user_id" uuid not null, "scope" text check ("scope" in (\'user\', \'practice\')) not null, "practice_id" uuid null, "token_hash" varchar(64) not null, "created_at" timestamptz not null, constraint "calendar_feed_pkey" primary key ("id"));')
+  override async up(): Promise<void> {
+    this.addSql(
+      'create table "calendar_feed" ("id" uuid not null, "user_id" uuid not null, "scope" text check ("scope" in (\'user\', \'practice\')) not null, "practice_id" uuid null, "token_hash" varchar(64) not null, "created_at" timestamptz not null, constraint "calendar_feed_pkey" primary key ("id"));'
+    )
     this.addSql('alter table "calendar_feed" add constraint "calendar_feed_token_hash_unique" unique ("token_hash");')
     this.addSql('alter table "calendar_feed" add constraint "calendar_feed_user_id_scope_unique" unique ("user_id", "scope");')
-    this.addSql('alter table "calendar_feed" add constraint "calendar_feed_user_id_foreign" foreign key ("user_id") references "app_user" ("id") on update cascade on delete cascade;')
-    this.addSql('alter table "calendar_feed" add constraint "calendar_feed_practice_id_foreign" foreign key ("practice_id") references "practice" ("id") on update cascade on delete cascade;')
-    this.addSql('create table "calendar_setting" ("practice_id" uuid not null, "include_client_details" boolean not null default false, "updated_at" timestamptz not null, constraint "calendar_setting_pkey" primary key ("practice_id"));')
-    this.addSql('alter table "calendar_setting" add constraint "calendar_setting_practice_id_foreign" foreign key ("practice_id") references "practice" ("id") on update cascade on delete cascade;')
+    this.addSql(
+      'alter table "calendar_feed" add constraint "calendar_feed_user_id_foreign" foreign key ("user_id") references "app_user" ("id") on update cascade on delete cascade;'
+    )
+    this.addSql(
+      'alter table "calendar_feed" add constraint "calendar_feed_practice_id_foreign" foreign key ("practice_id") references "practice" ("id") on update cascade on delete cascade;'
+    )
+    this.addSql(
+      'create table "calendar_setting" ("practice_id" uuid not null, "include_client_details" boolean not null default false, "updated_at" timestamptz not null, constraint "calendar_setting_pkey" primary key ("practice_id"));'
+    )
+    this.addSql(
+      'alter table "calendar_setting" add constraint "calendar_setting_practice_id_foreign" foreign key ("practice_id") references "practice" ("id") on update cascade on delete cascade;'
+    )
   }
 
-  override async down (): Promise<void> {
+  override async down(): Promise<void> {
     this.addSql('drop table if exists "calendar_setting" cascade;')
     this.addSql('drop table if exists "calendar_feed" cascade;')
   }
 }
 
 export class CalendarIcalMigration20261129022800 extends Migration {
-  override async up (): Promise<void> {
+  override async up(): Promise<void> {
     this.addSql('alter table "calendar_feed" add column "last_etag" varchar(100) null, add column "changed_at" timestamptz null;')
   }
 
-  override async down (): Promise<void> {
+  override async down(): Promise<void> {
     this.addSql('alter table "calendar_feed" drop column "last_etag", drop column "changed_at";')
   }
 }

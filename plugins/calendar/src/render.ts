@@ -14,14 +14,14 @@ export interface FeedEvent {
   url: string | null
   description: string
   /** Only when the practice switched client details on. */
-  attendees?: Array<{ email: string, name: string | null }>
+  attendees?: Array<{ email: string; name: string | null }>
 }
 
 /**
  * RFC 5545 §3.1 folding at 75 octets, never inside a UTF-8 sequence or a surrogate pair. Same output
  * as ical-generator's foldLines, which encodes every character on its own (most of its toString time).
  */
-export function foldLines (text: string): string {
+export function foldLines(text: string): string {
   const lines = text.split('\r\n')
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n]
@@ -32,9 +32,15 @@ export function foldLines (text: string): string {
       const code = line.charCodeAt(i)
       let ch = line[i]
       let size = code < 0x80 ? 1 : code < 0x800 ? 2 : 3
-      if (code >= 0xd800 && code <= 0xdbff && i + 1 < line.length) { ch += line[++i]; size = 4 }
+      if (code >= 0xd800 && code <= 0xdbff && i + 1 < line.length) {
+        ch += line[++i]
+        size = 4
+      }
       octets += size
-      if (octets > 74) { out += '\r\n '; octets = size }
+      if (octets > 74) {
+        out += '\r\n '
+        octets = size
+      }
       out += ch
     }
     lines[n] = out
@@ -62,62 +68,78 @@ export class FragmentCache {
   hits = 0
   misses = 0
 
-  constructor (private readonly maxEntries = 100_000) {}
+  constructor(private readonly maxEntries = 100_000) {}
 
-  keyOf (event: FeedEvent, variant: string): string {
-    const extra = event.attendees?.length
-      ? createHash('sha1').update(JSON.stringify(event.attendees)).digest('base64url')
-      : ''
+  keyOf(event: FeedEvent, variant: string): string {
+    const extra = event.attendees?.length ? createHash('sha1').update(JSON.stringify(event.attendees)).digest('base64url') : ''
     return `${variant}|${event.id}|${event.version}|${event.cancelled ? 'c' : ''}|${extra}`
   }
 
-  fragment (event: FeedEvent, variant: string, key = this.keyOf(event, variant)): string {
+  fragment(event: FeedEvent, variant: string, key = this.keyOf(event, variant)): string {
     const cached = this.fragments.get(key)
-    if (cached !== undefined) { this.hits++; return cached }
+    if (cached !== undefined) {
+      this.hits++
+      return cached
+    }
     this.misses++
     const text = renderEvent(this.calendar, event)
     if (this.fragments.size >= this.maxEntries) {
       // Oldest first (a Map iterates in insertion order); a tenth at a time keeps this rare.
       let drop = Math.ceil(this.maxEntries / 10)
-      for (const k of this.fragments.keys()) { this.fragments.delete(k); if (--drop === 0) break }
+      for (const k of this.fragments.keys()) {
+        this.fragments.delete(k)
+        if (--drop === 0) break
+      }
     }
     this.fragments.set(key, text)
     return text
   }
 
-  get size (): number { return this.fragments.size }
+  get size(): number {
+    return this.fragments.size
+  }
 }
 
 /** One folded VEVENT (CRLF line ends), times in UTC. */
-export function renderEvent (calendar: ICalCalendar, event: FeedEvent): string {
-  const ev = new ICalEvent({
-    id: uidOf(event.id),
-    sequence: event.version,
-    stamp: event.updatedAt,
-    lastModified: event.updatedAt,
-    start: event.startAt,
-    end: event.endAt,
-    summary: event.title.replace(/[\r\n]+/g, ' '),
-    description: event.description,
-    url: event.url,
-    status: event.cancelled ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
-    attendees: (event.attendees ?? []).map(a => ({
-      email: a.email, name: a.name ? param(a.name) : null, role: ICalAttendeeRole.REQ, status: ICalAttendeeStatus.NEEDSACTION, rsvp: false
-    }))
-  }, calendar)
+export function renderEvent(calendar: ICalCalendar, event: FeedEvent): string {
+  const ev = new ICalEvent(
+    {
+      id: uidOf(event.id),
+      sequence: event.version,
+      stamp: event.updatedAt,
+      lastModified: event.updatedAt,
+      start: event.startAt,
+      end: event.endAt,
+      summary: event.title.replace(/[\r\n]+/g, ' '),
+      description: event.description,
+      url: event.url,
+      status: event.cancelled ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
+      attendees: (event.attendees ?? []).map(a => ({
+        email: a.email,
+        name: a.name ? param(a.name) : null,
+        role: ICalAttendeeRole.REQ,
+        status: ICalAttendeeStatus.NEEDSACTION,
+        rsvp: false
+      }))
+    },
+    calendar
+  )
   return foldLines(ev.toString().replace(/\r\n$/, '')) + '\r\n'
 }
 
 /** The calendar around the fragments; no X-WR-TIMEZONE (every time is UTC, nothing is floating). */
-export function calendarText (name: string, fragments: string[]): string {
-  const head = foldLines([
-    'BEGIN:VCALENDAR',
-    'VERSION:2.0',
-    'PRODID:-//Sprechzimmer//Calendar//DE',
-    'CALSCALE:GREGORIAN',
-    `X-WR-CALNAME:${name.replace(/[\r\n\\;,]/g, ' ')}`,
-    'REFRESH-INTERVAL;VALUE=DURATION:PT15M',
-    'X-PUBLISHED-TTL:PT15M'
-  ].join('\r\n')) + '\r\n'
+export function calendarText(name: string, fragments: string[]): string {
+  const head =
+    foldLines(
+      [
+        'BEGIN:VCALENDAR',
+        'VERSION:2.0',
+        'PRODID:-//Sprechzimmer//Calendar//DE',
+        'CALSCALE:GREGORIAN',
+        `X-WR-CALNAME:${name.replace(/[\r\n\\;,]/g, ' ')}`,
+        'REFRESH-INTERVAL;VALUE=DURATION:PT15M',
+        'X-PUBLISHED-TTL:PT15M'
+      ].join('\r\n')
+    ) + '\r\n'
   return head + fragments.join('') + 'END:VCALENDAR\r\n'
 }

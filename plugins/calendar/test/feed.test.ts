@@ -78,8 +78,14 @@ t.test('a provider feed: stable UID, SEQUENCE, STATUS, UTC times, pseudonymised;
   t.same(Object.keys(eventsOf((await app.inject({ method: 'GET', url: pathOf(otherUrl) })).body)), [`${foreign.id}@sprechzimmer`])
 
   const token = pathOf(url).slice(5, -4)
-  t.notOk(logs.some(l => l.includes(token) || l.includes(pathOf(url2).slice(5, -4))), 'logs hold no feed token')
-  t.notOk(logs.some(l => /maria/i.test(l)), 'logs hold no client address')
+  t.notOk(
+    logs.some(l => l.includes(token) || l.includes(pathOf(url2).slice(5, -4))),
+    'logs hold no feed token'
+  )
+  t.notOk(
+    logs.some(l => /maria/i.test(l)),
+    'logs hold no client address'
+  )
 })
 
 t.test('the practice-wide feed is for admins, scoped to the practice; client details only when switched on', async t => {
@@ -89,9 +95,14 @@ t.test('the practice-wide feed is for admins, scoped to the practice; client det
   const other = await provider(app, 'Praxis Andere')
   await schedule(app, other, { start: inMinutes(30), end: inMinutes(60), title: 'Fremd' })
   // A second provider of the same practice (core has no endpoint for it yet): a row like registration writes.
-  await app.orm.em.fork().getConnection().execute(
-    `insert into app_user (id, created_at, updated_at, kind, is_practice_admin, practice_id, email, password_hash, first_name, last_name)
-     select gen_random_uuid(), now(), now(), 'provider', false, practice_id, ?, password_hash, 'Ben', 'Winter' from app_user where id = ?`, [uniqueEmail('colleague'), admin.userId])
+  await app.orm.em
+    .fork()
+    .getConnection()
+    .execute(
+      `insert into app_user (id, created_at, updated_at, kind, is_practice_admin, practice_id, email, password_hash, first_name, last_name)
+     select gen_random_uuid(), now(), now(), 'provider', false, practice_id, ?, password_hash, 'Ben', 'Winter' from app_user where id = ?`,
+      [uniqueEmail('colleague'), admin.userId]
+    )
   const colleagueRow = (await app.orm.em.fork().getConnection().execute('select id from consultation where id = ?', [c.id]))[0]
   t.ok(colleagueRow)
 

@@ -10,11 +10,16 @@ t.test('registering or moving to a patient address reveals none of their consult
   const { app, logs } = await calendarApp(t)
   const dr = await provider(app)
   const patient = 'patient.takeover@example.org'
-  const consultation = await schedule(app, dr, { start: inMinutes(60), end: inMinutes(90), title: 'Therapiesitzung', emails: [patient, 'control.patient@example.org'] })
+  const consultation = await schedule(app, dr, {
+    start: inMinutes(60),
+    end: inMinutes(90),
+    title: 'Therapiesitzung',
+    emails: [patient, 'control.patient@example.org']
+  })
   const [patientToken, controlToken] = consultation.tokens
 
   // Every channel a signed-in account has; none may carry the consultation, its title or a join link.
-  async function channels (session: Awaited<ReturnType<typeof account>>): Promise<string[]> {
+  async function channels(session: Awaited<ReturnType<typeof account>>): Promise<string[]> {
     const seen: string[] = []
     const list = await as(app, session)('GET', '/api/consultations')
     seen.push(`consultations ${list.statusCode} ${list.body}`)

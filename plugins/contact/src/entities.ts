@@ -28,12 +28,14 @@ export const ContactMessage = defineEntity({
 export type ContactMessage = InferEntity<typeof ContactMessage>
 
 export class ContactMigration20261128000000 extends Migration {
-  override async up (): Promise<void> {
-    this.addSql('create table "contact_message" ("id" uuid not null, "name" varchar(200) not null, "email" varchar(254) not null, "subject" varchar(200) not null, "message" text not null, "locale" varchar(2) not null, "created_at" timestamptz not null, "operator_sent_at" timestamptz null, constraint "contact_message_pkey" primary key ("id"));')
+  override async up(): Promise<void> {
+    this.addSql(
+      'create table "contact_message" ("id" uuid not null, "name" varchar(200) not null, "email" varchar(254) not null, "subject" varchar(200) not null, "message" text not null, "locale" varchar(2) not null, "created_at" timestamptz not null, "operator_sent_at" timestamptz null, constraint "contact_message_pkey" primary key ("id"));'
+    )
     this.addSql('create index "contact_message_created_at_index" on "contact_message" ("created_at");')
   }
 
-  override async down (): Promise<void> {
+  override async down(): Promise<void> {
     this.addSql('drop table if exists "contact_message" cascade;')
   }
 }

@@ -18,15 +18,17 @@ export interface ContactSettings {
 /** One plain address, nothing a header could be built from: no name part, list, comment or line break. */
 const ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
 
-export function contactSettings (env: NodeJS.ProcessEnv = process.env): ContactSettings {
+export function contactSettings(env: NodeJS.ProcessEnv = process.env): ContactSettings {
   const get = (name: string) => (env[name] === undefined || env[name]!.trim() === '' ? undefined : env[name]!.trim())
   const to = get('CONTACT_TO') ?? null
-  if (to !== null && (to.length > 254 || !ADDRESS.test(to))) throw new ConfigError(`CONTACT_TO: ${JSON.stringify(to)} is not one e-mail address (write it as operator@example.org)`)
+  if (to !== null && (to.length > 254 || !ADDRESS.test(to)))
+    throw new ConfigError(`CONTACT_TO: ${JSON.stringify(to)} is not one e-mail address (write it as operator@example.org)`)
   const locale = get('CONTACT_LOCALE') ?? 'de'
   if (locale !== 'de' && locale !== 'en') throw new ConfigError(`CONTACT_LOCALE: ${JSON.stringify(locale)} must be de or en`)
   const rawLimit = get('SZ_CONTACT_RATE_LIMIT') ?? '5'
   const rateLimit = Number(rawLimit)
-  if (!Number.isInteger(rateLimit) || rateLimit < 1 || rateLimit > 10_000) throw new ConfigError(`SZ_CONTACT_RATE_LIMIT: ${JSON.stringify(rawLimit)} must be a whole number from 1 to 10000`)
+  if (!Number.isInteger(rateLimit) || rateLimit < 1 || rateLimit > 10_000)
+    throw new ConfigError(`SZ_CONTACT_RATE_LIMIT: ${JSON.stringify(rawLimit)} must be a whole number from 1 to 10000`)
   return { to, locale, rateLimit }
 }
 
@@ -34,12 +36,16 @@ export function contactSettings (env: NodeJS.ProcessEnv = process.env): ContactS
  * The sender's language from Accept-Language: the first of de and en by preference (q), else German.
  * `en-GB,en;q=0.9,de;q=0.8` is English, `fr,de;q=0.5` is German.
  */
-export function localeFrom (header: string | undefined): Locale {
-  const ranked = (header ?? '').split(',').slice(0, 20).map((part, index) => {
-    const [tag, ...params] = part.trim().split(';')
-    const q = params.map(p => /^\s*q\s*=\s*([0-9.]+)\s*$/.exec(p)).find(Boolean)
-    return { lang: tag.trim().toLowerCase().split('-')[0], q: q ? Number(q[1]) : 1, index }
-  }).filter(e => (e.lang === 'de' || e.lang === 'en') && e.q > 0)
+export function localeFrom(header: string | undefined): Locale {
+  const ranked = (header ?? '')
+    .split(',')
+    .slice(0, 20)
+    .map((part, index) => {
+      const [tag, ...params] = part.trim().split(';')
+      const q = params.map(p => /^\s*q\s*=\s*([0-9.]+)\s*$/.exec(p)).find(Boolean)
+      return { lang: tag.trim().toLowerCase().split('-')[0], q: q ? Number(q[1]) : 1, index }
+    })
+    .filter(e => (e.lang === 'de' || e.lang === 'en') && e.q > 0)
   ranked.sort((a, b) => b.q - a.q || a.index - b.index)
   return (ranked[0]?.lang as Locale | undefined) ?? 'de'
 }

@@ -57,7 +57,8 @@ t.test('injection: CRLF in name and subject adds no header, HTML is escaped, pla
   const smtp = await catcher(t)
   const { app, logs } = await contactApp(t, { smtpUrl: smtp.url })
   const res = await app.inject({
-    method: 'POST', url: '/api/contact',
+    method: 'POST',
+    url: '/api/contact',
     payload: form({
       name: 'Eve\r\nBcc: evil@example.org\r\nX-Injected: name',
       subject: 'Hallo\r\nBcc: evil2@example.org\nX-Injected: subject\r\n\r\n<b>body</b>',
@@ -68,7 +69,10 @@ t.test('injection: CRLF in name and subject adds no header, HTML is escaped, pla
   const mails = await smtp.waitFor(2)
   await new Promise(resolve => setTimeout(resolve, 500))
   t.equal(smtp.received.length, 2, 'no extra recipient')
-  t.notOk(smtp.received.some(m => m.envelope.to.some(a => /evil/.test(a))), 'nothing went to the injected addresses')
+  t.notOk(
+    smtp.received.some(m => m.envelope.to.some(a => /evil/.test(a))),
+    'nothing went to the injected addresses'
+  )
   const operator = mails.find(m => m.envelope.to.includes(OPERATOR))!
   t.same(operator.envelope.to, [OPERATOR])
   t.notOk(operator.mail.headers.has('bcc'), 'no Bcc header')
@@ -103,8 +107,14 @@ t.test('a CONTACT_TO that is not one address stops the start with a message nami
   await t.rejects(contactApp(t, {}, { CONTACT_LOCALE: 'fr' }, await testDatabase(t)), /CONTACT_LOCALE/)
   await t.rejects(contactApp(t, {}, { SZ_CONTACT_RATE_LIMIT: '0' }, await testDatabase(t)), /SZ_CONTACT_RATE_LIMIT/)
   process.env.CONTACT_TO = OPERATOR
-  t.teardown(() => { delete process.env.CONTACT_TO })
-  await t.rejects(build(t, { plugins: [contactEntry] }, await testDatabase(t)), /needs a plugin that provides the mailer service, listed before it/, 'the mail plugin must come first')
+  t.teardown(() => {
+    delete process.env.CONTACT_TO
+  })
+  await t.rejects(
+    build(t, { plugins: [contactEntry] }, await testDatabase(t)),
+    /needs a plugin that provides the mailer service, listed before it/,
+    'the mail plugin must come first'
+  )
 })
 
 t.test('Accept-Language: the first of de and en by preference, else German', async t => {
@@ -122,9 +132,19 @@ t.test('Accept-Language: the first of de and en by preference, else German', asy
 t.test('the plugin declares what it keeps: the privacy page and the data export list contact messages only while it is loaded', async t => {
   const { app } = await contactApp(t)
   const privacy = async (target: typeof app) => (await target.inject({ method: 'GET', url: '/legal/privacy', headers: { 'accept-language': 'en' } })).body
-  t.match(await privacy(app), /<tr data-category="contact-message"><td>Message sent through the contact form<\/td><td>delivery by e-mail to the operator<\/td><\/tr>/)
-  t.throws(() => app.declareDeletion({ category: 'contact-message', data: { de: 'x', en: 'x' }, keptUntil: { de: 'x', en: 'x' }, deadline: 'x' }), /declared twice/)
-  t.throws(() => app.declareDeletion({ category: 'chat', data: { de: 'x', en: 'x' }, keptUntil: { de: 'x', en: 'x' }, deadline: 'x' }), /declared twice/, "not one of core's either")
+  t.match(
+    await privacy(app),
+    /<tr data-category="contact-message"><td>Message sent through the contact form<\/td><td>delivery by e-mail to the operator<\/td><\/tr>/
+  )
+  t.throws(
+    () => app.declareDeletion({ category: 'contact-message', data: { de: 'x', en: 'x' }, keptUntil: { de: 'x', en: 'x' }, deadline: 'x' }),
+    /declared twice/
+  )
+  t.throws(
+    () => app.declareDeletion({ category: 'chat', data: { de: 'x', en: 'x' }, keptUntil: { de: 'x', en: 'x' }, deadline: 'x' }),
+    /declared twice/,
+    "not one of core's either"
+  )
 
   const { app: bare } = await build(t, {}, await testDatabase(t))
   t.notMatch(await privacy(bare), /contact-message/, 'core alone keeps no contact messages and says none')

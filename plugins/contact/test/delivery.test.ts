@@ -2,7 +2,13 @@ import t from 'tap'
 import { contactApp, contactRows, contactJobs, query, catcher, freePort, eventually, MailCatcher, OPERATOR, type Received } from './helpers.js'
 
 const MESSAGE = 'Guten Tag,\n\nich hätte gern einen Termin für eine Videosprechstunde.\nAm liebsten dienstags.\n\nViele Grüße'
-const form = (over: Record<string, string> = {}) => ({ name: 'Erika Mustermann', email: 'erika.sender@example.net', subject: 'Terminanfrage', message: MESSAGE, ...over })
+const form = (over: Record<string, string> = {}) => ({
+  name: 'Erika Mustermann',
+  email: 'erika.sender@example.net',
+  subject: 'Terminanfrage',
+  message: MESSAGE,
+  ...over
+})
 const toOperator = (r: Received) => r.envelope.to.includes(OPERATOR)
 
 t.test('a message reaches CONTACT_TO with everything, the sender gets a confirmation, and nothing of it is kept', async t => {
@@ -19,13 +25,16 @@ t.test('a message reaches CONTACT_TO with everything, the sender gets a confirma
   t.equal(operator.mail.subject, 'Kontaktformular: Terminanfrage', 'in the operator language (CONTACT_LOCALE, default de)')
   t.match(operator.mail.text, /Von: Erika Mustermann <erika\.sender@example\.net>/)
   t.match(operator.mail.text, /Sprache: Englisch/, 'says which language the sender used')
-  t.ok(operator.mail.text!.includes('Guten Tag, ich hätte gern einen Termin für eine Videosprechstunde. Am liebsten dienstags. Viele Grüße'), 'the message in the body')
+  t.ok(
+    operator.mail.text!.includes('Guten Tag, ich hätte gern einen Termin für eine Videosprechstunde. Am liebsten dienstags. Viele Grüße'),
+    'the message in the body'
+  )
   t.ok((operator.mail.html as string).includes('href="mailto:erika.sender@example.net"'), 'a reply link in the HTML')
   const attachment = operator.mail.attachments.find(a => a.filename === 'nachricht.txt')
   t.equal(attachment?.content.toString('utf8'), MESSAGE, 'the original text with its line breaks is attached')
 
   t.same(confirmation.envelope.to, ['erika.sender@example.net'])
-  t.equal(confirmation.mail.subject, 'We received your message', 'the confirmation is in the sender\'s language')
+  t.equal(confirmation.mail.subject, 'We received your message', "the confirmation is in the sender's language")
   t.match(confirmation.mail.html as string, /<html[^>]*lang="en"/)
   t.notMatch(confirmation.raw, /Erika|Terminanfrage|Videosprechstunde/, 'the confirmation repeats nothing from the form')
 
@@ -43,26 +52,48 @@ t.test('a message reaches CONTACT_TO with everything, the sender gets a confirma
   const log = logs.join('')
   t.match(log, /contact message delivered and deleted/)
   t.notMatch(log, /Erika|Mustermann|erika\.sender|Terminanfrage|dienstags/, 'no name, address, subject or text in the log')
-  t.same(await query(databaseUrl, "select category, count from deletion_log where category = 'contact-message'"), [{ category: 'contact-message', count: 1 }], 'the deletion is in the deletion log, as a count')
+  t.same(
+    await query(databaseUrl, "select category, count from deletion_log where category = 'contact-message'"),
+    [{ category: 'contact-message', count: 1 }],
+    'the deletion is in the deletion log, as a count'
+  )
 })
 
 t.test('the confirmation is in German for de, for no Accept-Language and for languages other than de/en', async t => {
   const smtp = await catcher(t)
   const { app } = await contactApp(t, { smtpUrl: smtp.url }, { CONTACT_LOCALE: 'en' })
-  const cases: Array<[string | undefined, string]> = [['de-DE,de;q=0.9', 'de'], [undefined, 'de'], ['fr-FR,fr;q=0.9', 'de'], ['fr, en;q=0.5, de;q=0.3', 'en'], ['de;q=0.5, en', 'en']]
+  const cases: Array<[string | undefined, string]> = [
+    ['de-DE,de;q=0.9', 'de'],
+    [undefined, 'de'],
+    ['fr-FR,fr;q=0.9', 'de'],
+    ['fr, en;q=0.5, de;q=0.3', 'en'],
+    ['de;q=0.5, en', 'en']
+  ]
   for (const [i, [header]] of cases.entries()) {
-    const res = await app.inject({ method: 'POST', url: '/api/contact', payload: form({ email: `lang${i}@example.net` }), headers: header ? { 'accept-language': header } : {} })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/contact',
+      payload: form({ email: `lang${i}@example.net` }),
+      headers: header ? { 'accept-language': header } : {}
+    })
     t.equal(res.statusCode, 202)
   }
   const mails = await smtp.waitFor(cases.length * 2)
   for (const [i, [header, locale]] of cases.entries()) {
     const mail = mails.find(m => m.envelope.to.includes(`lang${i}@example.net`))!
-    t.equal(mail.mail.subject, locale === 'de' ? 'Ihre Nachricht ist angekommen' : 'We received your message', `Accept-Language ${header ?? '(none)'} -> ${locale}`)
+    t.equal(
+      mail.mail.subject,
+      locale === 'de' ? 'Ihre Nachricht ist angekommen' : 'We received your message',
+      `Accept-Language ${header ?? '(none)'} -> ${locale}`
+    )
     t.match(mail.mail.html as string, new RegExp(`<html[^>]*lang="${locale}"`))
   }
   const operator = mails.filter(toOperator)
   t.equal(operator.length, cases.length)
-  t.ok(operator.every(m => /^Contact form: /.test(m.mail.subject ?? '')), 'CONTACT_LOCALE=en makes the operator mail English')
+  t.ok(
+    operator.every(m => /^Contact form: /.test(m.mail.subject ?? '')),
+    'CONTACT_LOCALE=en makes the operator mail English'
+  )
   t.ok(operator.every(m => m.mail.attachments.some(a => a.filename === 'message.txt')))
 })
 
@@ -93,8 +124,9 @@ t.test('while the SMTP server is down the sender is served and the message waits
 t.test('when only the confirmation fails, the retry sends only the confirmation; the text is gone already', async t => {
   let refusals = 0
   const smtp = await catcher(t, 0, {
-    onRcptTo (address, _session, callback) {
-      if (address.address === 'erika.sender@example.net' && refusals++ === 0) return callback(Object.assign(new Error('4.2.0 try later'), { responseCode: 451 }))
+    onRcptTo(address, _session, callback) {
+      if (address.address === 'erika.sender@example.net' && refusals++ === 0)
+        return callback(Object.assign(new Error('4.2.0 try later'), { responseCode: 451 }))
       callback()
     }
   })
@@ -112,7 +144,7 @@ t.test('when only the confirmation fails, the retry sends only the confirmation;
 
 t.test('a sender address the SMTP server refuses for good is not retried, and the row goes', async t => {
   const smtp = await catcher(t, 0, {
-    onRcptTo (address, _session, callback) {
+    onRcptTo(address, _session, callback) {
       if (address.address === 'gone@example.net') return callback(Object.assign(new Error('5.1.1 <gone@example.net>: user unknown'), { responseCode: 550 }))
       callback()
     }

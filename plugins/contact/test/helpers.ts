@@ -12,23 +12,40 @@ export { mailEntry }
 export const OPERATOR = 'operator@praxis.example'
 
 /** The app with the mail plugin and then the contact plugin; CONTACT_TO is the operator unless `env` says otherwise. */
-export async function contactApp (t: Parameters<typeof build>[0], overrides: Parameters<typeof build>[1] = {}, env: Record<string, string | undefined> = {}, databaseUrl?: string) {
+export async function contactApp(
+  t: Parameters<typeof build>[0],
+  overrides: Parameters<typeof build>[1] = {},
+  env: Record<string, string | undefined> = {},
+  databaseUrl?: string
+) {
   const saved: Record<string, string | undefined> = {}
   const values = { CONTACT_TO: OPERATOR, ...env }
-  for (const [k, v] of Object.entries(values)) { saved[k] = process.env[k]; if (v === undefined) delete process.env[k]; else process.env[k] = v }
+  for (const [k, v] of Object.entries(values)) {
+    saved[k] = process.env[k]
+    if (v === undefined) delete process.env[k]
+    else process.env[k] = v
+  }
   try {
     return await build(t, { plugins: [mailEntry, contactEntry], ...overrides }, databaseUrl)
   } finally {
-    for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v }
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
   }
 }
 
 /** Runs one query against the test's database. */
-export async function query (databaseUrl: string, sql: string, values: unknown[] = []): Promise<any[]> {
+export async function query(databaseUrl: string, sql: string, values: unknown[] = []): Promise<any[]> {
   const db = new pg.Client({ connectionString: databaseUrl })
   await db.connect()
-  try { return (await db.query(sql, values)).rows } finally { await db.end() }
+  try {
+    return (await db.query(sql, values)).rows
+  } finally {
+    await db.end()
+  }
 }
 
 export const contactRows = (databaseUrl: string) => query(databaseUrl, 'select * from contact_message')
-export const contactJobs = (databaseUrl: string) => query(databaseUrl, `select id, state, retry_count, data, output from pgboss.job where name = 'contact.deliver'`)
+export const contactJobs = (databaseUrl: string) =>
+  query(databaseUrl, `select id, state, retry_count, data, output from pgboss.job where name = 'contact.deliver'`)

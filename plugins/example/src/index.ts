@@ -9,8 +9,11 @@ import type { Config } from '@sprechzimmer/core'
  *   least once: so the handler must be idempotent (a log line twice does no harm).
  * - The notice carries ids and times only. Logs never hold names, e-mail addresses or tokens.
  */
-export default fp<{ config: Config }>(async (app) => {
-  app.lifecycle.on('consultation.live', async notice => {
-    app.log.info({ consultationId: notice.consultationId, practiceId: notice.practiceId, at: notice.at }, 'consultation started')
-  })
-}, { fastify: '5.x', name: '@sprechzimmer/plugin-example', dependencies: ['@sprechzimmer/runtime'] })
+export default fp<{ config: Config }>(
+  async app => {
+    app.lifecycle.on('consultation.live', async notice => {
+      app.log.info({ consultationId: notice.consultationId, practiceId: notice.practiceId, at: notice.at }, 'consultation started')
+    })
+  },
+  { fastify: '5.x', name: '@sprechzimmer/plugin-example', dependencies: ['@sprechzimmer/runtime'] }
+)

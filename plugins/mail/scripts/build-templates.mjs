@@ -10,7 +10,7 @@ const source = resolve(here, '../../../templates')
 const target = resolve(here, '../dist/templates')
 const INCLUDE = /<mj-include\s+path="([^"]+)"\s*\/>/g
 
-function flatten (file, seen = []) {
+function flatten(file, seen = []) {
   if (seen.includes(file)) throw new Error(`templates: include cycle ${[...seen, file].map(f => relative(source, f)).join(' -> ')}`)
   return readFileSync(file, 'utf8').replace(INCLUDE, (_, path) => {
     const included = resolve(dirname(file), path)

@@ -33,31 +33,39 @@ export const PasswordReset = defineEntity({
 export type PasswordReset = InferEntity<typeof PasswordReset>
 
 export class MailMigration20261128000000 extends Migration {
-  override async up (): Promise<void> {
+  override async up(): Promise<void> {
     this.addSql('create table "mail_delivery" ("id" uuid not null, "delivered_at" timestamptz not null, constraint "mail_delivery_pkey" primary key ("id"));')
     this.addSql('create index "mail_delivery_delivered_at_index" on "mail_delivery" ("delivered_at");')
-    this.addSql('create table "mail_password_reset" ("id" uuid not null, "user_id" uuid not null, "token_hash" varchar(64) not null, "created_at" timestamptz not null, "expires_at" timestamptz not null, constraint "mail_password_reset_pkey" primary key ("id"));')
+    this.addSql(
+      'create table "mail_password_reset" ("id" uuid not null, "user_id" uuid not null, "token_hash" varchar(64) not null, "created_at" timestamptz not null, "expires_at" timestamptz not null, constraint "mail_password_reset_pkey" primary key ("id"));'
+    )
     this.addSql('create index "mail_password_reset_user_id_index" on "mail_password_reset" ("user_id");')
     this.addSql('create index "mail_password_reset_expires_at_index" on "mail_password_reset" ("expires_at");')
     this.addSql('alter table "mail_password_reset" add constraint "mail_password_reset_token_hash_unique" unique ("token_hash");')
-    this.addSql('alter table "mail_password_reset" add constraint "mail_password_reset_user_id_foreign" foreign key ("user_id") references "app_user" ("id") on update cascade on delete cascade;')
+    this.addSql(
+      'alter table "mail_password_reset" add constraint "mail_password_reset_user_id_foreign" foreign key ("user_id") references "app_user" ("id") on update cascade on delete cascade;'
+    )
   }
 
-  override async down (): Promise<void> {
+  override async down(): Promise<void> {
     this.addSql('drop table if exists "mail_password_reset" cascade;')
     this.addSql('drop table if exists "mail_delivery" cascade;')
   }
 }
 
 export class MailAccountMigration20261129023000 extends Migration {
-  override async up (): Promise<void> {
-    this.addSql('create table "mail_email_change" ("id" uuid not null, "user_id" uuid not null, "old_email" varchar(254) not null, "created_at" timestamptz not null, constraint "mail_email_change_pkey" primary key ("id"));')
+  override async up(): Promise<void> {
+    this.addSql(
+      'create table "mail_email_change" ("id" uuid not null, "user_id" uuid not null, "old_email" varchar(254) not null, "created_at" timestamptz not null, constraint "mail_email_change_pkey" primary key ("id"));'
+    )
     this.addSql('create index "mail_email_change_user_id_index" on "mail_email_change" ("user_id");')
     this.addSql('create index "mail_email_change_created_at_index" on "mail_email_change" ("created_at");')
-    this.addSql('alter table "mail_email_change" add constraint "mail_email_change_user_id_foreign" foreign key ("user_id") references "app_user" ("id") on update cascade on delete cascade;')
+    this.addSql(
+      'alter table "mail_email_change" add constraint "mail_email_change_user_id_foreign" foreign key ("user_id") references "app_user" ("id") on update cascade on delete cascade;'
+    )
   }
 
-  override async down (): Promise<void> {
+  override async down(): Promise<void> {
     this.addSql('drop table if exists "mail_email_change" cascade;')
   }
 }
@@ -67,13 +75,15 @@ export class MailAccountMigration20261129023000 extends Migration {
  * notice to it carries; this plugin keeps no addresses of its own any more.
  */
 export class MailVerificationMigration20261207130000 extends Migration {
-  override async up (): Promise<void> {
+  override async up(): Promise<void> {
     this.addSql('drop table if exists "mail_email_change" cascade;')
   }
 
   // The table held only notices waiting for delivery: going back needs it empty, as MailAccountMigration makes it.
-  override async down (): Promise<void> {
-    this.addSql('create table "mail_email_change" ("id" uuid not null, "user_id" uuid not null, "old_email" varchar(254) not null, "created_at" timestamptz not null, constraint "mail_email_change_pkey" primary key ("id"));')
+  override async down(): Promise<void> {
+    this.addSql(
+      'create table "mail_email_change" ("id" uuid not null, "user_id" uuid not null, "old_email" varchar(254) not null, "created_at" timestamptz not null, constraint "mail_email_change_pkey" primary key ("id"));'
+    )
   }
 }
 

@@ -18,12 +18,20 @@ export interface MailSettings {
   inviteTtl: number
 }
 
-export function mailSettings (env: NodeJS.ProcessEnv = process.env): MailSettings {
+export function mailSettings(env: NodeJS.ProcessEnv = process.env): MailSettings {
   const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]!.trim())
   const rawReminders = get('SZ_MAIL_REMINDERS') ?? '24h,15m'
   const reminders = /^(none|off|0)$/i.test(rawReminders)
     ? []
-    : [...new Set(rawReminders.split(',').map(s => s.trim()).filter(Boolean).map(s => parseDuration('SZ_MAIL_REMINDERS', s)))].sort((a, b) => b - a)
+    : [
+        ...new Set(
+          rawReminders
+            .split(',')
+            .map(s => s.trim())
+            .filter(Boolean)
+            .map(s => parseDuration('SZ_MAIL_REMINDERS', s))
+        )
+      ].sort((a, b) => b - a)
   if (reminders.some(ms => ms <= 0)) throw new ConfigError('SZ_MAIL_REMINDERS: offsets must be greater than zero')
   const retryLimit = Number(get('SZ_MAIL_RETRY_LIMIT') ?? '12')
   if (!Number.isInteger(retryLimit) || retryLimit < 0 || retryLimit > 100) throw new ConfigError('SZ_MAIL_RETRY_LIMIT: must be a whole number from 0 to 100')

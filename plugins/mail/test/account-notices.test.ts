@@ -51,9 +51,17 @@ t.test('an e-mail change takes effect only through the link mailed to the NEW ad
   t.equal((await app.inject({ method: 'POST', url: '/api/auth/password-reset', payload: { email: old } })).statusCode, 202)
   const [reset] = await smtp.waitFor(1, r => r.envelope.to[0] === old && /#token=/.test(r.mail.text ?? '') && /password-reset/.test(r.mail.text ?? ''))
   const resetToken = /\/password-reset#token=([\w-]+)/.exec(reset.mail.text!)![1]
-  t.equal((await app.inject({ method: 'POST', url: '/api/auth/password-reset/confirm', payload: { token: resetToken, password: 'a brand new password' } })).statusCode, 204)
+  t.equal(
+    (await app.inject({ method: 'POST', url: '/api/auth/password-reset/confirm', payload: { token: resetToken, password: 'a brand new password' } }))
+      .statusCode,
+    204
+  )
   await login(app, old, 'a brand new password')
-  t.same(await app.orm.em.fork().execute("select network from security_event where kind = 'password-reset' and user_id = ?", [me.userId]), [{ network: '127.0.0.0' }], 'the reset is a security event')
+  t.same(
+    await app.orm.em.fork().execute("select network from security_event where kind = 'password-reset' and user_id = ?", [me.userId]),
+    [{ network: '127.0.0.0' }],
+    'the reset is a security event'
+  )
 
   const sent = smtp.received.length
   const wrong = await as(app, await login(app, old, 'a brand new password'))('POST', '/api/me/email', { password: 'wrong password', email: uniqueEmail('x') })
@@ -74,7 +82,7 @@ t.test('an invited provider gets a set-your-password link that works once and si
   t.equal(res.statusCode, 201)
   const [mail] = await smtp.waitFor(1)
   t.equal(mail.envelope.to[0], email.toLowerCase())
-  t.equal(mail.mail.subject, 'Ihr Zugang zu Sprechzimmer für Praxis Einladung', 'in the practice\'s language')
+  t.equal(mail.mail.subject, 'Ihr Zugang zu Sprechzimmer für Praxis Einladung', "in the practice's language")
   t.match(mail.mail.text, /Dr\. Anna Sommer hat für Sie einen Zugang/)
   t.match(mail.mail.text, /7 Tage/, 'the invitation link lives longer than a reset link')
   const url = /(http:\/\/localhost:3000\/password-reset#token=[\w-]+)/.exec(mail.mail.text!)![1]
@@ -100,7 +108,10 @@ t.test('an invitation to a provider deactivated before delivery is dropped', asy
   t.equal(res.statusCode, 201)
   t.equal((await as(app, admin)('POST', `/api/practice/providers/${res.json().id}/deactivate`)).statusCode, 204)
   const mailer = app.mailer as any
-  const jobs = await app.orm.em.fork().getConnection().execute("select id, data from pgboss.job where name = 'mail.outbox' and data->>'kind' = 'provider-invited'")
+  const jobs = await app.orm.em
+    .fork()
+    .getConnection()
+    .execute("select id, data from pgboss.job where name = 'mail.outbox' and data->>'kind' = 'provider-invited'")
   t.equal(jobs.length, 1)
   t.equal(await mailer.deliver(jobs[0].id, jobs[0].data), 'dropped')
   t.equal(smtp.received.length, 0)

@@ -6,7 +6,8 @@ t.test('password reset: always 202, a one-time expiring link by mail, the new pa
   const smtp = await catcher(t)
   const { app, databaseUrl, logs } = await mailApp(t, { smtpUrl: smtp.url })
   const me = await provider(app)
-  const reset = (email: string, lang = 'de') => app.inject({ method: 'POST', url: '/api/auth/password-reset', payload: { email }, headers: { 'accept-language': lang } })
+  const reset = (email: string, lang = 'de') =>
+    app.inject({ method: 'POST', url: '/api/auth/password-reset', payload: { email }, headers: { 'accept-language': lang } })
 
   t.equal((await reset('nobody@example.org')).statusCode, 202, 'an unknown address answers the same')
   t.equal((await reset(me.email.toUpperCase(), 'en-GB,en;q=0.9')).statusCode, 202)
@@ -79,7 +80,12 @@ t.test('registering mails a one-time link that proves the address; a taken addre
   t.equal((await as(app, session)('POST', '/api/auth/verify-email/resend')).json().code, 'SZ_EMAIL_ALREADY_VERIFIED')
 
   // Someone registers the same address again (twice): its owner hears of it once, nothing else changes.
-  const intruder = { method: 'POST' as const, url: '/api/auth/register', headers: { 'accept-language': 'en' }, payload: { ...body, password: 'the intruder password' } }
+  const intruder = {
+    method: 'POST' as const,
+    url: '/api/auth/register',
+    headers: { 'accept-language': 'en' },
+    payload: { ...body, password: 'the intruder password' }
+  }
   const again = await app.inject(intruder)
   t.equal(again.statusCode, 202)
   t.same(again.json(), res.json(), 'the same answer as for a new address')
@@ -128,7 +134,9 @@ t.test('a provider whose address is unproven prepares consultations, but invitat
   const { app } = await mailApp(t, { smtpUrl: smtp.url })
   const dr = await account(app, 'provider', { verified: false })
   const res = await as(app, dr)('POST', '/api/consultations', {
-    title: 'Erstgespräch', start: new Date(Date.now() + 3_600_000).toISOString(), end: new Date(Date.now() + 5_400_000).toISOString(),
+    title: 'Erstgespräch',
+    start: new Date(Date.now() + 3_600_000).toISOString(),
+    end: new Date(Date.now() + 5_400_000).toISOString(),
     participants: [{ email: 'held.patient@example.org' }]
   })
   t.equal(res.statusCode, 201)
@@ -143,7 +151,11 @@ t.test('a provider whose address is unproven prepares consultations, but invitat
 
   await verifyAddress(app, dr.email)
   const invitations = await smtp.waitFor(2)
-  t.same(invitations.map(m => m.envelope.to[0]).sort(), ['held.patient@example.org', 'second.patient@example.org'], 'the held invitations go out once the address is proven')
+  t.same(
+    invitations.map(m => m.envelope.to[0]).sort(),
+    ['held.patient@example.org', 'second.patient@example.org'],
+    'the held invitations go out once the address is proven'
+  )
   const later = await as(app, dr)('POST', `/api/consultations/${res.json().id}/invitations`, { email: 'third.patient@example.org' })
   t.equal(later.json().mailHeld, false)
   await smtp.waitFor(1, m => m.envelope.to[0] === 'third.patient@example.org')
@@ -154,7 +166,9 @@ t.test('a provider whose address is unproven prepares consultations, but invitat
 t.test('app.mailer.send renders a template and sends it at once (the plugin contract)', async t => {
   const smtp = await catcher(t)
   const { app } = await mailApp(t, { smtpUrl: smtp.url })
-  await app.mailer!.send('account-registered', 'de', { name: 'Max', loginUrl: 'https://sz.example/login' }, 'max@example.org', [{ filename: 'a.txt', content: 'hello', contentType: 'text/plain' }])
+  await app.mailer!.send('account-registered', 'de', { name: 'Max', loginUrl: 'https://sz.example/login' }, 'max@example.org', [
+    { filename: 'a.txt', content: 'hello', contentType: 'text/plain' }
+  ])
   const mail = await eventually(async () => smtp.welcomes.find(m => m.envelope.to[0] === 'max@example.org'))
   t.match(mail.mail.subject, /^Willkommen bei Sprechzimmer/)
   t.equal(mail.mail.attachments.find(a => a.filename === 'a.txt')?.content.toString(), 'hello')
@@ -172,7 +186,8 @@ t.test('repeated failed sign-ins tell the owner once, and a password reset ends 
   t.equal(notice.envelope.to[0], owner.email.toLowerCase())
   t.equal(notice.mail.subject, 'Anmeldeversuche an Ihrem Konto werden verzögert')
   t.match(notice.mail.text, /http:\/\/localhost:3000\/password-reset/)
-  for (let i = 0; i < 2; i++) await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'nobody.here@example.org', password: 'wrong password' } })
+  for (let i = 0; i < 2; i++)
+    await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'nobody.here@example.org', password: 'wrong password' } })
   await new Promise(resolve => setTimeout(resolve, 800))
   t.equal(smtp.received.length, 1, 'one notice, and none for an address without an account')
 

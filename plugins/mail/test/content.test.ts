@@ -35,7 +35,8 @@ t.test('names and titles with markup, placeholders, includes and header injectio
   const evil = '<script>alert(1)</script> {{joinUrl}} <mj-include path="/etc/passwd" />\r\nBcc: evil@example.org'
   const res = await as(app, me)('POST', '/api/consultations', {
     title: 'Termin\r\nBcc: evil2@example.org {{subject}} <img src=x onerror=alert(1)>',
-    start: new Date(Date.now() + 3_600_000).toISOString(), end: new Date(Date.now() + 5_400_000).toISOString(),
+    start: new Date(Date.now() + 3_600_000).toISOString(),
+    end: new Date(Date.now() + 5_400_000).toISOString(),
     participants: [{ email: 'victim@example.org', name: evil }]
   })
   t.equal(res.statusCode, 201)
@@ -50,14 +51,20 @@ t.test('names and titles with markup, placeholders, includes and header injectio
   t.match(mail.mail.subject, /^Einladung zur Videosprechstunde/)
   const html = mail.mail.html as string
   t.notMatch(html, /<script|<img src=x|<mj-include|<b>Bold/i, 'no markup from data in the HTML')
-  t.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt; {{joinUrl}} &lt;mj-include path=&quot;/etc/passwd&quot; /&gt; Bcc: evil@example.org'), 'the name is escaped text')
+  t.ok(
+    html.includes('&lt;script&gt;alert(1)&lt;/script&gt; {{joinUrl}} &lt;mj-include path=&quot;/etc/passwd&quot; /&gt; Bcc: evil@example.org'),
+    'the name is escaped text'
+  )
   t.ok(html.includes('Praxis &lt;b&gt;Bold&lt;/b&gt; X-Injected: 1'), 'the practice name is escaped text')
   t.notMatch(html, /root:x:0/, 'nothing was included')
   const text = mail.mail.text!
-  t.ok(text.includes('Guten Tag <script>alert(1)</script> {{joinUrl}} <mj-include path="/etc/passwd" /> Bcc: evil@example.org,'), 'the text part shows the name as it was typed, on one line')
+  t.ok(
+    text.includes('Guten Tag <script>alert(1)</script> {{joinUrl}} <mj-include path="/etc/passwd" /> Bcc: evil@example.org,'),
+    'the text part shows the name as it was typed, on one line'
+  )
   t.ok(text.includes('Thema:   Termin Bcc: evil2@example.org {{subject}} <img src=x onerror=alert(1)>'), 'the title too')
   t.equal(mail.mail.to && !Array.isArray(mail.mail.to) ? mail.mail.to.value.length : 0, 1, 'one To address')
   const event = eventOf(calendarPart(mail.mail)!.text)
   t.equal(event.summary, 'Termin Bcc: evil2@example.org {{subject}} <img src=x onerror=alert(1)>')
-  t.equal(event.attendee.params.CN, '<script>alert(1)</script> {{joinUrl}} <mj-include path=\'/etc/passwd\' /> Bcc: evil@example.org')
+  t.equal(event.attendee.params.CN, "<script>alert(1)</script> {{joinUrl}} <mj-include path='/etc/passwd' /> Bcc: evil@example.org")
 })

@@ -15,7 +15,11 @@ export const pluginEntry = fileURLToPath(new URL('../dist/index.js', import.meta
 // Fast retries in tests: 1 s, doubled per attempt.
 process.env.SZ_MAIL_RETRY_DELAY ??= '1s'
 
-export interface Received { envelope: { from: string, to: string[] }, raw: string, mail: ParsedMail }
+export interface Received {
+  envelope: { from: string; to: string[] }
+  raw: string
+  mail: ParsedMail
+}
 
 /** A real SMTP server on loopback (smtp-server) that keeps what it receives. */
 export class MailCatcher {
@@ -25,7 +29,7 @@ export class MailCatcher {
   private server: SMTPServer | null = null
   port = 0
 
-  async start (port = 0, options: SMTPServerOptions = {}): Promise<this> {
+  async start(port = 0, options: SMTPServerOptions = {}): Promise<this> {
     const server = new SMTPServer({
       ...options,
       authOptional: true,
@@ -44,22 +48,27 @@ export class MailCatcher {
         })
       }
     })
-    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, '127.0.0.1', () => resolve()) })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, '127.0.0.1', () => resolve())
+    })
     this.server = server
     this.port = (server.server.address() as { port: number }).port
     return this
   }
 
-  get url (): string { return `smtp://127.0.0.1:${this.port}` }
+  get url(): string {
+    return `smtp://127.0.0.1:${this.port}`
+  }
 
-  async stop (): Promise<void> {
+  async stop(): Promise<void> {
     const server = this.server
     this.server = null
     if (server) await new Promise<void>(resolve => server.close(() => resolve()))
   }
 
   /** Waits until `count` mails (matching `filter`) have arrived and returns them. */
-  async waitFor (count: number, filter: (r: Received) => boolean = () => true, timeoutMs = 15_000): Promise<Received[]> {
+  async waitFor(count: number, filter: (r: Received) => boolean = () => true, timeoutMs = 15_000): Promise<Received[]> {
     const until = Date.now() + timeoutMs
     for (;;) {
       const found = this.received.filter(filter)
@@ -71,26 +80,26 @@ export class MailCatcher {
 }
 
 /** A catcher that stops at teardown. */
-export async function catcher (t: { teardown (fn: () => unknown): void }, port = 0, options: SMTPServerOptions = {}): Promise<MailCatcher> {
+export async function catcher(t: { teardown(fn: () => unknown): void }, port = 0, options: SMTPServerOptions = {}): Promise<MailCatcher> {
   const c = await new MailCatcher().start(port, options)
   t.teardown(() => c.stop())
   return c
 }
 
 /** The app with the mail plugin, sending to `smtpUrl`. */
-export async function mailApp (t: Parameters<typeof build>[0], overrides: Parameters<typeof build>[1] = {}) {
+export async function mailApp(t: Parameters<typeof build>[0], overrides: Parameters<typeof build>[1] = {}) {
   return await build(t, { plugins: [pluginEntry], ...overrides })
 }
 
 /** The text/calendar part of a parsed mail: its raw text and its content-type parameters. */
-export function calendarPart (mail: ParsedMail): { text: string, contentType: string } | undefined {
+export function calendarPart(mail: ParsedMail): { text: string; contentType: string } | undefined {
   const part = mail.attachments.find(a => a.contentType === 'text/calendar')
   if (!part) return undefined
   return { text: part.content.toString('utf8'), contentType: String((part.headers.get('content-type') as any)?.params?.method ?? '') }
 }
 
 /** The one VEVENT of an iCalendar text, parsed with node-ical. */
-export function eventOf (text: string): any {
+export function eventOf(text: string): any {
   const parsed = ical.sync.parseICS(text)
   const events = Object.values(parsed).filter((c: any) => c.type === 'VEVENT')
   if (events.length !== 1) throw new Error(`expected one VEVENT, got ${events.length}`)

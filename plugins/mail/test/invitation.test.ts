@@ -11,8 +11,13 @@ t.test('scheduling sends each client a multipart invitation in their language; r
   const start = inMinutes(90)
   const end = inMinutes(120)
   const res = await as(app, me)('POST', '/api/consultations', {
-    title: 'Erstgespräch', start, end,
-    participants: [{ email: 'maria@example.org', name: 'Maria Muster' }, { email: 'john@example.org', locale: 'en' }]
+    title: 'Erstgespräch',
+    start,
+    end,
+    participants: [
+      { email: 'maria@example.org', name: 'Maria Muster' },
+      { email: 'john@example.org', locale: 'en' }
+    ]
   })
   t.equal(res.statusCode, 201)
   const { id, invitations } = res.json()

@@ -8,12 +8,14 @@ import type { MailService } from '../dist/index.js'
 
 const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString()
 
-async function jobRows (databaseUrl: string) {
+async function jobRows(databaseUrl: string) {
   const db = new pg.Client({ connectionString: databaseUrl })
   await db.connect()
   try {
     return (await db.query(`select id, state, retry_count, data from pgboss.job where name = 'mail.outbox'`)).rows
-  } finally { await db.end() }
+  } finally {
+    await db.end()
+  }
 }
 
 t.test('while the SMTP server is down the provider is served and mail waits; once it is back, each mail arrives exactly once', async t => {
@@ -21,8 +23,13 @@ t.test('while the SMTP server is down the provider is served and mail waits; onc
   const port = await freePort()
   const { app, databaseUrl, logs } = await mailApp(t, { smtpUrl: `smtp://127.0.0.1:${port}` })
   const me = await provider(app)
-  const res = await as(app, me)('POST', '/api/consultations', { title: 'Retry', start: inMinutes(60), end: inMinutes(90), participants: [{ email: 'patient@example.org' }] })
-  t.equal(res.statusCode, 201, 'a dead SMTP server does not fail the provider\'s request')
+  const res = await as(app, me)('POST', '/api/consultations', {
+    title: 'Retry',
+    start: inMinutes(60),
+    end: inMinutes(90),
+    participants: [{ email: 'patient@example.org' }]
+  })
+  t.equal(res.statusCode, 201, "a dead SMTP server does not fail the provider's request")
   await eventually(async () => (await jobRows(databaseUrl)).some(j => j.retry_count >= 1), 15_000)
   t.pass('the delivery failed and is being retried')
   const rows = await jobRows(databaseUrl)
@@ -57,19 +64,27 @@ t.test('while the SMTP server is down the provider is served and mail waits; onc
 t.test('a recipient the SMTP server refuses for good is not retried forever', async t => {
   process.env.SZ_MAIL_REMINDERS = 'none'
   const smtp = await catcher(t, 0, {
-    onRcptTo (address, _session, callback) {
+    onRcptTo(address, _session, callback) {
       if (address.address === 'gone@example.org') return callback(Object.assign(new Error('5.1.1 <gone@example.org>: user unknown'), { responseCode: 550 }))
       callback()
     }
   })
   const { app, databaseUrl, logs } = await mailApp(t, { smtpUrl: smtp.url })
   const me = await provider(app)
-  await as(app, me)('POST', '/api/consultations', { title: 'Refused', start: inMinutes(60), end: inMinutes(90), participants: [{ email: 'gone@example.org' }, { email: 'here@example.org' }] })
+  await as(app, me)('POST', '/api/consultations', {
+    title: 'Refused',
+    start: inMinutes(60),
+    end: inMinutes(90),
+    participants: [{ email: 'gone@example.org' }, { email: 'here@example.org' }]
+  })
   await smtp.waitFor(1)
-  await eventually(async () => { const rows = (await jobRows(databaseUrl)).filter(j => j.data?.kind === 'invitation'); return rows.length === 2 && rows.every(j => j.state === 'completed') })
+  await eventually(async () => {
+    const rows = (await jobRows(databaseUrl)).filter(j => j.data?.kind === 'invitation')
+    return rows.length === 2 && rows.every(j => j.state === 'completed')
+  })
   t.equal(smtp.received.length, 1, 'only the deliverable mail arrived')
   t.match(logs.join(''), /refused for good/)
-  t.notMatch(logs.join(''), /gone@example\.org/, 'the server\'s reply, which quotes the address, is not logged')
+  t.notMatch(logs.join(''), /gone@example\.org/, "the server's reply, which quotes the address, is not logged")
 })
 
 t.test('with no SMTP_URL every mail is written as .eml to DATA_DIR/outbox, and the log says where without address or link', async t => {
@@ -80,10 +95,22 @@ t.test('with no SMTP_URL every mail is written as .eml to DATA_DIR/outbox, and t
   // The provider's welcome mail is dropped: its link was used before delivery. A client who has not
   // confirmed yet gets theirs.
   await account(app, 'client', { verified: false })
-  const res = await as(app, me)('POST', '/api/consultations', { title: 'Outbox', start: inMinutes(60), end: inMinutes(90), participants: [{ email: 'eml@example.org', name: 'Erika Muster' }] })
+  const res = await as(app, me)('POST', '/api/consultations', {
+    title: 'Outbox',
+    start: inMinutes(60),
+    end: inMinutes(90),
+    participants: [{ email: 'eml@example.org', name: 'Erika Muster' }]
+  })
   const dir = join(app.config.dataDir, 'outbox')
   // two mails: the client's registration confirmation and the invitation
-  const files = await eventually(async () => { try { const f = readdirSync(dir).filter(n => n.endsWith('.eml')); return f.length === 2 ? f : null } catch { return null } })
+  const files = await eventually(async () => {
+    try {
+      const f = readdirSync(dir).filter(n => n.endsWith('.eml'))
+      return f.length === 2 ? f : null
+    } catch {
+      return null
+    }
+  })
   const mails = await Promise.all(files.map(async f => await simpleParser(readFileSync(join(dir, f)))))
   const parsed = mails.find(m => (m.to as any).value[0].address === 'eml@example.org')!
   t.equal((parsed.to as any).value[0].address, 'eml@example.org')
@@ -91,7 +118,11 @@ t.test('with no SMTP_URL every mail is written as .eml to DATA_DIR/outbox, and t
   t.ok(calendarPart(parsed), 'with its calendar part')
   const lines = logs.filter(l => l.includes('mail written to outbox'))
   t.equal(lines.length, 2, 'a log line says where, for each mail')
-  for (const file of files) t.ok(lines.some(l => l.includes(join(dir, file))), 'with the path')
+  for (const file of files)
+    t.ok(
+      lines.some(l => l.includes(join(dir, file))),
+      'with the path'
+    )
   t.notMatch(logs.join(''), /eml@example\.org|Erika|\/join\//, 'no address, name or link in the log')
 
   // The hourly clean-up deletes files older than SZ_MAIL_OUTBOX_KEEP (24h) and leaves newer ones.
@@ -99,5 +130,9 @@ t.test('with no SMTP_URL every mail is written as .eml to DATA_DIR/outbox, and t
   utimesSync(join(dir, files[0]), old, old)
   await app.jobs.send('mail.cleanup', {})
   await eventually(async () => !readdirSync(dir).includes(files[0]))
-  t.same(readdirSync(dir).filter(n => n.endsWith('.eml')), [files[1]], 'only the file past its keeping time is deleted')
+  t.same(
+    readdirSync(dir).filter(n => n.endsWith('.eml')),
+    [files[1]],
+    'only the file past its keeping time is deleted'
+  )
 })

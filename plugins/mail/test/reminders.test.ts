@@ -8,9 +8,19 @@ t.test('reminders go out at their offsets as delayed jobs; none inside the windo
   const smtp = await catcher(t)
   const { app } = await mailApp(t, { smtpUrl: smtp.url })
   const me = await provider(app)
-  const soon = await as(app, me)('POST', '/api/consultations', { title: 'Bald', start: inSeconds(7), end: inSeconds(1800), participants: [{ email: 'soon@example.org' }] })
+  const soon = await as(app, me)('POST', '/api/consultations', {
+    title: 'Bald',
+    start: inSeconds(7),
+    end: inSeconds(1800),
+    participants: [{ email: 'soon@example.org' }]
+  })
   t.equal(soon.statusCode, 201)
-  const moved = await as(app, me)('POST', '/api/consultations', { title: 'Verschoben', start: inSeconds(7), end: inSeconds(1800), participants: [{ email: 'moved@example.org', locale: 'en' }] })
+  const moved = await as(app, me)('POST', '/api/consultations', {
+    title: 'Verschoben',
+    start: inSeconds(7),
+    end: inSeconds(1800),
+    participants: [{ email: 'moved@example.org', locale: 'en' }]
+  })
   t.equal((await as(app, me)('PATCH', `/api/consultations/${moved.json().id}`, { start: inSeconds(7200), end: inSeconds(9000) })).statusCode, 200)
 
   const reminder = (r: any) => /^(Erinnerung|Reminder)/.test(r.mail.subject ?? '')

@@ -5,17 +5,35 @@ import { compileTemplate, escapeHtml, oneLine, loadTemplates, MAIL_TEMPLATES, TE
 import { when, duration } from '../dist/format.js'
 
 const sample = {
-  brand: 'Praxis Sommer', practiceName: 'Praxis Sommer', practiceEmail: 'praxis@example.org', providerName: 'Dr. Anna Sommer', name: 'Maria',
-  title: 'Erstgespräch', date: 'Sonntag, 28. März 2027', startTime: '03:30', endTime: '04:00', timeZoneName: 'MESZ', opensTime: '03:15',
-  validUntil: 'Sonntag, 28. März 2027, 04:00 Uhr', purgeAfter: '1 Stunde', joinUrl: 'https://sz.example/join/abc', lead: 'in 15 Minuten',
-  loginUrl: 'https://sz.example/login', resetUrl: 'https://sz.example/password-reset#token=xyz', expiresIn: '1 Stunde', legalNotice: 'Betreiber: Beispiel GmbH'
+  brand: 'Praxis Sommer',
+  practiceName: 'Praxis Sommer',
+  practiceEmail: 'praxis@example.org',
+  providerName: 'Dr. Anna Sommer',
+  name: 'Maria',
+  title: 'Erstgespräch',
+  date: 'Sonntag, 28. März 2027',
+  startTime: '03:30',
+  endTime: '04:00',
+  timeZoneName: 'MESZ',
+  opensTime: '03:15',
+  validUntil: 'Sonntag, 28. März 2027, 04:00 Uhr',
+  purgeAfter: '1 Stunde',
+  joinUrl: 'https://sz.example/join/abc',
+  lead: 'in 15 Minuten',
+  loginUrl: 'https://sz.example/login',
+  resetUrl: 'https://sz.example/password-reset#token=xyz',
+  expiresIn: '1 Stunde',
+  legalNotice: 'Betreiber: Beispiel GmbH'
 }
 
 t.test('the template language: values, sections, inverted sections; values are never parsed again', async t => {
   const render = compileTemplate('<p>{{#name}}Hallo {{name}}{{/name}}{{^name}}Hallo{{/name}}, {{ title }}</p>', escapeHtml)
   t.equal(render({ name: 'Ann', title: 'A & B' }), '<p>Hallo Ann, A &amp; B</p>')
   t.equal(render({ title: 'x' }), '<p>Hallo, x</p>')
-  t.equal(render({ name: '{{title}} <mj-include path="/etc/passwd" />', title: 'T' }), '<p>Hallo {{title}} &lt;mj-include path=&quot;/etc/passwd&quot; /&gt;, T</p>')
+  t.equal(
+    render({ name: '{{title}} <mj-include path="/etc/passwd" />', title: 'T' }),
+    '<p>Hallo {{title}} &lt;mj-include path=&quot;/etc/passwd&quot; /&gt;, T</p>'
+  )
   t.throws(() => compileTemplate('{{#a}}x', escapeHtml), /not closed/)
   t.throws(() => compileTemplate('{{#a}}x{{/b}}', escapeHtml), /closes/)
   t.equal(oneLine('Maria\r\nBcc: evil@example.org\u2028x'), 'Maria Bcc: evil@example.org x')
@@ -57,9 +75,16 @@ t.test('dates are shown in the practice time zone, correct across daylight savin
 
 t.test('the calendar object is valid iCalendar with UID, SEQUENCE, ORGANIZER, ATTENDEE and UTC times', async t => {
   const text = calendarObject({
-    method: 'REQUEST', uid: 'consultation-1@sz.example', sequence: 4, start: new Date('2027-03-28T01:30:00Z'), end: new Date('2027-03-28T02:00:00Z'),
-    summary: 'Erst\r\ngespräch; a, b', description: 'Link: https://sz.example/join/abc', url: 'https://sz.example/join/abc',
-    organizer: { name: 'Praxis "Sommer"', email: 'praxis@example.org' }, attendee: { name: 'Maria\r\nBcc: x@example.org', email: 'maria@example.org' }
+    method: 'REQUEST',
+    uid: 'consultation-1@sz.example',
+    sequence: 4,
+    start: new Date('2027-03-28T01:30:00Z'),
+    end: new Date('2027-03-28T02:00:00Z'),
+    summary: 'Erst\r\ngespräch; a, b',
+    description: 'Link: https://sz.example/join/abc',
+    url: 'https://sz.example/join/abc',
+    organizer: { name: 'Praxis "Sommer"', email: 'praxis@example.org' },
+    attendee: { name: 'Maria\r\nBcc: x@example.org', email: 'maria@example.org' }
   })
   t.match(text, /^DTSTART:20270328T013000Z\r$/m)
   t.match(text, /^SEQUENCE:4\r$/m)

@@ -16,10 +16,10 @@ export interface JanusSettings {
   callsFor: 'group' | 'all'
 }
 
-export function janusSettings (env: NodeJS.ProcessEnv = process.env): JanusSettings {
+export function janusSettings(env: NodeJS.ProcessEnv = process.env): JanusSettings {
   const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]!.trim())
   const url = get('JANUS_URL')
-  if (!url || !/^wss?:\/\//.test(url)) throw new ConfigError('JANUS_URL: the media-janus plugin needs the ws:// or wss:// address of Janus\'s WebSocket API')
+  if (!url || !/^wss?:\/\//.test(url)) throw new ConfigError("JANUS_URL: the media-janus plugin needs the ws:// or wss:// address of Janus's WebSocket API")
   const publicUrl = get('JANUS_PUBLIC_URL') ?? url
   if (!/^wss?:\/\//.test(publicUrl)) throw new ConfigError('JANUS_PUBLIC_URL: must be a ws:// or wss:// address')
   const maxPublishers = Number(get('JANUS_MAX_PUBLISHERS') ?? '6')
@@ -34,8 +34,8 @@ const NO_SUCH_ROOM = 426
 const ROOM_EXISTS = 427
 
 interface VideoRoomHandle {
-  message (body: Record<string, unknown>): Promise<any>
-  detach (): Promise<void>
+  message(body: Record<string, unknown>): Promise<any>
+  detach(): Promise<void>
 }
 
 /**
@@ -45,19 +45,29 @@ interface VideoRoomHandle {
  * room number (technical data, erased at purge). Rooms are private, require end-to-end encryption,
  * admit only listed tokens, and refuse recording (record off, lock_record on, secret server-only).
  */
-export function createJanusMedia (config: Pick<Config, 'sessionSecret'>, settings: JanusSettings, log: { warn (obj: object, msg: string): void }): MediaProvider & { close (): Promise<void> } {
+export function createJanusMedia(
+  config: Pick<Config, 'sessionSecret'>,
+  settings: JanusSettings,
+  log: { warn(obj: object, msg: string): void }
+): MediaProvider & { close(): Promise<void> } {
   let handle: Promise<VideoRoomHandle> | undefined
   let connection: any
 
   const derive = (purpose: string, id: string) => hmac(config.sessionSecret, `janus-${purpose}`, id)
   /** A positive integer below 2^53 (Janus's default numeric room ids). */
-  const roomOf = (consultationId: string) => Number.parseInt(derive('room', consultationId).replace(/[^0-9a-f]/gi, '').slice(0, 13), 16) || 1
+  const roomOf = (consultationId: string) =>
+    Number.parseInt(
+      derive('room', consultationId)
+        .replace(/[^0-9a-f]/gi, '')
+        .slice(0, 13),
+      16
+    ) || 1
   const tokenOf = (c: { id: string }, holder: CallHolder) => derive('token', `${c.id}:${holder.kind}:${holder.id}`)
   const secretOf = (c: { id: string }) => derive('secret', c.id)
   const pinOf = (c: { id: string }) => derive('pin', c.id).slice(0, 24)
   const inJanus = (c: { media?: Record<string, unknown> | null }) => c.media?.['group'] === true
 
-  async function videoRoom (): Promise<VideoRoomHandle> {
+  async function videoRoom(): Promise<VideoRoomHandle> {
     handle ??= (async () => {
       connection = await Janode.connect({ address: { url: settings.url }, max_retries: 1 })
       connection.once(Janode.EVENT.CONNECTION_ERROR, (err: Error) => {
@@ -65,15 +75,19 @@ export function createJanusMedia (config: Pick<Config, 'sessionSecret'>, setting
         handle = undefined
       })
       const session = await connection.create()
-      session.once(Janode.EVENT.SESSION_DESTROYED, () => { handle = undefined })
-      return await session.attach(VideoRoomPlugin) as VideoRoomHandle
+      session.once(Janode.EVENT.SESSION_DESTROYED, () => {
+        handle = undefined
+      })
+      return (await session.attach(VideoRoomPlugin)) as VideoRoomHandle
     })()
-    handle.catch(() => { handle = undefined })
+    handle.catch(() => {
+      handle = undefined
+    })
     return await handle
   }
 
   /** Sends a VideoRoom request; answers with Janus's error code instead of throwing for the codes in `accept`. */
-  async function request (body: Record<string, unknown>, accept: number[] = []): Promise<number | undefined> {
+  async function request(body: Record<string, unknown>, accept: number[] = []): Promise<number | undefined> {
     const vr = await videoRoom()
     try {
       await vr.message(body)
@@ -88,31 +102,43 @@ export function createJanusMedia (config: Pick<Config, 'sessionSecret'>, setting
   return {
     name: 'janus',
     browserOrigins: [new URL(settings.publicUrl).origin],
-    async createRoom (c) {
+    async createRoom(c) {
       const room = roomOf(c.id)
-      await request({
-        request: 'create', room, secret: secretOf(c), pin: pinOf(c), is_private: true, require_e2ee: true,
-        publishers: settings.maxPublishers, record: false, lock_record: true, allowed: [], permanent: false,
-        ...(settings.adminKey ? { admin_key: settings.adminKey } : {})
-      }, [ROOM_EXISTS])
+      await request(
+        {
+          request: 'create',
+          room,
+          secret: secretOf(c),
+          pin: pinOf(c),
+          is_private: true,
+          require_e2ee: true,
+          publishers: settings.maxPublishers,
+          record: false,
+          lock_record: true,
+          allowed: [],
+          permanent: false,
+          ...(settings.adminKey ? { admin_key: settings.adminKey } : {})
+        },
+        [ROOM_EXISTS]
+      )
       return { provider: 'janus', room, group: settings.callsFor === 'all' }
     },
-    async admit (c, holder) {
+    async admit(c, holder) {
       // Everyone's token is listed from their admission on, so a move into the room needs no further step.
       await request({ request: 'allowed', room: roomOf(c.id), secret: secretOf(c), action: 'add', allowed: [tokenOf(c, holder)] })
       if (!inJanus(c) && (c.people > 2 || c.throughServer)) return { ...c.media, provider: 'janus', room: roomOf(c.id), group: true }
     },
-    async leave (c, holder) {
+    async leave(c, holder) {
       await request({ request: 'allowed', room: roomOf(c.id), secret: secretOf(c), action: 'remove', allowed: [tokenOf(c, holder)] }, [NO_SUCH_ROOM])
     },
-    async joinInfo (c, holder) {
+    async joinInfo(c, holder) {
       if (!inJanus(c)) return { provider: 'p2p' }
       return { provider: 'janus', url: settings.publicUrl, room: roomOf(c.id), pin: pinOf(c), token: tokenOf(c, holder), e2ee: true }
     },
-    async destroyRoom (c) {
+    async destroyRoom(c) {
       await request({ request: 'destroy', room: roomOf(c.id), secret: secretOf(c), permanent: false }, [NO_SUCH_ROOM])
     },
-    async close () {
+    async close() {
       const current = handle
       handle = undefined
       if (current) await current.then(vr => vr.detach()).catch(() => {})
@@ -122,10 +148,15 @@ export function createJanusMedia (config: Pick<Config, 'sessionSecret'>, setting
 }
 
 /** Enabled with SPRECHZIMMER_PLUGINS=@sprechzimmer/plugin-media-janus; replaces the built-in p2p provider. */
-export default fp<{ config: Config }>(async (app, { config }) => {
-  // janode logs to stdout past pino's redaction (at info level, and whole Janus messages on odd events); failures reach app.log through our handlers.
-  Janode.Logger.setLevel('none')
-  const media = createJanusMedia(config, janusSettings(), app.log)
-  app.provide('media', media)
-  app.addHook('onClose', async () => { await media.close() })
-}, { fastify: '5.x', name: '@sprechzimmer/plugin-media-janus', dependencies: ['@sprechzimmer/runtime'] })
+export default fp<{ config: Config }>(
+  async (app, { config }) => {
+    // janode logs to stdout past pino's redaction (at info level, and whole Janus messages on odd events); failures reach app.log through our handlers.
+    Janode.Logger.setLevel('none')
+    const media = createJanusMedia(config, janusSettings(), app.log)
+    app.provide('media', media)
+    app.addHook('onClose', async () => {
+      await media.close()
+    })
+  },
+  { fastify: '5.x', name: '@sprechzimmer/plugin-media-janus', dependencies: ['@sprechzimmer/runtime'] }
+)

@@ -30,13 +30,15 @@ export interface JanusOptions {
  * loopback port, with a fresh admin key. For media (browsers), pass `iceInterface` and run inside a
  * network namespace that has that interface (see call-client/test/in-netns.sh).
  */
-export async function startJanus (options: JanusOptions = {}): Promise<JanusServer> {
+export async function startJanus(options: JanusOptions = {}): Promise<JanusServer> {
   const ice = options.iceInterface
   if (ice !== undefined && !/^[A-Za-z0-9_.-]{1,15}$/.test(ice)) throw new Error(`startJanus: not an interface name: ${ice}`)
   const dir = mkdtempSync(join(tmpdir(), 'sz-janus-'))
   const port = await freePort()
   const adminKey = randomBytes(16).toString('hex')
-  writeFileSync(join(dir, 'janus.jcfg'), `general: {
+  writeFileSync(
+    join(dir, 'janus.jcfg'),
+    `general: {
   configs_folder = "${dir}"
   plugins_folder = "${LIBS}/plugins"
   transports_folder = "${LIBS}/transports"
@@ -53,9 +55,13 @@ plugins: { disable = "libjanus_echotest.so,libjanus_audiobridge.so,libjanus_dukt
 transports: { disable = "libjanus_http.so,libjanus_mqtt.so,libjanus_nanomsg.so,libjanus_pfunix.so,libjanus_rabbitmq.so" }
 loggers: { disable = "libjanus_jsonlog.so" }
 events: { broadcast = false }
-`)
+`
+  )
   writeFileSync(join(dir, 'janus.plugin.videoroom.jcfg'), `general: {\n  admin_key = "${adminKey}"\n}\n`)
-  writeFileSync(join(dir, 'janus.transport.websockets.jcfg'), `general: {\n  json = "compact"\n  ws = true\n  ws_port = ${port}\n  ws_ip = "127.0.0.1"\n  wss = false\n}\nadmin: {\n  admin_ws = false\n}\n`)
+  writeFileSync(
+    join(dir, 'janus.transport.websockets.jcfg'),
+    `general: {\n  json = "compact"\n  ws = true\n  ws_port = ${port}\n  ws_ip = "127.0.0.1"\n  wss = false\n}\nadmin: {\n  admin_ws = false\n}\n`
+  )
   const logFile = join(dir, 'janus.log')
   const child = spawn('janus', ['-F', dir, '-C', join(dir, 'janus.jcfg'), ...(ice ? ['-E', ice] : []), '-N', '-o', '-L', logFile], { stdio: 'ignore' })
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
@@ -63,19 +69,28 @@ events: { broadcast = false }
   const until = Date.now() + 15_000
   for (;;) {
     const open = await new Promise<boolean>(resolve => {
-      const probe = connect(port, '127.0.0.1', () => { probe.end(); resolve(true) }).on('error', () => resolve(false))
+      const probe = connect(port, '127.0.0.1', () => {
+        probe.end()
+        resolve(true)
+      }).on('error', () => resolve(false))
     })
     if (open) break
     if (Date.now() > until || child.exitCode !== null) throw new Error(`Janus did not start:\n${readLog()}`)
     await new Promise(resolve => setTimeout(resolve, 100))
   }
-  function readLog () { try { return readFileSync(logFile, 'utf8') } catch { return '' } }
+  function readLog() {
+    try {
+      return readFileSync(logFile, 'utf8')
+    } catch {
+      return ''
+    }
+  }
   return {
     url,
     adminKey,
     pid: child.pid!,
     log: readLog,
-    async stop () {
+    async stop() {
       child.kill('SIGTERM')
       await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 3000))])
       if (child.exitCode === null) child.kill('SIGKILL')

@@ -21,7 +21,10 @@ after(async () => {
 })
 
 const me = await newProvider(app, 'Praxis Gruppe')
-const { id, tokens: [mariasToken, jonasToken] } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50), title: 'Gruppe', emails: ['maria@example.org', 'jonas@example.org'] })
+const {
+  id,
+  tokens: [mariasToken, jonasToken]
+} = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50), title: 'Gruppe', emails: ['maria@example.org', 'jonas@example.org'] })
 const desk = await recordedContext(browser, base)
 await desk.context.addCookies([{ name: 'APPSESSION', value: me.cookie.split('=')[1], domain: '127.0.0.1', path: '/' }])
 const doctor = await desk.context.newPage()
@@ -35,7 +38,7 @@ for (const page of [doctor, maria, jonas]) {
   page.on('pageerror', err => consoleOf.get(page).push(`pageerror: ${err.message}`))
 }
 
-async function enterWaitingRoom (page, token, name) {
+async function enterWaitingRoom(page, token, name) {
   await page.goto(`${base}/join/${token}`)
   await page.getByLabel('Your full name').fill(name)
   await page.getByRole('button', { name: 'Enter the waiting room' }).click()
@@ -43,13 +46,28 @@ async function enterWaitingRoom (page, token, name) {
 }
 
 /** Every remote picture on the page decodes frames, and there are `count` of them. */
-const decodingAll = (page, count) => page.waitForFunction(n => {
-  const videos = [...document.querySelectorAll('video.remote-video')]
-  return videos.length === n && videos.every(v => v.videoWidth > 0 && (v.getVideoPlaybackQuality?.().totalVideoFrames ?? 0) > 5)
-}, count, { timeout: 60_000 }).catch(async err => {
-  const seen = await page.evaluate(() => [...document.querySelectorAll('video.remote-video')].map(v => ({ width: v.videoWidth, frames: v.getVideoPlaybackQuality?.().totalVideoFrames, tracks: v.srcObject?.getTracks().map(t => t.kind + ':' + t.readyState) })))
-  throw new Error(`${err.message}\n${page.url()} wants ${count} decoding pictures, has ${JSON.stringify(seen)}: ${(await page.locator('body').innerText()).replace(/\n+/g, ' | ').slice(200, 700)}\nconsole: ${(consoleOf.get(page) ?? []).join('\n')}`)
-})
+const decodingAll = (page, count) =>
+  page
+    .waitForFunction(
+      n => {
+        const videos = [...document.querySelectorAll('video.remote-video')]
+        return videos.length === n && videos.every(v => v.videoWidth > 0 && (v.getVideoPlaybackQuality?.().totalVideoFrames ?? 0) > 5)
+      },
+      count,
+      { timeout: 60_000 }
+    )
+    .catch(async err => {
+      const seen = await page.evaluate(() =>
+        [...document.querySelectorAll('video.remote-video')].map(v => ({
+          width: v.videoWidth,
+          frames: v.getVideoPlaybackQuality?.().totalVideoFrames,
+          tracks: v.srcObject?.getTracks().map(t => t.kind + ':' + t.readyState)
+        }))
+      )
+      throw new Error(
+        `${err.message}\n${page.url()} wants ${count} decoding pictures, has ${JSON.stringify(seen)}: ${(await page.locator('body').innerText()).replace(/\n+/g, ' | ').slice(200, 700)}\nconsole: ${(consoleOf.get(page) ?? []).join('\n')}`
+      )
+    })
 
 test('two people start browser to browser', async () => {
   await enterWaitingRoom(maria, mariasToken, 'Maria Muster')
@@ -65,7 +83,10 @@ test('the moderator admits a third person during the call: everyone moves into t
   await enterWaitingRoom(jonas, jonasToken, 'Jonas Beispiel')
   await doctor.getByRole('button', { name: 'Admit Jonas Beispiel' }).click()
   const waits = await Promise.allSettled([decodingAll(doctor, 2), decodingAll(maria, 2), decodingAll(jonas, 2)])
-  assert.deepEqual(waits.filter(w => w.status === 'rejected').map(w => w.reason.message), [])
+  assert.deepEqual(
+    waits.filter(w => w.status === 'rejected').map(w => w.reason.message),
+    []
+  )
   for (const page of [doctor, maria, jonas]) await page.getByText('Connected – picture and sound are end-to-end encrypted.').waitFor()
   await doctor.getByRole('figure').filter({ hasText: 'Maria Muster' }).waitFor()
   await doctor.getByRole('figure').filter({ hasText: 'Jonas Beispiel' }).waitFor()
@@ -104,8 +125,14 @@ test('the moderator invites one more person during the call', async () => {
 test('the pages talked to the portal and the media server only, and nothing broke the CSP', async () => {
   const allowed = new Set([new URL(base).host, new URL(janus.url).host])
   for (const recorded of [desk, ...clients]) {
-    assert.deepEqual(recorded.requests.filter(url => !allowed.has(new URL(url).host) && !/^(blob|data):/.test(url)), [])
-    assert.ok(recorded.requests.some(url => url.startsWith(janus.url)), 'the page reached Janus')
+    assert.deepEqual(
+      recorded.requests.filter(url => !allowed.has(new URL(url).host) && !/^(blob|data):/.test(url)),
+      []
+    )
+    assert.ok(
+      recorded.requests.some(url => url.startsWith(janus.url)),
+      'the page reached Janus'
+    )
     assert.deepEqual(recorded.problems, [])
   }
 })

@@ -56,21 +56,20 @@ export class App {
    * The signed-in provider has not opened the link mailed to their address: their invitations wait.
    * Not on the join pages (a client may share the device), nor on /check-inbox, which says it already.
    */
-  protected readonly unverified = computed(() =>
-    this.auth.user()?.emailVerified === false && !this.isJoin() && !this.path().startsWith('/check-inbox'))
+  protected readonly unverified = computed(() => this.auth.user()?.emailVerified === false && !this.isJoin() && !this.path().startsWith('/check-inbox'))
 
-  constructor () {
+  constructor() {
     this.router.events.subscribe(event => {
       if (event instanceof NavigationEnd) this.path.set(event.urlAfterRedirects)
     })
   }
 
-  protected skip (event: Event): void {
+  protected skip(event: Event): void {
     event.preventDefault()
     this.main().nativeElement.focus()
   }
 
-  protected async logout (): Promise<void> {
+  protected async logout(): Promise<void> {
     await this.auth.logout().catch(() => undefined)
     await this.router.navigateByUrl('/login')
   }

@@ -6,7 +6,7 @@ import { Migration } from '@mikro-orm/migrations'
  * lock; if one changed since it was read, the whole statement, and so the whole batch, is undone.
  */
 export class EntranceMigration20261129150000 extends Migration {
-  override async up (): Promise<void> {
+  override async up(): Promise<void> {
     this.addSql(`create function sz_assert(ok boolean, reason text) returns boolean language plpgsql volatile as $$
 begin
   if ok is not true then
@@ -16,7 +16,7 @@ begin
 end $$;`)
   }
 
-  override async down (): Promise<void> {
+  override async down(): Promise<void> {
     this.addSql('drop function if exists sz_assert(boolean, text);')
   }
 }

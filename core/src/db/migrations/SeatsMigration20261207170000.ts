@@ -7,7 +7,7 @@ import { Migration } from '@mikro-orm/migrations'
  * SZ_JOIN_LINK_PARTICIPANTS: two instances admitting through one link count one after the other.
  */
 export class SeatsMigration20261207170000 extends Migration {
-  override async up (): Promise<void> {
+  override async up(): Promise<void> {
     this.addSql('alter table "invitation" add column "present_participants" int not null default 0;')
     this.addSql(`update "invitation" i set "present_participants" =
       (select count(*) from "participant" p where p."invitation_id" = i."id" and p."status" <> 'left');`)
@@ -33,12 +33,18 @@ begin
   end if;
   return null;
 end $$;`)
-    this.addSql('create trigger participant_seats_insert after insert on participant referencing new table as new_rows for each statement execute function participant_seats();')
-    this.addSql('create trigger participant_seats_update after update on participant referencing old table as old_rows new table as new_rows for each statement execute function participant_seats();')
-    this.addSql('create trigger participant_seats_delete after delete on participant referencing old table as old_rows for each statement execute function participant_seats();')
+    this.addSql(
+      'create trigger participant_seats_insert after insert on participant referencing new table as new_rows for each statement execute function participant_seats();'
+    )
+    this.addSql(
+      'create trigger participant_seats_update after update on participant referencing old table as old_rows new table as new_rows for each statement execute function participant_seats();'
+    )
+    this.addSql(
+      'create trigger participant_seats_delete after delete on participant referencing old table as old_rows for each statement execute function participant_seats();'
+    )
   }
 
-  override async down (): Promise<void> {
+  override async down(): Promise<void> {
     for (const on of ['insert', 'update', 'delete']) this.addSql(`drop trigger if exists participant_seats_${on} on participant;`)
     this.addSql('drop function if exists participant_seats();')
     this.addSql('alter table "invitation" drop column if exists "present_participants";')

@@ -3,7 +3,7 @@ import { createdAtProperty, idProperty } from '../../db/base.js'
 import { userReference } from '../../db/references.js'
 
 export const VERIFICATION_PURPOSES = ['register', 'change', 'undo'] as const
-export type VerificationPurpose = typeof VERIFICATION_PURPOSES[number]
+export type VerificationPurpose = (typeof VERIFICATION_PURPOSES)[number]
 
 /**
  * A one-time link mailed to an address: `register` proves the account's address, `change` proves a new

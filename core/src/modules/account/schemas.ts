@@ -14,21 +14,24 @@ const PersonFields = {
   lastName: Name(100)
 }
 
-export const PracticeInput = Type.Object({
-  name: Name(200),
-  type: Name(100),
-  street: Name(200),
-  postalCode: Name(20),
-  city: Name(100),
-  country: Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' }),
-  contactName: Name(200),
-  contactEmail: Email,
-  iban: Type.String({ minLength: 15, maxLength: 42 }),
-  bic: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{8}([A-Z0-9]{3})?$' })),
-  accountHolder: Name(200),
-  timeZone: Type.Optional(Type.String({ maxLength: 64, description: 'IANA time zone, default Europe/Berlin' })),
-  locale: Type.Optional(Locale)
-}, { additionalProperties: false })
+export const PracticeInput = Type.Object(
+  {
+    name: Name(200),
+    type: Name(100),
+    street: Name(200),
+    postalCode: Name(20),
+    city: Name(100),
+    country: Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' }),
+    contactName: Name(200),
+    contactEmail: Email,
+    iban: Type.String({ minLength: 15, maxLength: 42 }),
+    bic: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{8}([A-Z0-9]{3})?$' })),
+    accountHolder: Name(200),
+    timeZone: Type.Optional(Type.String({ maxLength: 64, description: 'IANA time zone, default Europe/Berlin' })),
+    locale: Type.Optional(Locale)
+  },
+  { additionalProperties: false }
+)
 
 export const RegisterBody = Type.Union([
   Type.Object({ kind: Type.Literal('provider'), ...PersonFields, practice: PracticeInput }, { additionalProperties: false }),
@@ -70,9 +73,13 @@ export const PracticeView = Type.Object({
   accountHolder: Type.String(),
   timeZone: Type.String(),
   locale: Type.String(),
-  standing: Type.Union([Type.Literal('active'), Type.Literal('awaiting-approval'), Type.Literal('suspended')], { description: 'Whether the operator approved the practice (SZ_REGISTRATION=approval) or suspended it' }),
+  standing: Type.Union([Type.Literal('active'), Type.Literal('awaiting-approval'), Type.Literal('suspended')], {
+    description: 'Whether the operator approved the practice (SZ_REGISTRATION=approval) or suspended it'
+  }),
   callsThroughMediaServer: Type.Boolean({ description: 'Every call through the media server (end-to-end encrypted), not only calls of three or more' }),
-  mediaServer: Type.Optional(Nullable(Type.String({ description: 'The media server this installation runs (e.g. `janus`), or null when calls go only browser to browser' })))
+  mediaServer: Type.Optional(
+    Nullable(Type.String({ description: 'The media server this installation runs (e.g. `janus`), or null when calls go only browser to browser' }))
+  )
 })
 
 export const MeView = Type.Object({ user: UserView, practice: Type.Optional(PracticeView), csrfToken: Type.String() })

@@ -27,9 +27,11 @@ const RESEND_AFTER = 60_000
 const RESENDS_PER_DAY = 5
 const CLEANUP_QUEUE = 'account.cleanup'
 
-export interface Clock { now (): Date }
+export interface Clock {
+  now(): Date
+}
 
-const localeOf = (value: string | null | undefined): Locale | undefined => value === 'de' || value === 'en' ? value : undefined
+const localeOf = (value: string | null | undefined): Locale | undefined => (value === 'de' || value === 'en' ? value : undefined)
 
 /**
  * The account use cases (ADR 0007): registration, proving an address, e-mail change and its undo. Routes,
@@ -38,24 +40,27 @@ const localeOf = (value: string | null | undefined): Locale | undefined => value
  * outbox entry there, so a mail exists exactly when the change commits.
  */
 export class AccountService {
-  constructor (
-    private readonly config: Pick<Config, 'sessionSecret' | 'publicUrl' | 'emailVerificationTtl' | 'emailChangeUndo' | 'loginBackoffAfter' | 'loginBackoffBase' | 'loginBackoffMax' | 'registration'>,
+  constructor(
+    private readonly config: Pick<
+      Config,
+      'sessionSecret' | 'publicUrl' | 'emailVerificationTtl' | 'emailChangeUndo' | 'loginBackoffAfter' | 'loginBackoffBase' | 'loginBackoffMax' | 'registration'
+    >,
     private readonly lifecycle: Lifecycle,
     private readonly trail: SecurityTrail,
     private readonly clock: Clock = { now: () => new Date() }
   ) {}
 
   /** The secret part of a verification or undo link: derived from the row's id, only its hash is stored. */
-  tokenFor (verificationId: string): string {
+  tokenFor(verificationId: string): string {
     return hmac(this.config.sessionSecret, 'verify-email', verificationId)
   }
 
   /** The portal page that confirms an address; the token is in the fragment, which browsers never send. */
-  verificationUrlFor (verificationId: string): string {
+  verificationUrlFor(verificationId: string): string {
     return `${this.config.publicUrl}/verify-email#token=${this.tokenFor(verificationId)}`
   }
 
-  undoUrlFor (verificationId: string): string {
+  undoUrlFor(verificationId: string): string {
     return `${this.config.publicUrl}/undo-email-change#token=${this.tokenFor(verificationId)}`
   }
 
@@ -64,7 +69,7 @@ export class AccountService {
    * the same to the caller and both hash the password first, so neither the answer nor its timing says
    * whether an address has an account. The caller commits `em`'s transaction.
    */
-  async register (em: EntityManager, body: RegisterBody, locale: Locale, by: 'public' | 'operator' = 'public'): Promise<void> {
+  async register(em: EntityManager, body: RegisterBody, locale: Locale, by: 'public' | 'operator' = 'public'): Promise<void> {
     const email = body.email.toLowerCase()
     const practiceInput = body.kind === 'provider' ? body.practice : undefined
     if (practiceInput && by === 'public' && this.config.registration === 'closed') throw new errors.registrationClosed()
@@ -77,24 +82,48 @@ export class AccountService {
       await this.lifecycle.account(em, 'registrationAttempted', { userId: existing.id, locale: localeOf(existing.locale) ?? locale })
       return
     }
-    const practice = practiceInput && em.create(Practice, {
-      id: randomUUID(), ...practiceInput, iban: normalizeIban(practiceInput.iban), bic: practiceInput.bic ?? null, timeZone,
-      locale: practiceInput.locale ?? 'de', contactEmail: practiceInput.contactEmail.toLowerCase(),
-      approvedAt: by === 'operator' || this.config.registration === 'open' ? this.clock.now() : null, suspendedAt: null
-    })
+    const practice =
+      practiceInput &&
+      em.create(Practice, {
+        id: randomUUID(),
+        ...practiceInput,
+        iban: normalizeIban(practiceInput.iban),
+        bic: practiceInput.bic ?? null,
+        timeZone,
+        locale: practiceInput.locale ?? 'de',
+        contactEmail: practiceInput.contactEmail.toLowerCase(),
+        approvedAt: by === 'operator' || this.config.registration === 'open' ? this.clock.now() : null,
+        suspendedAt: null
+      })
     const user = em.create(User, {
-      id: randomUUID(), kind: body.kind, email, passwordHash, salutation: body.salutation ?? null, title: body.title ?? null,
-      firstName: body.firstName, lastName: body.lastName, practice: practice?.id ?? null, isPracticeAdmin: body.kind === 'provider',
+      id: randomUUID(),
+      kind: body.kind,
+      email,
+      passwordHash,
+      salutation: body.salutation ?? null,
+      title: body.title ?? null,
+      firstName: body.firstName,
+      lastName: body.lastName,
+      practice: practice?.id ?? null,
+      isPracticeAdmin: body.kind === 'provider',
       emailVerifiedAt: null
     })
     await em.flush()
     if (by === 'operator' && practice) {
-      await this.lifecycle.account(em, 'providerInvited', { userId: user.id, invitedBy: user.id, practiceId: practice.id, locale: localeOf(practice.locale) ?? 'de' })
+      await this.lifecycle.account(em, 'providerInvited', {
+        userId: user.id,
+        invitedBy: user.id,
+        practiceId: practice.id,
+        locale: localeOf(practice.locale) ?? 'de'
+      })
       return
     }
     const verificationId = await this.issue(em, user.id, 'register', email, this.config.emailVerificationTtl)
     await this.lifecycle.account(em, 'registered', {
-      userId: user.id, kind: body.kind, verificationId, locale: practice ? localeOf(practice.locale) ?? 'de' : locale
+      userId: user.id,
+      kind: body.kind,
+      verificationId,
+      locale: practice ? (localeOf(practice.locale) ?? 'de') : locale
     })
   }
 
@@ -103,7 +132,7 @@ export class AccountService {
    * gets the set-your-password link of an invited colleague, whose use also proves the address. Null
    * when the address has an account already.
    */
-  async createPractice (em: EntityManager, body: Extract<RegisterBody, { kind: 'provider' }>): Promise<{ practiceId: string, userId: string } | null> {
+  async createPractice(em: EntityManager, body: Extract<RegisterBody, { kind: 'provider' }>): Promise<{ practiceId: string; userId: string } | null> {
     const email = body.email.toLowerCase()
     if (await em.count(User, { email })) return null
     await this.register(em, body, localeOf(body.practice.locale) ?? 'de', 'operator')
@@ -118,7 +147,12 @@ export class AccountService {
    * database, so every instance sees them. Every outcome goes to the security trail (a failure for an
    * address without an account with no user id: the address itself is never recorded).
    */
-  async signIn (em: EntityManager, email: string, password: string, origin?: Origin): Promise<{ outcome: 'ok', user: User } | { outcome: 'wrong' } | { outcome: 'wait', seconds: number }> {
+  async signIn(
+    em: EntityManager,
+    email: string,
+    password: string,
+    origin?: Origin
+  ): Promise<{ outcome: 'ok'; user: User } | { outcome: 'wrong' } | { outcome: 'wait'; seconds: number }> {
     const address = email.toLowerCase()
     const keyHash = hashToken(`login:${address}`)
     const now = this.clock.now()
@@ -129,7 +163,7 @@ export class AccountService {
       return { outcome: 'wait', seconds: Math.ceil((backoff.blockedUntil.getTime() - now.getTime()) / 1000) }
     }
     const user = await em.findOne(User, { email: address })
-    const valid = await verifyPassword(password, user?.passwordHash ?? await decoyHash)
+    const valid = await verifyPassword(password, user?.passwordHash ?? (await decoyHash))
     if (valid && user) {
       if (backoff) await em.nativeDelete(LoginBackoff, { keyHash })
       // A deactivated provider's right password still gets no session (the route says why).
@@ -137,11 +171,13 @@ export class AccountService {
       return { outcome: 'ok', user }
     }
     await this.trail.record(em, { kind: 'login-failed', userId: user?.id ?? null }, origin)
-    const [row] = await em.execute<Array<{ failures: number, notified_at: Date | null }>>(
+    const [row] = await em.execute<Array<{ failures: number; notified_at: Date | null }>>(
       `insert into login_backoff (key_hash, failures, last_failed_at) values (?, 1, ?)
        on conflict (key_hash) do update set last_failed_at = excluded.last_failed_at,
          failures = case when login_backoff.last_failed_at < ? then 1 else login_backoff.failures + 1 end
-       returning failures, notified_at`, [keyHash, now, new Date(now.getTime() - 86_400_000)])
+       returning failures, notified_at`,
+      [keyHash, now, new Date(now.getTime() - 86_400_000)]
+    )
     const over = row.failures - this.config.loginBackoffAfter
     if (over >= 0) {
       const wait = Math.min(this.config.loginBackoffBase * 2 ** Math.min(over, 30), this.config.loginBackoffMax)
@@ -153,7 +189,7 @@ export class AccountService {
   }
 
   /** A new password (reset) ends the slowdown for the account's address. */
-  async clearSignInBackoff (em: EntityManager, email: string): Promise<void> {
+  async clearSignInBackoff(em: EntityManager, email: string): Promise<void> {
     await em.nativeDelete(LoginBackoff, { keyHash: hashToken(`login:${email.toLowerCase()}`) })
   }
 
@@ -162,7 +198,7 @@ export class AccountService {
    * address with the proven new one, ends every other session and mails the old address a way back.
    * `keepSession` is the token hash of the session that opened the link, if it is the account's own.
    */
-  async verify (em: EntityManager, token: string, keepSession?: string, origin?: Origin): Promise<User> {
+  async verify(em: EntityManager, token: string, keepSession?: string, origin?: Origin): Promise<User> {
     const row = await this.openLink(em, token, ['register', 'change'])
     const user = await em.findOne(User, { id: row.user }, { lockMode: LockMode.PESSIMISTIC_WRITE })
     if (!user) throw new errors.verificationInvalid()
@@ -171,7 +207,10 @@ export class AccountService {
     if (row.purpose === 'register') {
       // A link to an address the account no longer has proves nothing about the account.
       if (user.email !== row.email) throw new errors.verificationInvalid()
-      if (user.emailVerifiedAt) { await em.flush(); return user }
+      if (user.emailVerifiedAt) {
+        await em.flush()
+        return user
+      }
       user.emailVerifiedAt = now
       await em.flush()
       await this.trail.record(em, { kind: 'email-verified', userId: user.id }, origin)
@@ -202,7 +241,7 @@ export class AccountService {
    * The old address takes a change back: the address returns, every session ends and the password stops
    * working, because whoever made the change knew it; the owner sets a new one by password reset.
    */
-  async undoEmailChange (em: EntityManager, token: string, origin?: Origin): Promise<User> {
+  async undoEmailChange(em: EntityManager, token: string, origin?: Origin): Promise<User> {
     const row = await this.openLink(em, token, ['undo'])
     const user = await em.findOne(User, { id: row.user }, { lockMode: LockMode.PESSIMISTIC_WRITE })
     if (!user) throw new errors.verificationInvalid()
@@ -221,7 +260,7 @@ export class AccountService {
   }
 
   /** A new link for an account whose address is not proven yet. */
-  async resendVerification (em: EntityManager, user: User, locale: Locale): Promise<void> {
+  async resendVerification(em: EntityManager, user: User, locale: Locale): Promise<void> {
     if (user.emailVerifiedAt) throw new errors.emailAlreadyVerified()
     await this.throttle(em, user.id, 'register')
     const verificationId = await this.issue(em, user.id, 'register', user.email, this.config.emailVerificationTtl)
@@ -232,8 +271,8 @@ export class AccountService {
    * Asks to move the account to `newEmail`: nothing changes until the link mailed there is opened. An
    * address that belongs to another account answers the same; that account's owner hears of the try.
    */
-  async requestEmailChange (em: EntityManager, user: User, password: string, newEmail: string, locale: Locale, origin?: Origin): Promise<'unchanged' | 'sent'> {
-    if (!await verifyPassword(password, user.passwordHash)) throw new accountErrors.passwordWrong()
+  async requestEmailChange(em: EntityManager, user: User, password: string, newEmail: string, locale: Locale, origin?: Origin): Promise<'unchanged' | 'sent'> {
+    if (!(await verifyPassword(password, user.passwordHash))) throw new accountErrors.passwordWrong()
     const email = newEmail.toLowerCase()
     if (email === user.email) return 'unchanged'
     await this.throttle(em, user.id, 'change')
@@ -250,8 +289,12 @@ export class AccountService {
   }
 
   /** The address a pending change waits to prove (the newest unexpired request), for the account's own view. */
-  async pendingEmail (em: EntityManager, userId: string): Promise<string | null> {
-    const row = await em.findOne(EmailVerification, { user: userId, purpose: 'change', usedAt: null, expiresAt: { $gt: this.clock.now() } }, { orderBy: { createdAt: 'desc' } })
+  async pendingEmail(em: EntityManager, userId: string): Promise<string | null> {
+    const row = await em.findOne(
+      EmailVerification,
+      { user: userId, purpose: 'change', usedAt: null, expiresAt: { $gt: this.clock.now() } },
+      { orderBy: { createdAt: 'desc' } }
+    )
     return row?.email ?? null
   }
 
@@ -259,14 +302,16 @@ export class AccountService {
    * Whether the account proved its address, read on `em`'s transaction. With `lock`, the row is share-locked,
    * so a verification committing at the same time is either seen here or waits for this transaction.
    */
-  async isVerified (em: EntityManager, userId: string, options: { lock?: boolean } = {}): Promise<boolean> {
+  async isVerified(em: EntityManager, userId: string, options: { lock?: boolean } = {}): Promise<boolean> {
     const rows = await em.execute<Array<{ verified: boolean }>>(
-      `select email_verified_at is not null as verified from app_user where id = ?${options.lock ? ' for share' : ''}`, [userId])
+      `select email_verified_at is not null as verified from app_user where id = ?${options.lock ? ' for share' : ''}`,
+      [userId]
+    )
     return rows[0]?.verified === true
   }
 
   /** Another mailed link reached the account's current address (a password reset): that proves it too. */
-  async addressProven (em: EntityManager, userId: string, origin?: Origin): Promise<void> {
+  async addressProven(em: EntityManager, userId: string, origin?: Origin): Promise<void> {
     const updated = await em.nativeUpdate(User, { id: userId, emailVerifiedAt: null }, { emailVerifiedAt: this.clock.now() })
     if (!updated) return
     await this.trail.record(em, { kind: 'email-verified', userId }, origin)
@@ -274,15 +319,20 @@ export class AccountService {
   }
 
   /** Deletes links past their deadline (the undo link holds the old address until then); returns how many. */
-  async deleteExpiredLinks (em: EntityManager): Promise<number> {
+  async deleteExpiredLinks(em: EntityManager): Promise<number> {
     const count = await em.nativeDelete(EmailVerification, { expiresAt: { $lte: this.clock.now() } })
     await recordDeletion(em, 'email-verification', count, null)
     // Sign-in failures are forgotten a day after the last one (a hash of the address, a count, times).
-    await recordDeletion(em, 'sign-in-failures', await em.nativeDelete(LoginBackoff, { lastFailedAt: { $lt: new Date(this.clock.now().getTime() - 86_400_000) } }), null)
+    await recordDeletion(
+      em,
+      'sign-in-failures',
+      await em.nativeDelete(LoginBackoff, { lastFailedAt: { $lt: new Date(this.clock.now().getTime() - 86_400_000) } }),
+      null
+    )
     return count
   }
 
-  private async openLink (em: EntityManager, token: string, purposes: VerificationPurpose[]): Promise<EmailVerification> {
+  private async openLink(em: EntityManager, token: string, purposes: VerificationPurpose[]): Promise<EmailVerification> {
     const row = await em.findOne(EmailVerification, { tokenHash: hashToken(token) }, { lockMode: LockMode.PESSIMISTIC_WRITE })
     if (!row || !purposes.includes(row.purpose)) throw new errors.verificationInvalid()
     if (row.usedAt) throw new errors.verificationUsed()
@@ -290,15 +340,24 @@ export class AccountService {
     return row
   }
 
-  private async issue (em: EntityManager, userId: string, purpose: VerificationPurpose, email: string, ttl: number): Promise<string> {
+  private async issue(em: EntityManager, userId: string, purpose: VerificationPurpose, email: string, ttl: number): Promise<string> {
     const id = randomUUID()
     const now = this.clock.now()
-    em.create(EmailVerification, { id, user: userId, purpose, email, tokenHash: hashToken(this.tokenFor(id)), createdAt: now, expiresAt: new Date(now.getTime() + ttl), usedAt: null })
+    em.create(EmailVerification, {
+      id,
+      user: userId,
+      purpose,
+      email,
+      tokenHash: hashToken(this.tokenFor(id)),
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + ttl),
+      usedAt: null
+    })
     await em.flush()
     return id
   }
 
-  private async throttle (em: EntityManager, userId: string, purpose: VerificationPurpose): Promise<void> {
+  private async throttle(em: EntityManager, userId: string, purpose: VerificationPurpose): Promise<void> {
     const now = this.clock.now().getTime()
     const recent = await em.count(EmailVerification, { user: userId, purpose, createdAt: { $gt: new Date(now - RESEND_AFTER) } })
     const today = await em.count(EmailVerification, { user: userId, purpose, createdAt: { $gt: new Date(now - 86_400_000) } })
@@ -315,14 +374,19 @@ declare module 'fastify' {
 }
 
 /** Provides `app.accounts` and the hourly job that deletes expired verification and undo links. */
-export default fp<{ config: Config, clock?: Clock }>(async (app, { config, clock }) => {
-  const accounts = new AccountService(config, app.lifecycle, app.audit, clock)
-  app.decorate('accounts', accounts)
-  await app.jobs.createQueue(CLEANUP_QUEUE, { policy: 'short' })
-  app.addHook('onReady', async () => {
-    await app.jobs.work(CLEANUP_QUEUE, {}, async () => {
-      await app.orm.em.fork().transactional(async (em: EntityManager) => { await accounts.deleteExpiredLinks(em) })
+export default fp<{ config: Config; clock?: Clock }>(
+  async (app, { config, clock }) => {
+    const accounts = new AccountService(config, app.lifecycle, app.audit, clock)
+    app.decorate('accounts', accounts)
+    await app.jobs.createQueue(CLEANUP_QUEUE, { policy: 'short' })
+    app.addHook('onReady', async () => {
+      await app.jobs.work(CLEANUP_QUEUE, {}, async () => {
+        await app.orm.em.fork().transactional(async (em: EntityManager) => {
+          await accounts.deleteExpiredLinks(em)
+        })
+      })
+      await app.jobs.schedule(CLEANUP_QUEUE, '23 * * * *')
     })
-    await app.jobs.schedule(CLEANUP_QUEUE, '23 * * * *')
-  })
-}, { fastify: '5.x', name: '@sprechzimmer/accounts', dependencies: ['@sprechzimmer/runtime', '@sprechzimmer/audit'] })
+  },
+  { fastify: '5.x', name: '@sprechzimmer/accounts', dependencies: ['@sprechzimmer/runtime', '@sprechzimmer/audit'] }
+)

@@ -3,7 +3,7 @@ import { baseProperties } from '../../db/base.js'
 import { Practice } from '../practice/practice.entity.js'
 
 export const USER_KINDS = ['provider', 'client'] as const
-export type UserKind = typeof USER_KINDS[number]
+export type UserKind = (typeof USER_KINDS)[number]
 
 export const User = defineEntity({
   name: 'User',
@@ -30,6 +30,6 @@ export const User = defineEntity({
 })
 export type User = InferEntity<typeof User>
 
-export function displayNameOf (user: Pick<User, 'title' | 'firstName' | 'lastName'>): string {
+export function displayNameOf(user: Pick<User, 'title' | 'firstName' | 'lastName'>): string {
   return [user.title, user.firstName, user.lastName].filter(Boolean).join(' ')
 }

@@ -17,26 +17,37 @@ export const SecurityEventView = Type.Object({
 })
 
 /** The practice admin reads the practice's security audit trail; the operator reads all of it with the CLI. */
-const routes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/api/practice/security-events', {
-    onRequest: app.requirePracticeAdmin,
-    schema: {
-      tags: ['practice'],
-      summary: "The practice's security events (sign-ins, password and address changes, API keys, roles), newest first",
-      description: `Entries are kept for SZ_AUDIT_KEEP. They hold an account id, the time, the client's network cut to /16 (IPv6 /32) and a code; never a name, address or token.`,
-      querystring: Type.Object({
-        from: Type.Optional(DateTime),
-        to: Type.Optional(DateTime),
-        // Query strings are not coerced (ajv coerceTypes off): a number is written as digits.
-        limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$', description: 'At most this many entries, 1 to 1000; default 200' }))
-      }, { additionalProperties: false }),
-      response: { 200: Type.Array(SecurityEventView), ...errorResponses(400, 401, 403) }
+const routes: FastifyPluginAsyncTypebox = async app => {
+  app.get(
+    '/api/practice/security-events',
+    {
+      onRequest: app.requirePracticeAdmin,
+      schema: {
+        tags: ['practice'],
+        summary: "The practice's security events (sign-ins, password and address changes, API keys, roles), newest first",
+        description: `Entries are kept for SZ_AUDIT_KEEP. They hold an account id, the time, the client's network cut to /16 (IPv6 /32) and a code; never a name, address or token.`,
+        querystring: Type.Object(
+          {
+            from: Type.Optional(DateTime),
+            to: Type.Optional(DateTime),
+            // Query strings are not coerced (ajv coerceTypes off): a number is written as digits.
+            limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$', description: 'At most this many entries, 1 to 1000; default 200' }))
+          },
+          { additionalProperties: false }
+        ),
+        response: { 200: Type.Array(SecurityEventView), ...errorResponses(400, 401, 403) }
+      }
+    },
+    async request => {
+      const period = trailPeriod(request.query.from, request.query.to)
+      const events = await app.audit.list(request.em, {
+        practiceId: request.account!.practice!,
+        ...period,
+        limit: Math.min(Number(request.query.limit ?? DEFAULT_LIMIT), MAX_LIMIT)
+      })
+      return events.map(({ practiceId, ...event }) => event)
     }
-  }, async (request) => {
-    const period = trailPeriod(request.query.from, request.query.to)
-    const events = await app.audit.list(request.em, { practiceId: request.account!.practice!, ...period, limit: Math.min(Number(request.query.limit ?? DEFAULT_LIMIT), MAX_LIMIT) })
-    return events.map(({ practiceId, ...event }) => event)
-  })
+  )
 }
 
 export default routes

@@ -2,12 +2,28 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
 
 /** What a security event says happened; a fixed list, so that no free text (and no name) can enter the trail. */
 export const SECURITY_EVENT_KINDS = [
-  'login', 'login-failed', 'login-backoff', 'logout', 'password-changed', 'password-reset',
-  'email-change-requested', 'email-changed', 'email-change-undone', 'email-verified',
-  'api-key-created', 'api-key-revoked', 'role-changed', 'provider-added', 'provider-deactivated', 'provider-activated',
-  'practice-approved', 'practice-suspended', 'practice-resumed', 'account-deleted'
+  'login',
+  'login-failed',
+  'login-backoff',
+  'logout',
+  'password-changed',
+  'password-reset',
+  'email-change-requested',
+  'email-changed',
+  'email-change-undone',
+  'email-verified',
+  'api-key-created',
+  'api-key-revoked',
+  'role-changed',
+  'provider-added',
+  'provider-deactivated',
+  'provider-activated',
+  'practice-approved',
+  'practice-suspended',
+  'practice-resumed',
+  'account-deleted'
 ] as const
-export type SecurityEventKind = typeof SECURITY_EVENT_KINDS[number]
+export type SecurityEventKind = (typeof SECURITY_EVENT_KINDS)[number]
 
 /**
  * The security audit trail: who (a user id), when, from which network (the IP cut to /16, IPv6 /32,

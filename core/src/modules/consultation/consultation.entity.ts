@@ -3,7 +3,7 @@ import { baseProperties } from '../../db/base.js'
 import { practiceReference, userReference } from '../../db/references.js'
 
 export const CONSULTATION_STATES = ['scheduled', 'waiting', 'live', 'ended', 'cancelled', 'purged'] as const
-export type ConsultationState = typeof CONSULTATION_STATES[number]
+export type ConsultationState = (typeof CONSULTATION_STATES)[number]
 
 export const Consultation = defineEntity({
   name: 'Consultation',

@@ -11,7 +11,7 @@ import { checkInvitationQuota } from './quotas.js'
 const MAX_DURATION = 24 * 3_600_000
 
 /** Checks an appointment's times: valid, end after start, not over, at most a day long. */
-export function checkTimes (start: string | Date, end: string | Date): { startAt: Date, endAt: Date } {
+export function checkTimes(start: string | Date, end: string | Date): { startAt: Date; endAt: Date } {
   const startAt = new Date(start)
   const endAt = new Date(end)
   if (Number.isNaN(startAt.getTime()) || Number.isNaN(endAt.getTime())) throw new errors.validation('start and end must be ISO 8601 times with an offset')
@@ -21,8 +21,16 @@ export function checkTimes (start: string | Date, end: string | Date): { startAt
   return { startAt, endAt }
 }
 
-export interface InvitationInput { email: string, name?: string, locale?: string }
-export interface IssuedInvitation { id: string, email: string, joinUrl: string }
+export interface InvitationInput {
+  email: string
+  name?: string
+  locale?: string
+}
+export interface IssuedInvitation {
+  id: string
+  email: string
+  joinUrl: string
+}
 
 export interface ScheduleInput {
   /** Set by callers that must know the id before the consultation exists (the REST adapter's externalId claim). */
@@ -35,10 +43,14 @@ export interface ScheduleInput {
   invitees: InvitationInput[]
 }
 
-export interface ConsultationChange { title?: string, start?: string | Date, end?: string | Date }
+export interface ConsultationChange {
+  title?: string
+  start?: string | Date
+  end?: string | Date
+}
 
 /** Loads a consultation of the caller's practice, locked for the transaction; other practices get 404. */
-export async function lockOwned (app: FastifyInstance, em: EntityManager, id: string, practice: string): Promise<Consultation> {
+export async function lockOwned(app: FastifyInstance, em: EntityManager, id: string, practice: string): Promise<Consultation> {
   const consultation = await app.consultationStates.lock(em, { id, practice })
   if (!consultation) throw new errors.notFound('Consultation')
   return consultation
@@ -51,14 +63,20 @@ export async function lockOwned (app: FastifyInstance, em: EntityManager, id: st
  * it acts on the state the consultation has now.
  */
 export class ConsultationService {
-  constructor (private readonly app: FastifyInstance) {}
+  constructor(private readonly app: FastifyInstance) {}
 
   /** A new consultation with one invitation (and join link) per invitee; mails go out through the outbox. */
-  async schedule (em: EntityManager, input: ScheduleInput): Promise<{ consultation: Consultation, invitations: IssuedInvitation[] }> {
+  async schedule(em: EntityManager, input: ScheduleInput): Promise<{ consultation: Consultation; invitations: IssuedInvitation[] }> {
     const { lifecycle, consultationStates } = this.app
     const { startAt, endAt } = checkTimes(input.start, input.end)
     const consultation = em.create(Consultation, {
-      id: input.id ?? randomUUID(), practice: input.practice, provider: input.provider, title: input.title, startAt, endAt, ...consultationStates.initialSnapshot()
+      id: input.id ?? randomUUID(),
+      practice: input.practice,
+      provider: input.provider,
+      title: input.title,
+      startAt,
+      endAt,
+      ...consultationStates.initialSnapshot()
     })
     await lifecycle.emit(em, 'consultation.scheduled', consultation)
     const invitations = []
@@ -73,7 +91,7 @@ export class ConsultationService {
    * Renames and moves a consultation. Moving is possible until the call starts; `moved` is true when
    * the times changed. Listeners hear `consultation.updated` either way.
    */
-  async change (em: EntityManager, c: Consultation, change: ConsultationChange): Promise<{ moved: boolean }> {
+  async change(em: EntityManager, c: Consultation, change: ConsultationChange): Promise<{ moved: boolean }> {
     const { consultationStates } = this.app
     if (c.state === 'purged') throw new errors.invalidTransition(c.state)
     await consultationStates.apply(em, c)
@@ -90,7 +108,7 @@ export class ConsultationService {
   }
 
   /** Cancels a consultation whose call has not started; says what it found when it could not. */
-  async cancel (em: EntityManager, c: Consultation): Promise<'cancelled' | 'cancelled already' | 'too late'> {
+  async cancel(em: EntityManager, c: Consultation): Promise<'cancelled' | 'cancelled already' | 'too late'> {
     const { consultationStates } = this.app
     await consultationStates.apply(em, c)
     if (c.state === 'cancelled') return 'cancelled already'
@@ -100,7 +118,7 @@ export class ConsultationService {
   }
 
   /** Ends the call (or closes the waiting room); SZ_INVALID_STATE when there is nothing to end. */
-  async end (em: EntityManager, c: Consultation): Promise<void> {
+  async end(em: EntityManager, c: Consultation): Promise<void> {
     await this.app.consultationStates.apply(em, c)
     await this.app.consultationStates.apply(em, c, { type: 'END' })
   }
@@ -110,7 +128,7 @@ export class ConsultationService {
    * past its start is closed (its `consultation.ended` notice then reads as a no-show); an ended one is
    * marked and announced by `consultation.updated`. Marking twice changes nothing.
    */
-  async noShow (em: EntityManager, c: Consultation): Promise<void> {
+  async noShow(em: EntityManager, c: Consultation): Promise<void> {
     const { consultationStates } = this.app
     if (c.state !== 'purged') await consultationStates.apply(em, c)
     if (c.noShow) return
@@ -128,20 +146,25 @@ export class ConsultationService {
   }
 
   /** Invites one more client, until the call is over. */
-  async invite (em: EntityManager, c: Consultation, input: InvitationInput): Promise<IssuedInvitation> {
+  async invite(em: EntityManager, c: Consultation, input: InvitationInput): Promise<IssuedInvitation> {
     await this.app.consultationStates.apply(em, c)
     if (!['scheduled', 'waiting', 'live'].includes(c.state)) throw new errors.invalidTransition(c.state)
     return await this.issue(em, c, input)
   }
 
   /** An invitation with a 256-bit join token (see JoinLinks), of which only the hash is kept; within the quotas. */
-  private async issue (em: EntityManager, consultation: Consultation, input: InvitationInput): Promise<IssuedInvitation> {
+  private async issue(em: EntityManager, consultation: Consultation, input: InvitationInput): Promise<IssuedInvitation> {
     const { app } = this
     await checkInvitationQuota(em, consultation, app.config.quotas)
     const id = randomUUID()
     const token = app.joinLinks.tokenFor(id)
     const invitation = em.create(Invitation, {
-      id, consultation: consultation.id, email: input.email.toLowerCase(), name: input.name ?? null, locale: input.locale ?? null, tokenHash: hashToken(token)
+      id,
+      consultation: consultation.id,
+      email: input.email.toLowerCase(),
+      name: input.name ?? null,
+      locale: input.locale ?? null,
+      tokenHash: hashToken(token)
     })
     const joinUrl = app.joinLinks.urlFor(id)
     await app.lifecycle.invitationIssued(em, { consultation, invitation, joinUrl })
@@ -157,6 +180,9 @@ declare module 'fastify' {
 }
 
 /** Provides `app.consultations`. */
-export default fp(async (app) => {
-  app.decorate('consultations', new ConsultationService(app))
-}, { fastify: '5.x', name: '@sprechzimmer/consultations', dependencies: ['@sprechzimmer/runtime', '@sprechzimmer/accounts'] })
+export default fp(
+  async app => {
+    app.decorate('consultations', new ConsultationService(app))
+  },
+  { fastify: '5.x', name: '@sprechzimmer/consultations', dependencies: ['@sprechzimmer/runtime', '@sprechzimmer/accounts'] }
+)

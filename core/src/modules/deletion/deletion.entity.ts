@@ -12,7 +12,10 @@ export const DeletionLog = defineEntity({
     id: p.bigint('string').primary().autoincrement(),
     category: p.string().length(40),
     count: p.integer(),
-    deletedAt: p.datetime().onCreate(() => new Date()).index(),
+    deletedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .index(),
     practiceId: p.uuid().nullable().index()
   }
 })

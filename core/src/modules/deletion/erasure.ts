@@ -19,7 +19,13 @@ export const ERASURE_SWEEP_QUEUE = 'privacy.erase-sweep'
 /** An erased account's e-mail: unique, undeliverable (RFC 2606 `.invalid`), and no one's address. */
 export const erasedEmail = (userId: string) => `deleted-${userId}@invalid`
 
-export interface ErasureDeps { orm: MikroORM, jobs: Jobs, lifecycle: ConsultationStates, log: FastifyBaseLogger, audit: SecurityTrail }
+export interface ErasureDeps {
+  orm: MikroORM
+  jobs: Jobs
+  lifecycle: ConsultationStates
+  log: FastifyBaseLogger
+  audit: SecurityTrail
+}
 
 /**
  * Account deletion (Art. 17 GDPR) in two steps, both durable:
@@ -35,27 +41,31 @@ export interface ErasureDeps { orm: MikroORM, jobs: Jobs, lifecycle: Consultatio
 export class AccountErasureService {
   private readonly requestedHandlers: Array<(em: EntityManager, userId: string) => Promise<void>> = []
 
-  constructor (private readonly deps: ErasureDeps) {}
+  constructor(private readonly deps: ErasureDeps) {}
 
   /**
    * Lets another module erase what it holds of the account at once, on the request's transaction
    * (e.g. the profile picture); rows that reference app_user go anyway when the job deletes it.
    */
-  onRequested (handler: (em: EntityManager, userId: string) => Promise<void>): void {
+  onRequested(handler: (em: EntityManager, userId: string) => Promise<void>): void {
     this.requestedHandlers.push(handler)
   }
 
   /** Starts the deletion of `userId` on the caller's transaction. Idempotent. `origin`: the owner's request (none from the CLI). */
-  async request (em: EntityManager, userId: string, origin?: Origin): Promise<void> {
+  async request(em: EntityManager, userId: string, origin?: Origin): Promise<void> {
     const user = await em.findOne(User, { id: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true })
-    if (!user || await em.count(AccountErasure, { user: userId })) return
+    if (!user || (await em.count(AccountErasure, { user: userId }))) return
     let lastOfPractice: string | null = null
     if (user.practice) {
       // Other providers of the practice, oldest first, not themselves on their way out.
-      const others = await em.getConnection().execute<Array<{ id: string, is_practice_admin: boolean }>>(
+      const others = await em.getConnection().execute<Array<{ id: string; is_practice_admin: boolean }>>(
         `select u.id, u.is_practice_admin from app_user u
           where u.practice_id = ? and u.id <> ? and not exists (select 1 from account_erasure e where e.user_id = u.id)
-          order by u.created_at, u.id for update of u`, [user.practice, user.id], 'all', em.getTransactionContext())
+          order by u.created_at, u.id for update of u`,
+        [user.practice, user.id],
+        'all',
+        em.getTransactionContext()
+      )
       if (others.length === 0) {
         lastOfPractice = user.practice
         await em.nativeUpdate(Practice, { id: user.practice }, { iban: '', bic: null, accountHolder: '' })
@@ -69,15 +79,19 @@ export class AccountErasureService {
     await recordDeletion(em, 'session', sessions, user.practice ?? null)
     // Links hold addresses (an undo link the old one): they go with the account, not at their expiry.
     await recordDeletion(em, 'email-verification', await em.nativeDelete(EmailVerification, { user: user.id }), user.practice ?? null)
-    await em.nativeUpdate(User, { id: user.id }, {
-      email: erasedEmail(user.id),
-      passwordHash: `erased$${randomBytes(32).toString('base64url')}`,
-      salutation: null,
-      title: null,
-      firstName: '',
-      lastName: '—',
-      isPracticeAdmin: false
-    })
+    await em.nativeUpdate(
+      User,
+      { id: user.id },
+      {
+        email: erasedEmail(user.id),
+        passwordHash: `erased$${randomBytes(32).toString('base64url')}`,
+        salutation: null,
+        title: null,
+        firstName: '',
+        lastName: '—',
+        isPracticeAdmin: false
+      }
+    )
     em.create(AccountErasure, { user: user.id, practiceId: lastOfPractice, requestedAt: new Date() })
     // The id stays in the trail after the row is gone: it then identifies nobody (ADR 0009).
     await this.deps.audit.record(em, { kind: 'account-deleted', userId: user.id, practiceId: user.practice ?? null }, origin)
@@ -88,7 +102,7 @@ export class AccountErasureService {
   }
 
   /** Ends what is running and cancels what is planned; returns the consultations not yet purged. */
-  private async settle (em: EntityManager, userId: string, practiceId: string | null): Promise<Consultation[]> {
+  private async settle(em: EntityManager, userId: string, practiceId: string | null): Promise<Consultation[]> {
     const where = practiceId ? { practice: practiceId } : { provider: userId }
     const open = await em.find(Consultation, { ...where, state: { $ne: 'purged' } }, { fields: ['id'], orderBy: { startAt: 'asc' } })
     const pending: Consultation[] = []
@@ -108,7 +122,7 @@ export class AccountErasureService {
    * Job handler: deletes the account once its consultations are purged; otherwise re-arms itself
    * for just after the last purge is due. Idempotent: a second run finds no erasure row.
    */
-  async complete (userId: string): Promise<'erased' | 'waiting' | 'gone'> {
+  async complete(userId: string): Promise<'erased' | 'waiting' | 'gone'> {
     return await this.deps.orm.em.fork().transactional(async (em: EntityManager) => {
       const erasure = await em.findOne(AccountErasure, { user: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE })
       if (!erasure) return 'gone'
@@ -117,7 +131,11 @@ export class AccountErasureService {
       const pending = await this.settle(em, userId, erasure.practiceId ?? null)
       if (pending.length) {
         const last = Math.max(...pending.map(c => c.dueAt?.getTime() ?? Date.now()))
-        await this.deps.jobs.send(ERASURE_QUEUE, { userId }, { em, startAfter: new Date(Math.max(last, Date.now()) + 1000), retryLimit: 10, retryDelay: 5, retryBackoff: true })
+        await this.deps.jobs.send(
+          ERASURE_QUEUE,
+          { userId },
+          { em, startAfter: new Date(Math.max(last, Date.now()) + 1000), retryLimit: 10, retryDelay: 5, retryBackoff: true }
+        )
         return 'waiting'
       }
       const practiceId = user.practice ?? null
@@ -125,7 +143,11 @@ export class AccountErasureService {
         // Nobody joined the practice since (only an admin could have added them, and there was none left)?
         const staying = await em.getConnection().execute<Array<{ n: string }>>(
           `select count(*) as n from app_user u where u.practice_id = ? and u.id <> ?
-              and not exists (select 1 from account_erasure e where e.user_id = u.id)`, [erasure.practiceId, userId], 'all', em.getTransactionContext())
+              and not exists (select 1 from account_erasure e where e.user_id = u.id)`,
+          [erasure.practiceId, userId],
+          'all',
+          em.getTransactionContext()
+        )
         if (Number(staying[0].n) === 0) {
           const accounts = await em.count(User, { practice: erasure.practiceId })
           // The practice takes every account, consultation and setting of it along (ON DELETE CASCADE).
@@ -142,11 +164,15 @@ export class AccountErasureService {
   }
 
   /** Catches erasures whose job was lost; the job's own checks make a second run harmless. */
-  async reconcile (): Promise<number> {
+  async reconcile(): Promise<number> {
     const pending = await this.deps.orm.em.fork().find(AccountErasure, {}, { fields: ['user'], limit: 200, orderBy: { requestedAt: 'asc' } })
     let erased = 0
     for (const { user } of pending) {
-      try { if (await this.complete(user) === 'erased') erased++ } catch (err) { this.deps.log.error({ err }, 'account erasure failed') }
+      try {
+        if ((await this.complete(user)) === 'erased') erased++
+      } catch (err) {
+        this.deps.log.error({ err }, 'account erasure failed')
+      }
     }
     return erased
   }

@@ -15,8 +15,8 @@ export interface Entry {
 }
 
 export type EntryResult =
-  | { kind: 'entered', participant: Participant, consultationEndAt: Date }
-  | { kind: 'refused', error: Error }
+  | { kind: 'entered'; participant: Participant; consultationEndAt: Date }
+  | { kind: 'refused'; error: Error }
   /** A deadline of the consultation is due but not yet applied: the route catches it up under the row lock. */
   | { kind: 'catch-up' }
 
@@ -42,13 +42,17 @@ interface LinkRow {
 /** How many links the entrance remembers; a link not remembered is read again, so this bounds only memory. */
 const RECENT_LINKS = 10_000
 
-interface Entering { entry: Pending, link: LinkRow, participant: Participant }
+interface Entering {
+  entry: Pending
+  link: LinkRow
+  participant: Participant
+}
 
 /**
  * The insert statement found a consultation changed since the batch read it, or a link fuller than
  * read (SZ001), or an invitation gone (a foreign key).
  */
-function isStale (err: unknown): boolean {
+function isStale(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code
   return code === 'SZ001' || code === '23503'
 }
@@ -66,26 +70,38 @@ export class WaitingRoomEntrance {
   private writing = 0
   private scheduled = false
 
-  constructor (private readonly app: FastifyInstance, private readonly maxBatch = 200, private readonly maxConcurrentBatches = 2) {}
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly maxBatch = 200,
+    private readonly maxConcurrentBatches = 2
+  ) {}
 
-  enter (entry: Entry): Promise<EntryResult> {
+  enter(entry: Entry): Promise<EntryResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ ...entry, resolve, reject })
       if (!this.scheduled) {
         // After this turn of the event loop, so that requests parsed in the same turn share a batch.
         this.scheduled = true
-        setImmediate(() => { this.scheduled = false; this.pump() })
+        setImmediate(() => {
+          this.scheduled = false
+          this.pump()
+        })
       }
     })
   }
 
-  private pump (): void {
+  private pump(): void {
     while (this.writing < this.maxConcurrentBatches && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch)
       this.writing++
       this.write(batch)
-        .catch(err => { for (const entry of batch) entry.reject(err) })
-        .finally(() => { this.writing--; this.pump() })
+        .catch(err => {
+          for (const entry of batch) entry.reject(err)
+        })
+        .finally(() => {
+          this.writing--
+          this.pump()
+        })
     }
   }
 
@@ -95,7 +111,7 @@ export class WaitingRoomEntrance {
    * changed since its link was read (an END, a reschedule, a deadline); then, and only then, the
    * batch is written again the slow way, in a transaction that holds the share locks from its first read.
    */
-  private async write (batch: Pending[]): Promise<void> {
+  private async write(batch: Pending[]): Promise<void> {
     const { app } = this
     const now = Date.now()
     const settled = await onPooledConnection(app.orm, async db => {
@@ -117,7 +133,7 @@ export class WaitingRoomEntrance {
    * consultation is still exactly as read. Null when any entry would be refused or was not read
    * yet: refusals are only ever given on a fresh read.
    */
-  private remembered (batch: Pending[], now: number): Map<string, LinkRow> | null {
+  private remembered(batch: Pending[], now: number): Map<string, LinkRow> | null {
     const links = new Map<string, LinkRow>()
     const seats = new Seats()
     for (const entry of batch) {
@@ -129,7 +145,7 @@ export class WaitingRoomEntrance {
     return links
   }
 
-  private remember (rows: LinkRow[]): void {
+  private remember(rows: LinkRow[]): void {
     for (const row of rows) {
       this.recentLinks.delete(row.token_hash)
       this.recentLinks.set(row.token_hash, row)
@@ -141,18 +157,19 @@ export class WaitingRoomEntrance {
     }
   }
 
-  private async readAndInsert (db: SqlRunner, batch: Pending[], now: number, lock: boolean): Promise<Array<[Pending, EntryResult]>> {
+  private async readAndInsert(db: SqlRunner, batch: Pending[], now: number, lock: boolean): Promise<Array<[Pending, EntryResult]>> {
     // The shared lock (in the transaction, or in the insert statement) lets entries pass each other,
     // but an END waits for them (and they for it), so a name is never written after an ended
     // consultation's names were erased.
     let links = lock ? null : this.remembered(batch, now)
     if (!links) {
-      const { rows } = await db.executeSql(
+      const { rows } = (await db.executeSql(
         `SELECT i.id AS invitation_id, i.token_hash, i.present_participants, c.id AS consultation_id, c.practice_id, c.state, c.start_at, c.end_at, c.due_at, c.version
            FROM invitation i JOIN consultation c ON c.id = i.consultation_id
           WHERE i.token_hash IN (SELECT json_array_elements_text($1::json))
           ORDER BY c.id${lock ? ' FOR SHARE OF c' : ''}`,
-        [JSON.stringify([...new Set(batch.map(entry => entry.tokenHash))])]) as { rows: LinkRow[] }
+        [JSON.stringify([...new Set(batch.map(entry => entry.tokenHash))])]
+      )) as { rows: LinkRow[] }
       if (lock) await this.lockSeats(db, rows)
       this.remember(rows)
       links = new Map(rows.map(row => [row.token_hash, row]))
@@ -164,11 +181,22 @@ export class WaitingRoomEntrance {
     for (const entry of batch) {
       const link = links.get(entry.tokenHash)
       const refusal = link ? this.check(link, now, seats) : { kind: 'refused' as const, error: new errors.joinLinkInvalid() }
-      if (refusal) { settled.push([entry, refusal]); continue }
+      if (refusal) {
+        settled.push([entry, refusal])
+        continue
+      }
       seats.take(link!)
       const participant = {
-        id: randomUUID(), createdAt: at, updatedAt: at, consultation: link!.consultation_id, invitation: link!.invitation_id,
-        displayName: entry.displayName, status: 'waiting', waitingSince: at, admittedAt: null, leftAt: null
+        id: randomUUID(),
+        createdAt: at,
+        updatedAt: at,
+        consultation: link!.consultation_id,
+        invitation: link!.invitation_id,
+        displayName: entry.displayName,
+        status: 'waiting',
+        waitingSince: at,
+        admittedAt: null,
+        leftAt: null
       } as unknown as Participant
       entered.push({ entry, link: link!, participant })
     }
@@ -181,10 +209,11 @@ export class WaitingRoomEntrance {
    * Locks the links' rows (after the consultations, in the order the insert statement locks them, so
    * that batches never wait for each other in a circle) and reads their counts as they are now.
    */
-  private async lockSeats (db: SqlRunner, rows: LinkRow[]): Promise<void> {
-    const { rows: counts } = await db.executeSql(
+  private async lockSeats(db: SqlRunner, rows: LinkRow[]): Promise<void> {
+    const { rows: counts } = (await db.executeSql(
       `SELECT id, present_participants FROM invitation WHERE id IN (SELECT json_array_elements_text($1::json)::uuid) ORDER BY id FOR NO KEY UPDATE`,
-      [JSON.stringify(rows.map(row => row.invitation_id))]) as { rows: Array<{ id: string, present_participants: number }> }
+      [JSON.stringify(rows.map(row => row.invitation_id))]
+    )) as { rows: Array<{ id: string; present_participants: number }> }
     const now = new Map(counts.map(count => [count.id, count.present_participants]))
     for (const row of rows) row.present_participants = now.get(row.invitation_id) ?? row.present_participants
   }
@@ -198,26 +227,41 @@ export class WaitingRoomEntrance {
    * each link, locked and read anew, still has a seat for each of its entries. Each table's rows go in as one JSON parameter (`json_to_recordset`), bound,
    * never formatted into the SQL.
    */
-  private async insert (db: SqlRunner, at: Date, entered: Entering[], seats: Seats): Promise<void> {
+  private async insert(db: SqlRunner, at: Date, entered: Entering[], seats: Seats): Promise<void> {
     const { app } = this
     const values: unknown[] = []
     const param = (value: unknown): string => `$${values.push(value)}`
     const versions = [...new Map(entered.map(e => [e.link.consultation_id, { id: e.link.consultation_id, version: e.link.version }])).values()]
-    const invitations = [...new Map(entered.map(e => [e.link.invitation_id, { id: e.link.invitation_id, token_hash: e.link.token_hash, consultation_id: e.link.consultation_id }])).values()]
+    const invitations = [
+      ...new Map(
+        entered.map(e => [e.link.invitation_id, { id: e.link.invitation_id, token_hash: e.link.token_hash, consultation_id: e.link.consultation_id }])
+      ).values()
+    ]
     const checked = param(JSON.stringify(versions))
     const links = param(JSON.stringify(invitations))
     const claims = param(JSON.stringify(seats.claims()))
-    const participants = param(JSON.stringify(entered.map(({ participant: p }) => ({ id: p.id, consultation_id: p.consultation, invitation_id: p.invitation, display_name: p.displayName }))))
+    const participants = param(
+      JSON.stringify(
+        entered.map(({ participant: p }) => ({ id: p.id, consultation_id: p.consultation, invitation_id: p.invitation, display_name: p.displayName }))
+      )
+    )
     const time = param(at.toISOString())
     const access = param(JSON.stringify(entered.map(e => accessRow('join', e.entry.request))))
-    const notices = app.lifecycle.emitManyStatement('participant.joined', entered.map(e => ({
-      consultation: { id: e.link.consultation_id, practice: e.link.practice_id }, data: { participantId: e.participant.id }
-    })), values.length + 1)
+    const notices = app.lifecycle.emitManyStatement(
+      'participant.joined',
+      entered.map(e => ({
+        consultation: { id: e.link.consultation_id, practice: e.link.practice_id },
+        data: { participantId: e.participant.id }
+      })),
+      values.length + 1
+    )
     values.push(...notices.values)
-    const { channel, payloads } = app.realtime.notification(entered.map(e => ({
-      to: { practice: e.link.practice_id },
-      event: { type: 'participant.waiting', consultationId: e.link.consultation_id, participant: participantView(e.participant) }
-    })))
+    const { channel, payloads } = app.realtime.notification(
+      entered.map(e => ({
+        to: { practice: e.link.practice_id },
+        event: { type: 'participant.waiting', consultationId: e.link.consultation_id, participant: participantView(e.participant) }
+      }))
+    )
     await db.executeSql(
       `WITH checked AS (
          SELECT c.id, c.version FROM consultation c
@@ -246,11 +290,12 @@ export class WaitingRoomEntrance {
            FROM json_to_recordset(${access}::json) AS x (at timestamptz, kind text, ip text, "userAgent" text, anonymized boolean)
        ), notices AS (${notices.sql})
        SELECT pg_notify(${param(channel)}, payload) FROM json_array_elements_text(${param(payloads)}::json) AS payload`,
-      values)
+      values
+    )
   }
 
   /** The same answers as the single-entry path, in the same order of checks; null when the entry may go in. */
-  private check (link: LinkRow, now: number, seats: Seats): EntryResult | null {
+  private check(link: LinkRow, now: number, seats: Seats): EntryResult | null {
     const refused = (error: Error): EntryResult => ({ kind: 'refused', error })
     if (link.state === 'cancelled') return refused(new errors.consultationCancelled())
     if (link.state === 'ended' || link.state === 'purged' || new Date(link.end_at).getTime() <= now) return refused(new errors.joinLinkExpired())
@@ -269,7 +314,13 @@ export class WaitingRoomEntrance {
 /** The seats a batch takes, by link: a link's entries in one batch count against its cap together. */
 class Seats {
   private readonly taken = new Map<string, number>()
-  take (link: LinkRow): void { this.taken.set(link.invitation_id, this.takenOn(link) + 1) }
-  takenOn (link: LinkRow): number { return this.taken.get(link.invitation_id) ?? 0 }
-  claims (): Array<{ id: string, n: number }> { return [...this.taken].map(([id, n]) => ({ id, n })) }
+  take(link: LinkRow): void {
+    this.taken.set(link.invitation_id, this.takenOn(link) + 1)
+  }
+  takenOn(link: LinkRow): number {
+    return this.taken.get(link.invitation_id) ?? 0
+  }
+  claims(): Array<{ id: string; n: number }> {
+    return [...this.taken].map(([id, n]) => ({ id, n }))
+  }
 }

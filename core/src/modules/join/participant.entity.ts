@@ -4,7 +4,7 @@ import { Consultation } from '../consultation/consultation.entity.js'
 import { Invitation } from './invitation.entity.js'
 
 export const PARTICIPANT_STATUSES = ['waiting', 'admitted', 'left'] as const
-export type ParticipantStatus = typeof PARTICIPANT_STATUSES[number]
+export type ParticipantStatus = (typeof PARTICIPANT_STATUSES)[number]
 
 /** Someone who entered the waiting room; the display name is erased when the consultation ends. */
 export const Participant = defineEntity({

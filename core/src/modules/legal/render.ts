@@ -7,7 +7,7 @@ import { deletionTable, formatDuration, type Locale } from '../../privacy/deleti
 /** templates/legal at the repository root, from core/src/modules/legal and core/dist/modules/legal alike. */
 export const LEGAL_TEMPLATE_DIR = fileURLToPath(new URL('../../../../templates/legal/', import.meta.url))
 export const LEGAL_PAGES = ['privacy', 'terms'] as const
-export type LegalPage = typeof LEGAL_PAGES[number]
+export type LegalPage = (typeof LEGAL_PAGES)[number]
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
 export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, c => HTML_ESCAPES[c])
@@ -16,7 +16,7 @@ export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, c
  * `{{name}}` is replaced by the escaped value, `{{{name}}}` by HTML this module generated (its parts
  * escaped already). An unknown placeholder is an error at start-up, not a blank on the page.
  */
-export function fill (template: string, values: Record<string, string>, html: Record<string, string>): string {
+export function fill(template: string, values: Record<string, string>, html: Record<string, string>): string {
   return template.replace(/\{\{\{(\w+)\}\}\}|\{\{(\w+)\}\}/g, (_, raw: string | undefined, plain: string | undefined) => {
     if (raw !== undefined) {
       if (!(raw in html)) throw new Error(`legal template: unknown placeholder {{{${raw}}}}`)
@@ -30,7 +30,7 @@ export function fill (template: string, values: Record<string, string>, html: Re
 const NOT_CONFIGURED: Record<Locale, string> = { de: '(nicht konfiguriert)', en: '(not configured)' }
 
 /** The operator's values and the generated parts every legal page may use. */
-function placeholders (config: Config, locale: Locale, declared: readonly DeclaredDeletion[]) {
+function placeholders(config: Config, locale: Locale, declared: readonly DeclaredDeletion[]) {
   const unset = NOT_CONFIGURED[locale]
   const rows = deletionTable(config, locale, declared)
   const table = [
@@ -43,7 +43,10 @@ function placeholders (config: Config, locale: Locale, declared: readonly Declar
   const processors = config.operatorProcessors.length
     ? `<ul>${config.operatorProcessors.map(p => `<li>${escapeHtml(p)}</li>`).join('')}</ul>`
     : `<p>${escapeHtml(unset)}</p>`
-  const address = (config.operatorAddress ?? unset).split(/\s*(?:\\n|\n|;)\s*/).map(escapeHtml).join('<br>')
+  const address = (config.operatorAddress ?? unset)
+    .split(/\s*(?:\\n|\n|;)\s*/)
+    .map(escapeHtml)
+    .join('<br>')
   const email = config.operatorEmail
     ? `<a href="mailto:${escapeHtml(encodeURI(config.operatorEmail))}">${escapeHtml(config.operatorEmail)}</a>`
     : escapeHtml(unset)
@@ -62,7 +65,7 @@ function placeholders (config: Config, locale: Locale, declared: readonly Declar
 }
 
 /** Loads every legal template once and renders pages from the configuration. */
-export function legalPages (config: Config, declared: () => readonly DeclaredDeletion[] = () => []): (page: LegalPage, locale: Locale) => string {
+export function legalPages(config: Config, declared: () => readonly DeclaredDeletion[] = () => []): (page: LegalPage, locale: Locale) => string {
   const templates = new Map<string, string>()
   for (const page of LEGAL_PAGES) {
     for (const locale of ['de', 'en'] as const) templates.set(`${page}.${locale}`, readFileSync(`${LEGAL_TEMPLATE_DIR}${page}.${locale}.html`, 'utf8'))

@@ -1,5 +1,5 @@
 /** ISO 13616 check: country code, check digits, and the mod-97 remainder of 1. */
-export function isValidIban (raw: string): boolean {
+export function isValidIban(raw: string): boolean {
   const iban = raw.replace(/\s+/g, '').toUpperCase()
   if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban)) return false
   const rearranged = iban.slice(4) + iban.slice(0, 4)
@@ -11,11 +11,11 @@ export function isValidIban (raw: string): boolean {
   return remainder === 1
 }
 
-export function normalizeIban (raw: string): string {
+export function normalizeIban(raw: string): string {
   return raw.replace(/\s+/g, '').toUpperCase()
 }
 
-export function isTimeZone (zone: string): boolean {
+export function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone })
     return true

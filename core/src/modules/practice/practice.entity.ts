@@ -31,7 +31,7 @@ export type Practice = InferEntity<typeof Practice>
 
 export type PracticeStanding = 'active' | 'awaiting-approval' | 'suspended'
 
-export function standingOf (practice: Pick<Practice, 'approvedAt' | 'suspendedAt'>): PracticeStanding {
+export function standingOf(practice: Pick<Practice, 'approvedAt' | 'suspendedAt'>): PracticeStanding {
   if (practice.suspendedAt) return 'suspended'
   return practice.approvedAt ? 'active' : 'awaiting-approval'
 }

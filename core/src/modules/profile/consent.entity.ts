@@ -3,7 +3,7 @@ import { baseProperties } from '../../db/base.js'
 import { userReference } from '../../db/references.js'
 
 export const CONSENT_KINDS = ['profile_picture'] as const
-export type ConsentKind = typeof CONSENT_KINDS[number]
+export type ConsentKind = (typeof CONSENT_KINDS)[number]
 
 /**
  * A consent a user gave (Art. 7 GDPR): which text version and when; a revocation sets revokedAt and

@@ -8,7 +8,13 @@ describe('action', () => {
   it('is busy while the call runs, then shows the success message', async () => {
     const a = action(describeError)
     let finish!: () => void
-    const running = a.run(() => new Promise<void>(resolve => { finish = resolve }), 'Saved')
+    const running = a.run(
+      () =>
+        new Promise<void>(resolve => {
+          finish = resolve
+        }),
+      'Saved'
+    )
     expect(a.busy()).toBe(true)
     expect(a.message()).toBeNull()
     finish()
@@ -30,7 +36,9 @@ describe('action', () => {
     const a = action(describeError)
     await a.run(() => Promise.reject(new Error('boom')))
     let seen: [string | null, string | null] | undefined
-    await a.run(async () => { seen = [a.message(), a.error()] }, 'Done')
+    await a.run(async () => {
+      seen = [a.message(), a.error()]
+    }, 'Done')
     expect(seen).toEqual([null, null])
     expect(a.error()).toBeNull()
     expect(a.message()).toBe('Done')
@@ -41,7 +49,12 @@ describe('action', () => {
     await a.run(() => Promise.resolve())
     expect(a.message()).toBeNull()
     let text = 'before'
-    await a.run(async () => { text = 'after' }, () => text)
+    await a.run(
+      async () => {
+        text = 'after'
+      },
+      () => text
+    )
     expect(a.message()).toBe('after')
   })
 

@@ -13,11 +13,11 @@ export interface Action {
   readonly error: WritableSignal<string | null>
   readonly message: WritableSignal<string | null>
   /** Clears the message and the error, runs `call` and says how it went; true when it succeeded. Never throws. */
-  run (call: () => Promise<unknown>, success?: Success): Promise<boolean>
+  run(call: () => Promise<unknown>, success?: Success): Promise<boolean>
 }
 
 /** In an injection context the error is translated by I18n; elsewhere pass `describe`. */
-export function action (describe?: (err: unknown) => string): Action {
+export function action(describe?: (err: unknown) => string): Action {
   const explain = describe ?? translate(inject(I18n))
   const busy = signal(false)
   const error = signal<string | null>(null)
@@ -40,6 +40,6 @@ export function action (describe?: (err: unknown) => string): Action {
   return { busy, error, message, run }
 }
 
-function translate (i18n: I18n): (err: unknown) => string {
+function translate(i18n: I18n): (err: unknown) => string {
   return err => i18n.error(err)
 }

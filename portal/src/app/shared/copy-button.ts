@@ -15,7 +15,7 @@ export class CopyButton {
   readonly label = input.required<string>()
   protected readonly copied = signal(false)
 
-  protected async copy (): Promise<void> {
+  protected async copy(): Promise<void> {
     try {
       await navigator.clipboard.writeText(this.text())
       this.copied.set(true)

@@ -1,5 +1,5 @@
 /** The named fields of a submitted form, trimmed; empty optional fields are left out. */
-export function formValues (event: Event): Record<string, string> {
+export function formValues(event: Event): Record<string, string> {
   event.preventDefault()
   const form = event.target as HTMLFormElement
   const values: Record<string, string> = {}
@@ -10,7 +10,7 @@ export function formValues (event: Event): Record<string, string> {
 }
 
 /** ISO 13616 check: country code, two check digits, mod 97 of the rearranged number is 1. */
-export function isValidIban (input: string): boolean {
+export function isValidIban(input: string): boolean {
   const iban = input.replace(/\s+/g, '').toUpperCase()
   if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban)) return false
   const rearranged = iban.slice(4) + iban.slice(0, 4)

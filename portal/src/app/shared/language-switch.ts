@@ -17,7 +17,7 @@ import { I18n, type Locale } from '../core/i18n/i18n.service'
 export class LanguageSwitch {
   protected readonly i18n = inject(I18n)
 
-  protected choose (event: Event): void {
+  protected choose(event: Event): void {
     this.i18n.use((event.target as HTMLSelectElement).value as Locale)
   }
 }

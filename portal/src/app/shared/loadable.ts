@@ -5,10 +5,10 @@ export interface Loadable<T> {
   readonly value: ReturnType<typeof signal<T | undefined>>
   readonly loading: ReturnType<typeof signal<boolean>>
   readonly error: ReturnType<typeof signal<unknown>>
-  reload (): Promise<void>
+  reload(): Promise<void>
 }
 
-export function loadable<T> (fetcher: () => Promise<T>, start = true): Loadable<T> {
+export function loadable<T>(fetcher: () => Promise<T>, start = true): Loadable<T> {
   const value = signal<T | undefined>(undefined)
   const loading = signal(start)
   const error = signal<unknown>(null)

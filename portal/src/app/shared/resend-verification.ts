@@ -11,7 +11,9 @@ import { I18n } from '../core/i18n/i18n.service'
   template: `
     <button type="button" [disabled]="busy()" (click)="resend()">{{ i18n.t('verify.resend') }}</button>
     <span role="status" class="resend-status">{{ sent() }}</span>
-    @if (error()) { <span role="alert" class="field-error">{{ error() }}</span> }
+    @if (error()) {
+      <span role="alert" class="field-error">{{ error() }}</span>
+    }
   `
 })
 export class ResendVerification {
@@ -22,7 +24,7 @@ export class ResendVerification {
   protected readonly sent = signal('')
   protected readonly error = signal<string | null>(null)
 
-  protected async resend (): Promise<void> {
+  protected async resend(): Promise<void> {
     this.busy.set(true)
     this.sent.set('')
     this.error.set(null)

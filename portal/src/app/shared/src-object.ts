@@ -5,7 +5,7 @@ import { Directive, ElementRef, effect, inject, input } from '@angular/core'
 export class SrcObject {
   readonly szSrcObject = input<MediaStream | null>(null)
 
-  constructor () {
+  constructor() {
     const video = (inject(ElementRef) as ElementRef<HTMLVideoElement>).nativeElement
     effect(() => {
       const stream = this.szSrcObject()

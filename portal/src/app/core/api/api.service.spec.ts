@@ -33,7 +33,9 @@ describe('Api', () => {
 
   it('turns a coded error body into an ApiError with status and code', async () => {
     const call = api.post('/api/auth/login', { email: 'a@b.c', password: 'x' })
-    http.expectOne('/api/auth/login').flush({ statusCode: 401, code: 'SZ_INVALID_CREDENTIALS', message: 'E-mail or password is wrong' }, { status: 401, statusText: 'Unauthorized' })
+    http
+      .expectOne('/api/auth/login')
+      .flush({ statusCode: 401, code: 'SZ_INVALID_CREDENTIALS', message: 'E-mail or password is wrong' }, { status: 401, statusText: 'Unauthorized' })
     const err = await call.catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ApiError)
     expect(err).toMatchObject({ status: 401, code: 'SZ_INVALID_CREDENTIALS' })

@@ -18,7 +18,9 @@ export interface User {
 }
 
 /** The answer to registration, a resent link and an address change: a link is on its way. */
-export interface VerificationSent { verification: 'sent' }
+export interface VerificationSent {
+  verification: 'sent'
+}
 
 export interface Practice {
   id: string
@@ -42,12 +44,28 @@ export interface Practice {
   mediaServer?: string | null
 }
 
-export interface Me { user: User, practice?: Practice, csrfToken: string }
+export interface Me {
+  user: User
+  practice?: Practice
+  csrfToken: string
+}
 
-export interface Invitation { id: string, email: string, joinUrl: string, name: string | null, locale: string | null, createdAt: string }
+export interface Invitation {
+  id: string
+  email: string
+  joinUrl: string
+  name: string | null
+  locale: string | null
+  createdAt: string
+}
 
 /** A new invitation; `mailHeld` while the provider's own address is unverified (the mail goes out once it is). */
-export interface CreatedInvitation { id: string, email: string, joinUrl: string, mailHeld?: boolean }
+export interface CreatedInvitation {
+  id: string
+  email: string
+  joinUrl: string
+  mailHeld?: boolean
+}
 
 export interface Consultation {
   id: string
@@ -73,13 +91,35 @@ export interface Participant {
 }
 
 export interface JoinInfo {
-  consultation: { title: string, start: string, end: string, state: ConsultationState, provider: { displayName: string }, practice: { name: string } }
+  consultation: { title: string; start: string; end: string; state: ConsultationState; provider: { displayName: string }; practice: { name: string } }
   waitingRoomOpen: boolean
   waitingRoomOpensAt: string
 }
 
-export interface Entered { participantId: string, consultationId: string, status: Participant['status'], credential: string, expiresAt: string }
+export interface Entered {
+  participantId: string
+  consultationId: string
+  status: Participant['status']
+  credential: string
+  expiresAt: string
+}
 
-export interface Task { id: string, title: string, dueAt: string | null, done: boolean, consultationId: string | null, createdAt: string }
+export interface Task {
+  id: string
+  title: string
+  dueAt: string | null
+  done: boolean
+  consultationId: string | null
+  createdAt: string
+}
 
-export interface Provider { id: string, email: string, salutation: string | null, title: string | null, firstName: string, lastName: string, isPracticeAdmin: boolean, active: boolean }
+export interface Provider {
+  id: string
+  email: string
+  salutation: string | null
+  title: string | null
+  firstName: string
+  lastName: string
+  isPracticeAdmin: boolean
+  active: boolean
+}

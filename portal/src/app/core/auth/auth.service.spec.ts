@@ -4,7 +4,18 @@ import { HttpTestingController, provideHttpClientTesting } from '@angular/common
 import { Api } from '../api/api.service'
 import { Auth } from './auth.service'
 
-const user = { id: 'u1', kind: 'provider', email: 'dr@example.org', salutation: null, title: null, firstName: 'Anna', lastName: 'Sommer', isPracticeAdmin: true, practiceId: 'p1', emailVerified: false }
+const user = {
+  id: 'u1',
+  kind: 'provider',
+  email: 'dr@example.org',
+  salutation: null,
+  title: null,
+  firstName: 'Anna',
+  lastName: 'Sommer',
+  isPracticeAdmin: true,
+  practiceId: 'p1',
+  emailVerified: false
+}
 const flushMicrotasks = () => new Promise(resolve => setTimeout(resolve))
 
 describe('Auth', () => {

@@ -5,7 +5,18 @@ import { Api, ApiError } from '../api/api.service'
 import { Auth } from './auth.service'
 import { EmailVerification } from './email-verification.service'
 
-const user = { id: 'u1', kind: 'provider', email: 'dr@example.org', salutation: null, title: null, firstName: 'Anna', lastName: 'Sommer', isPracticeAdmin: true, practiceId: 'p1', emailVerified: false }
+const user = {
+  id: 'u1',
+  kind: 'provider',
+  email: 'dr@example.org',
+  salutation: null,
+  title: null,
+  firstName: 'Anna',
+  lastName: 'Sommer',
+  isPracticeAdmin: true,
+  practiceId: 'p1',
+  emailVerified: false
+}
 const flushMicrotasks = () => new Promise(resolve => setTimeout(resolve))
 
 describe('EmailVerification', () => {
@@ -22,7 +33,7 @@ describe('EmailVerification', () => {
 
   afterEach(() => http.verify())
 
-  async function signIn (): Promise<void> {
+  async function signIn(): Promise<void> {
     const loaded = auth.load()
     http.expectOne('/api/me').flush({ user, csrfToken: 'c1' })
     await loaded

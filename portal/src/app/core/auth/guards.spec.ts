@@ -5,10 +5,20 @@ import { type Route, Router, UrlSegment, type UrlTree } from '@angular/router'
 import { provideRouter } from '@angular/router'
 import { loggedInGuard, loggedOutGuard } from './guards'
 
-const user = { id: 'u1', kind: 'provider', email: 'dr@example.org', salutation: null, title: null, firstName: 'Anna', lastName: 'Sommer', isPracticeAdmin: true, practiceId: 'p1' }
+const user = {
+  id: 'u1',
+  kind: 'provider',
+  email: 'dr@example.org',
+  salutation: null,
+  title: null,
+  firstName: 'Anna',
+  lastName: 'Sommer',
+  isPracticeAdmin: true,
+  practiceId: 'p1'
+}
 const segments = (path: string) => [new UrlSegment(path, {})]
 
-function run (guard: typeof loggedInGuard, path: string) {
+function run(guard: typeof loggedInGuard, path: string) {
   return TestBed.runInInjectionContext(() => guard({} as Route, segments(path))) as Promise<boolean | UrlTree>
 }
 
@@ -22,7 +32,7 @@ describe('guards', () => {
   it('sends a visitor of a provider page to /login', async () => {
     const result = run(loggedInGuard, 'calendar')
     TestBed.inject(HttpTestingController).expectOne('/api/me').flush({ code: 'SZ_UNAUTHORIZED' }, { status: 401, statusText: 'Unauthorized' })
-    expect(TestBed.inject(Router).serializeUrl(await result as UrlTree)).toBe('/login')
+    expect(TestBed.inject(Router).serializeUrl((await result) as UrlTree)).toBe('/login')
   })
 
   it('lets a logged-in provider in, and sends them from /login to /today', async () => {

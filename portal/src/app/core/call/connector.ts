@@ -13,27 +13,29 @@ export interface MediaInfo {
 export interface ConnectContext extends CallContext {
   localStream: MediaStream
   send: (to: string, body: object) => void
-  addRemote (feed: RemoteFeed): void
-  removeRemote (id: string): void
+  addRemote(feed: RemoteFeed): void
+  removeRemote(id: string): void
 }
 
 export type Connector = (info: MediaInfo, context: ConnectContext) => Promise<CallConnection>
 
-export async function fetchJson<T> (url: string): Promise<T> {
+export async function fetchJson<T>(url: string): Promise<T> {
   const res = await fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } })
   if (!res.ok) throw new Error(`${url} answered ${res.status}`)
-  return await res.json() as T
+  return (await res.json()) as T
 }
 
 /** Why a call could not start, when the page can say something more useful than "failed". */
 export class CallStartError extends Error {
-  constructor (readonly reason: 'e2ee-unsupported' | 'devices' | 'connection') { super(reason) }
+  constructor(readonly reason: 'e2ee-unsupported' | 'devices' | 'connection') {
+    super(reason)
+  }
 }
 
 export type CallFailure = 'call.failed' | 'call.e2eeUnsupported' | 'call.devicesFailed'
 
 /** The message for a call that could not start. */
-export function callFailure (err: unknown): CallFailure {
+export function callFailure(err: unknown): CallFailure {
   if (!(err instanceof CallStartError)) return 'call.failed'
   return err.reason === 'e2ee-unsupported' ? 'call.e2eeUnsupported' : err.reason === 'devices' ? 'call.devicesFailed' : 'call.failed'
 }

@@ -1,7 +1,12 @@
 import { GroupCall, JanusError } from '@sprechzimmer/call-client/group'
 import { CallStartError, type Connector } from './connector'
 
-interface JanusInfo { url: string, room: number, pin: string, token: string }
+interface JanusInfo {
+  url: string
+  room: number
+  pin: string
+  token: string
+}
 
 /**
  * The call through the media server (Janus): everyone's picture goes through the server's room,
@@ -18,7 +23,7 @@ export const connectGroup: Connector = async (info, context) => {
     throw err instanceof JanusError ? new CallStartError('connection') : err
   }
   call.addEventListener('remote', event => {
-    const { peer, stream } = (event as CustomEvent<{ peer: { kind: 'provider' | 'participant', id: string }, stream: MediaStream }>).detail
+    const { peer, stream } = (event as CustomEvent<{ peer: { kind: 'provider' | 'participant'; id: string }; stream: MediaStream }>).detail
     context.addRemote({ id: peer.id, kind: peer.kind, stream })
   })
   call.addEventListener('remote-gone', event => context.removeRemote((event as CustomEvent<{ peer: { id: string } }>).detail.peer.id))

@@ -1,8 +1,8 @@
 import { P2PCall, type Peer } from '@sprechzimmer/call-client'
 import { fetchJson, type Connector } from './connector'
 
-async function admittedParticipant (consultationId: string): Promise<Peer> {
-  const participants = await fetchJson<Array<{ id: string, status: string }>>(`/api/consultations/${consultationId}/participants`)
+async function admittedParticipant(consultationId: string): Promise<Peer> {
+  const participants = await fetchJson<Array<{ id: string; status: string }>>(`/api/consultations/${consultationId}/participants`)
   const admitted = participants.find(p => p.status === 'admitted')
   if (!admitted) throw new Error('Nobody has been admitted yet')
   return { kind: 'participant', id: admitted.id }

@@ -110,7 +110,8 @@ export const de: Messages = {
   'calendar.clientLanguage': 'Sprache der Einladung',
   'calendar.submit': 'Planen',
   'calendar.scheduled': 'Geplant. Die Einladungen sind unterwegs.',
-  'calendar.scheduledHeld': 'Geplant. Die Einladungs-E-Mails warten, bis Sie Ihre E-Mail-Adresse bestätigt haben; dann gehen sie von selbst hinaus. Die Teilnahme-Links unten können Sie schon kopieren.',
+  'calendar.scheduledHeld':
+    'Geplant. Die Einladungs-E-Mails warten, bis Sie Ihre E-Mail-Adresse bestätigt haben; dann gehen sie von selbst hinaus. Die Teilnahme-Links unten können Sie schon kopieren.',
   'consultation.title': 'Termin',
   'consultation.when': 'Wann',
   'consultation.state': 'Status',
@@ -157,11 +158,13 @@ export const de: Messages = {
   'call.sending': 'Wird gesendet: {percent} %',
   'call.documentSent': '„{name}“ gesendet',
   'call.download': '„{name}“ speichern',
-  'call.groupEncrypted': 'Gruppengespräch über den Medienserver – Ende-zu-Ende-verschlüsselt: Die Schlüssel entstehen in den Browsern, der Server kann nichts mitlesen.',
+  'call.groupEncrypted':
+    'Gruppengespräch über den Medienserver – Ende-zu-Ende-verschlüsselt: Die Schlüssel entstehen in den Browsern, der Server kann nichts mitlesen.',
   'call.connectedGroup': 'Verbunden – Bild und Ton sind Ende-zu-Ende-verschlüsselt.',
   'call.videoOf': 'Bild von {name}',
   'call.safetyCode': 'Sicherheitscode',
-  'call.safetyCodeHelp': 'Vergleichen Sie diesen Code mit {name}, zum Beispiel indem Sie ihn vorlesen. Sehen Sie beide dieselben Ziffern, sitzt niemand dazwischen und hört mit.',
+  'call.safetyCodeHelp':
+    'Vergleichen Sie diesen Code mit {name}, zum Beispiel indem Sie ihn vorlesen. Sehen Sie beide dieselben Ziffern, sitzt niemand dazwischen und hört mit.',
   'call.safetyCodeOf': 'Sicherheitscode mit {name}',
   'call.waitingForOthers': 'Noch ist niemand sonst verbunden.',
   'call.practice': 'Praxis',
@@ -172,7 +175,8 @@ export const de: Messages = {
   'call.microphoneDevice': 'Mikrofon',
   'call.deviceFailed': 'Dieses Gerät lässt sich nicht verwenden.',
   'call.shareFailed': 'Der Bildschirm kann nicht geteilt werden.',
-  'call.e2eeUnsupported': 'Dieses Gruppengespräch ist Ende-zu-Ende-verschlüsselt, und Ihr Browser kann das nicht. Bitte öffnen Sie den Link in einem aktuellen Chrome, Edge oder Chromium.',
+  'call.e2eeUnsupported':
+    'Dieses Gruppengespräch ist Ende-zu-Ende-verschlüsselt, und Ihr Browser kann das nicht. Bitte öffnen Sie den Link in einem aktuellen Chrome, Edge oder Chromium.',
   'call.devicesFailed': 'Kamera oder Mikrofon sind nicht verfügbar. Bitte erlauben Sie den Zugriff und versuchen Sie es erneut.',
   'call.waiting': 'Im Wartezimmer',
   'call.inviteMore': 'Weitere Person einladen',
@@ -196,7 +200,8 @@ export const de: Messages = {
   'profile.changePassword': 'Passwort ändern',
   'profile.passwordChanged': 'Passwort geändert. Andere Sitzungen wurden abgemeldet.',
   'profile.picture': 'Profilbild',
-  'profile.pictureConsent': 'Ich willige ein, dass mein Profilbild meinen Klient/innen im Wartezimmer gezeigt wird. Ich kann das jederzeit widerrufen; das Bild wird dann gelöscht.',
+  'profile.pictureConsent':
+    'Ich willige ein, dass mein Profilbild meinen Klient/innen im Wartezimmer gezeigt wird. Ich kann das jederzeit widerrufen; das Bild wird dann gelöscht.',
   'profile.giveConsent': 'Einwilligen',
   'profile.revokeConsent': 'Einwilligung widerrufen und Bild löschen',
   'profile.uploadPicture': 'Bild hochladen (JPEG, PNG oder WebP, höchstens 2 MiB)',
@@ -207,7 +212,8 @@ export const de: Messages = {
   'profile.emailPending': 'Wartet auf Bestätigung: {email}. Die Änderung gilt, sobald Sie den Link öffnen, den wir dorthin geschickt haben.',
   'practice.calls': 'Gespräche',
   'practice.callsThroughMediaServer': 'Alle Gespräche über den Medienserver führen, auch zu zweit',
-  'practice.callsThroughMediaServerHelp': 'Sonst gehen Gespräche zu zweit direkt zwischen den Geräten, und erst ab drei Personen über den Medienserver. Über den Medienserver sind Bild und Ton Ende-zu-Ende-verschlüsselt; das braucht einen aktuellen Chrome, Edge oder Chromium.',
+  'practice.callsThroughMediaServerHelp':
+    'Sonst gehen Gespräche zu zweit direkt zwischen den Geräten, und erst ab drei Personen über den Medienserver. Über den Medienserver sind Bild und Ton Ende-zu-Ende-verschlüsselt; das braucht einen aktuellen Chrome, Edge oder Chromium.',
   'practice.title': 'Praxis',
   'practice.data': 'Praxisdaten',
   'practice.providers': 'Behandelnde',
@@ -231,7 +237,8 @@ export const de: Messages = {
   'practice.createKey': 'Schlüssel erzeugen',
   'practice.keyOnce': 'Kopieren Sie den Schlüssel jetzt; er wird nur einmal angezeigt:',
   'practice.revoke': '{name} widerrufen',
-  'practice.webhooksHint': 'Webhooks registriert Ihre Praxissoftware über die Praxis-API (POST /api/v1/webhooks) mit einem Schlüssel, der den Bereich „webhooks“ hat.',
+  'practice.webhooksHint':
+    'Webhooks registriert Ihre Praxissoftware über die Praxis-API (POST /api/v1/webhooks) mit einem Schlüssel, der den Bereich „webhooks“ hat.',
   'practice.webhooks': 'Webhooks',
   'practice.webhookUrl': 'Webhook-Adresse (https)',
   'practice.addWebhook': 'Webhook hinzufügen',
@@ -241,13 +248,17 @@ export const de: Messages = {
   'help.title': 'Hilfe',
   'help.manual': 'Handbuch',
   'help.scheduleTitle': 'Einen Termin planen',
-  'help.scheduleText': 'Öffnen Sie den Kalender und füllen Sie „Termin planen“ aus. Jede eingeladene Person erhält eine E-Mail mit einem persönlichen Link; Sie können den Link auch auf der Terminseite kopieren.',
+  'help.scheduleText':
+    'Öffnen Sie den Kalender und füllen Sie „Termin planen“ aus. Jede eingeladene Person erhält eine E-Mail mit einem persönlichen Link; Sie können den Link auch auf der Terminseite kopieren.',
   'help.clientTitle': 'Was Ihre Klient/innen sehen',
-  'help.clientText': 'Der Link öffnet eine Seite mit Ihrer Praxis und der Uhrzeit. Dort wird der Name eingegeben, Kamera und Mikrofon geprüft und im Wartezimmer gewartet, bis Sie hereinlassen. Sie können eine kurze Nachricht oder einen Verspätungshinweis senden.',
+  'help.clientText':
+    'Der Link öffnet eine Seite mit Ihrer Praxis und der Uhrzeit. Dort wird der Name eingegeben, Kamera und Mikrofon geprüft und im Wartezimmer gewartet, bis Sie hereinlassen. Sie können eine kurze Nachricht oder einen Verspätungshinweis senden.',
   'help.privacyTitle': 'Datenschutz und Löschfristen',
-  'help.privacyText': 'Nichts wird aufgezeichnet. Namen im Wartezimmer werden mit dem Ende des Termins gelöscht, alles andere zum Gespräch eine Stunde später. Nachrichten im Wartezimmer werden nie gespeichert.',
+  'help.privacyText':
+    'Nichts wird aufgezeichnet. Namen im Wartezimmer werden mit dem Ende des Termins gelöscht, alles andere zum Gespräch eine Stunde später. Nachrichten im Wartezimmer werden nie gespeichert.',
   'help.troubleTitle': 'Kamera und Mikrofon',
-  'help.troubleText': 'Zeigt der Browser kein Bild, erlauben Sie Kamera und Mikrofon in der Adressleiste, schließen Sie andere Programme, die die Kamera nutzen, und laden Sie die Seite neu.',
+  'help.troubleText':
+    'Zeigt der Browser kein Bild, erlauben Sie Kamera und Mikrofon in der Adressleiste, schließen Sie andere Programme, die die Kamera nutzen, und laden Sie die Seite neu.',
   'help.contact': 'Kontakt',
   'help.name': 'Ihr Name',
   'help.subject': 'Betreff',
@@ -286,10 +297,12 @@ export const de: Messages = {
   'verify.banner': 'Bitte bestätigen Sie Ihre E-Mail-Adresse; Einladungen an Klient/innen warten bis dahin.',
   'verify.resend': 'Link erneut senden',
   'verify.resent': 'Ein neuer Link ist unterwegs an {email}.',
-  'verify.resendLimited': 'Gerade eben ging schon ein Link hinaus. Bitte sehen Sie im Posteingang und im Spam-Ordner nach; einen weiteren können Sie nach einer Minute anfordern, höchstens fünf am Tag.',
+  'verify.resendLimited':
+    'Gerade eben ging schon ein Link hinaus. Bitte sehen Sie im Posteingang und im Spam-Ordner nach; einen weiteren können Sie nach einer Minute anfordern, höchstens fünf am Tag.',
   'checkInbox.title': 'Sehen Sie in Ihr Postfach',
   'checkInbox.sent': 'Wir haben einen Link an {email} geschickt. Öffnen Sie ihn, um Ihre E-Mail-Adresse zu bestätigen.',
-  'checkInbox.meanwhile': 'Bis dahin können Sie Termine vorbereiten; Einladungen an Ihre Klient/innen warten aber und gehen hinaus, sobald Ihre Adresse bestätigt ist.',
+  'checkInbox.meanwhile':
+    'Bis dahin können Sie Termine vorbereiten; Einladungen an Ihre Klient/innen warten aber und gehen hinaus, sobald Ihre Adresse bestätigt ist.',
   'checkInbox.noMail': 'Nach ein paar Minuten keine E-Mail da? Sehen Sie im Spam-Ordner nach oder senden Sie den Link erneut.',
   'checkInbox.wrongAddress': 'Falsche Adresse?',
   'checkInbox.toProfile': 'Im Profil ändern',
@@ -299,8 +312,10 @@ export const de: Messages = {
   'verifyEmail.toToday': 'Weiter zu „Heute“',
   'verifyEmail.toProfile': 'Zu Ihrem Profil',
   'verifyEmail.resendHint': 'Fordern Sie einen neuen Link an {email} an:',
-  'verifyEmail.verifiedHint': 'Ihre Adresse {email} ist bestätigt; es ist nichts weiter zu tun. Um sie zu ändern, fordern Sie in Ihrem Profil einen neuen Link an.',
-  'verifyEmail.loginHint': 'Melden Sie sich an und fordern Sie einen neuen Link an: oben auf der Seite, wenn Ihre Adresse noch nicht bestätigt ist, oder in Ihrem Profil für eine neue Adresse.',
+  'verifyEmail.verifiedHint':
+    'Ihre Adresse {email} ist bestätigt; es ist nichts weiter zu tun. Um sie zu ändern, fordern Sie in Ihrem Profil einen neuen Link an.',
+  'verifyEmail.loginHint':
+    'Melden Sie sich an und fordern Sie einen neuen Link an: oben auf der Seite, wenn Ihre Adresse noch nicht bestätigt ist, oder in Ihrem Profil für eine neue Adresse.',
   'verifyEmail.taken': 'Die neue Adresse gehört inzwischen zu einem anderen Konto; Ihre Adresse bleibt deshalb, wie sie war.',
   'verifyEmail.incomplete': 'Dieser Link ist unvollständig. Öffnen Sie den vollständigen Link aus der E-Mail.',
   'undoEmail.title': 'Änderung Ihrer E-Mail-Adresse zurücknehmen',
@@ -314,7 +329,8 @@ export const de: Messages = {
   'undoEmail.signedOut': 'Alle Geräte sind abgemeldet.',
   'undoEmail.setPasswordHint': 'Ihr altes Passwort gilt nicht mehr. Setzen Sie ein neues: Den Link schicken wir an Ihre bisherige Adresse.',
   'undoEmail.setPassword': 'Neues Passwort setzen',
-  'undoEmail.taken': 'Ihre bisherige Adresse gehört inzwischen zu einem anderen Konto; die Änderung lässt sich deshalb nicht zurücknehmen. Bitte wenden Sie sich an den Support.',
+  'undoEmail.taken':
+    'Ihre bisherige Adresse gehört inzwischen zu einem anderen Konto; die Änderung lässt sich deshalb nicht zurücknehmen. Bitte wenden Sie sich an den Support.',
   'error.generic': 'Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.',
   'error.SZ_NETWORK': 'Keine Verbindung zum Server. Bitte prüfen Sie Ihre Internetverbindung.',
   'error.SZ_VALIDATION': 'Einige Angaben sind ungültig. Bitte prüfen Sie sie.',
@@ -328,7 +344,8 @@ export const de: Messages = {
   'error.SZ_PARTICIPANT_NOT_WAITING': 'Diese Person wartet nicht mehr.',
   'error.SZ_JOIN_LINK_INVALID': 'Dieser Link ist ungültig.',
   'error.SZ_JOIN_LINK_EXPIRED': 'Dieser Link ist abgelaufen.',
-  'error.SZ_JOIN_LINK_FULL': 'Mit diesem Link sind schon so viele Personen im Termin, wie er zulässt. Wenn Sie auf einem anderen Gerät dabei sind, verlassen Sie den Termin dort zuerst.',
+  'error.SZ_JOIN_LINK_FULL':
+    'Mit diesem Link sind schon so viele Personen im Termin, wie er zulässt. Wenn Sie auf einem anderen Gerät dabei sind, verlassen Sie den Termin dort zuerst.',
   'error.SZ_CONSULTATION_CANCELLED': 'Dieser Termin wurde abgesagt.',
   'error.SZ_WAITING_ROOM_NOT_OPEN': 'Das Wartezimmer ist noch nicht geöffnet.',
   'error.SZ_RATE_LIMITED': 'Zu viele Versuche. Bitte warten Sie eine Minute.',
@@ -350,7 +367,8 @@ export const de: Messages = {
   'error.SZ_REGISTRATION_CLOSED': 'Neue Praxen richtet der Betreiber dieses Dienstes ein. Bitte wenden Sie sich an ihn.',
   'error.SZ_PRACTICE_NOT_APPROVED': 'Ihre Praxis wartet auf die Freigabe durch den Betreiber.',
   'error.SZ_PRACTICE_SUSPENDED': 'Ihre Praxis ist gesperrt. Bitte wenden Sie sich an den Betreiber.',
-  'practice.awaitingApproval': 'Ihre Praxis wartet auf die Freigabe durch den Betreiber dieses Dienstes. Sie können sich anmelden und Ihr Profil bearbeiten; alles andere öffnet sich nach der Freigabe.',
+  'practice.awaitingApproval':
+    'Ihre Praxis wartet auf die Freigabe durch den Betreiber dieses Dienstes. Sie können sich anmelden und Ihr Profil bearbeiten; alles andere öffnet sich nach der Freigabe.',
   'practice.suspended': 'Ihre Praxis ist vom Betreiber dieses Dienstes gesperrt. Bitte wenden Sie sich an ihn.',
   'notFound.title': 'Seite nicht gefunden',
   'notFound.text': 'Diese Adresse gibt es nicht.',

@@ -108,7 +108,8 @@ export const en = {
   'calendar.clientLanguage': 'Language of the invitation',
   'calendar.submit': 'Schedule',
   'calendar.scheduled': 'Scheduled. The invitations are on their way.',
-  'calendar.scheduledHeld': 'Scheduled. The invitation mails wait until you have confirmed your e-mail address; then they go out by themselves. You can copy the join links below already.',
+  'calendar.scheduledHeld':
+    'Scheduled. The invitation mails wait until you have confirmed your e-mail address; then they go out by themselves. You can copy the join links below already.',
   'consultation.title': 'Consultation',
   'consultation.when': 'When',
   'consultation.state': 'State',
@@ -159,7 +160,8 @@ export const en = {
   'call.connectedGroup': 'Connected – picture and sound are end-to-end encrypted.',
   'call.videoOf': 'Video of {name}',
   'call.safetyCode': 'Safety code',
-  'call.safetyCodeHelp': 'Compare this code with {name}, for example by reading it aloud. If both of you see the same digits, nobody sits between you and listens in.',
+  'call.safetyCodeHelp':
+    'Compare this code with {name}, for example by reading it aloud. If both of you see the same digits, nobody sits between you and listens in.',
   'call.safetyCodeOf': 'Safety code with {name}',
   'call.waitingForOthers': 'Nobody else is connected yet.',
   'call.practice': 'Practice',
@@ -170,7 +172,8 @@ export const en = {
   'call.microphoneDevice': 'Microphone',
   'call.deviceFailed': 'This device cannot be used.',
   'call.shareFailed': 'The screen cannot be shared.',
-  'call.e2eeUnsupported': 'This group call is end-to-end encrypted, and your browser cannot do that. Please open the link in a current Chrome, Edge or Chromium.',
+  'call.e2eeUnsupported':
+    'This group call is end-to-end encrypted, and your browser cannot do that. Please open the link in a current Chrome, Edge or Chromium.',
   'call.devicesFailed': 'Camera or microphone are not available. Please allow access and try again.',
   'call.waiting': 'In the waiting room',
   'call.inviteMore': 'Invite one more person',
@@ -194,7 +197,8 @@ export const en = {
   'profile.changePassword': 'Change password',
   'profile.passwordChanged': 'Password changed. Other sessions were logged out.',
   'profile.picture': 'Profile picture',
-  'profile.pictureConsent': 'I agree that my profile picture is shown to my clients in the waiting room. I can revoke this at any time; the picture is then deleted.',
+  'profile.pictureConsent':
+    'I agree that my profile picture is shown to my clients in the waiting room. I can revoke this at any time; the picture is then deleted.',
   'profile.giveConsent': 'Give consent',
   'profile.revokeConsent': 'Revoke consent and delete the picture',
   'profile.uploadPicture': 'Upload a picture (JPEG, PNG or WebP, at most 2 MiB)',
@@ -205,7 +209,8 @@ export const en = {
   'profile.emailPending': 'Waiting for confirmation: {email}. The change takes effect once you open the link we sent there.',
   'practice.calls': 'Calls',
   'practice.callsThroughMediaServer': 'Route every call through the media server, also for two people',
-  'practice.callsThroughMediaServerHelp': 'Otherwise two people talk directly between their devices, and only calls of three or more go through the media server. Through the media server picture and sound are end-to-end encrypted; that needs a current Chrome, Edge or Chromium.',
+  'practice.callsThroughMediaServerHelp':
+    'Otherwise two people talk directly between their devices, and only calls of three or more go through the media server. Through the media server picture and sound are end-to-end encrypted; that needs a current Chrome, Edge or Chromium.',
   'practice.title': 'Practice',
   'practice.data': 'Practice data',
   'practice.providers': 'Providers',
@@ -229,7 +234,8 @@ export const en = {
   'practice.createKey': 'Create key',
   'practice.keyOnce': 'Copy this key now; it is shown only once:',
   'practice.revoke': 'Revoke {name}',
-  'practice.webhooksHint': 'Webhooks are registered by your practice software through the practice API (POST /api/v1/webhooks) with a key that has the webhooks scope.',
+  'practice.webhooksHint':
+    'Webhooks are registered by your practice software through the practice API (POST /api/v1/webhooks) with a key that has the webhooks scope.',
   'practice.webhooks': 'Webhooks',
   'practice.webhookUrl': 'Webhook address (https)',
   'practice.addWebhook': 'Add webhook',
@@ -239,13 +245,17 @@ export const en = {
   'help.title': 'Help',
   'help.manual': 'Manual',
   'help.scheduleTitle': 'Scheduling a consultation',
-  'help.scheduleText': 'Open the calendar and fill in "Schedule a consultation". Each client gets an e-mail with a personal join link; you can copy the link from the consultation page too.',
+  'help.scheduleText':
+    'Open the calendar and fill in "Schedule a consultation". Each client gets an e-mail with a personal join link; you can copy the link from the consultation page too.',
   'help.clientTitle': 'What your client sees',
-  'help.clientText': 'The link opens a page with your practice and the time. The client enters a name, checks camera and microphone and waits in the waiting room until you admit them. You can send a short message or a "running late" notice.',
+  'help.clientText':
+    'The link opens a page with your practice and the time. The client enters a name, checks camera and microphone and waits in the waiting room until you admit them. You can send a short message or a "running late" notice.',
   'help.privacyTitle': 'Privacy and deletion',
-  'help.privacyText': 'Nothing is recorded. Names in the waiting room are deleted when the consultation ends, everything else about the call one hour later. Messages in the waiting room are never stored.',
+  'help.privacyText':
+    'Nothing is recorded. Names in the waiting room are deleted when the consultation ends, everything else about the call one hour later. Messages in the waiting room are never stored.',
   'help.troubleTitle': 'Camera and microphone',
-  'help.troubleText': 'If the browser shows no picture, allow camera and microphone in the address bar, close other apps that use the camera, and reload the page.',
+  'help.troubleText':
+    'If the browser shows no picture, allow camera and microphone in the address bar, close other apps that use the camera, and reload the page.',
   'help.contact': 'Contact us',
   'help.name': 'Your name',
   'help.subject': 'Subject',
@@ -284,7 +294,8 @@ export const en = {
   'verify.banner': 'Please confirm your e-mail address; invitations to clients wait until then.',
   'verify.resend': 'Send the link again',
   'verify.resent': 'A new link is on its way to {email}.',
-  'verify.resendLimited': 'A link went out only a moment ago. Please look in your inbox and spam folder; you can ask for another one after a minute, five a day at most.',
+  'verify.resendLimited':
+    'A link went out only a moment ago. Please look in your inbox and spam folder; you can ask for another one after a minute, five a day at most.',
   'checkInbox.title': 'Check your inbox',
   'checkInbox.sent': 'We sent a link to {email}. Open it to confirm your e-mail address.',
   'checkInbox.meanwhile': 'Until then you can prepare appointments, but invitations to your clients wait and go out once your address is confirmed.',
@@ -298,7 +309,8 @@ export const en = {
   'verifyEmail.toProfile': 'To your profile',
   'verifyEmail.resendHint': 'Ask for a new link to {email}:',
   'verifyEmail.verifiedHint': 'Your address {email} is confirmed; there is nothing more to do. To change it, ask for a new link on your profile page.',
-  'verifyEmail.loginHint': 'Log in and ask for a new link: at the top of the page if your address is not confirmed yet, or on your profile page for a new address.',
+  'verifyEmail.loginHint':
+    'Log in and ask for a new link: at the top of the page if your address is not confirmed yet, or on your profile page for a new address.',
   'verifyEmail.taken': 'The new address belongs to another account by now, so your address stays as it was.',
   'verifyEmail.incomplete': 'This link is incomplete. Open the complete link from the e-mail.',
   'undoEmail.title': 'Take back the change of your e-mail address',
@@ -322,7 +334,7 @@ export const en = {
   'error.SZ_FORBIDDEN': 'You are not allowed to do this.',
   'error.SZ_NOT_FOUND': 'Not found.',
   'error.SZ_EMAIL_TAKEN': 'An account with this e-mail address exists already.',
-  'error.SZ_INVALID_STATE': 'This is not possible in the consultation\'s current state.',
+  'error.SZ_INVALID_STATE': "This is not possible in the consultation's current state.",
   'error.SZ_PARTICIPANT_NOT_WAITING': 'This client is no longer waiting.',
   'error.SZ_JOIN_LINK_INVALID': 'This join link is not valid.',
   'error.SZ_JOIN_LINK_EXPIRED': 'This join link has expired.',
@@ -348,7 +360,8 @@ export const en = {
   'error.SZ_REGISTRATION_CLOSED': 'New practices are set up by the operator of this service. Please contact them.',
   'error.SZ_PRACTICE_NOT_APPROVED': 'Your practice is waiting for the approval of the operator.',
   'error.SZ_PRACTICE_SUSPENDED': 'Your practice is suspended. Please contact the operator.',
-  'practice.awaitingApproval': 'Your practice is waiting for the approval of the operator of this service. You can sign in and edit your profile; everything else opens once it is approved.',
+  'practice.awaitingApproval':
+    'Your practice is waiting for the approval of the operator of this service. You can sign in and edit your profile; everything else opens once it is approved.',
   'practice.suspended': 'Your practice is suspended by the operator of this service. Please contact them.',
   'notFound.title': 'Page not found',
   'notFound.text': 'This address does not exist.',

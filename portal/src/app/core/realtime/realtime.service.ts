@@ -1,7 +1,10 @@
 import { Injectable, type OnDestroy, signal } from '@angular/core'
 import { Subject } from 'rxjs'
 
-export interface RealtimeEvent { type: string, [key: string]: unknown }
+export interface RealtimeEvent {
+  type: string
+  [key: string]: unknown
+}
 export type MessageKind = 'chat' | 'late' | 'signal'
 
 /**
@@ -17,18 +20,23 @@ export class Realtime implements OnDestroy {
   private retry = 0
   private timer: ReturnType<typeof setTimeout> | null = null
 
-  connect (): void {
+  connect(): void {
     this.closed = false
     if (this.socket) return
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/realtime`
     const socket = new WebSocket(url)
     this.socket = socket
-    socket.onopen = () => { this.retry = 0; this.connected.set(true) }
-    socket.onmessage = (event) => {
+    socket.onopen = () => {
+      this.retry = 0
+      this.connected.set(true)
+    }
+    socket.onmessage = event => {
       try {
         const parsed = JSON.parse(String(event.data)) as RealtimeEvent
         if (parsed && typeof parsed.type === 'string') this.events.next(parsed)
-      } catch { /* not ours */ }
+      } catch {
+        /* not ours */
+      }
     }
     socket.onclose = () => {
       this.socket = null
@@ -38,13 +46,13 @@ export class Realtime implements OnDestroy {
     }
   }
 
-  send (consultationId: string, to: string, kind: MessageKind, body: unknown): boolean {
+  send(consultationId: string, to: string, kind: MessageKind, body: unknown): boolean {
     if (this.socket?.readyState !== WebSocket.OPEN) return false
     this.socket.send(JSON.stringify({ type: 'send', consultationId, to, kind, body }))
     return true
   }
 
-  close (): void {
+  close(): void {
     this.closed = true
     if (this.timer) clearTimeout(this.timer)
     this.socket?.close()
@@ -52,7 +60,7 @@ export class Realtime implements OnDestroy {
     this.connected.set(false)
   }
 
-  ngOnDestroy (): void {
+  ngOnDestroy(): void {
     this.close()
   }
 }

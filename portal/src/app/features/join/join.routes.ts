@@ -1,5 +1,3 @@
 import type { Routes } from '@angular/router'
 
-export const joinRoutes: Routes = [
-  { path: ':token', loadComponent: () => import('./pages/join.page').then(m => m.JoinPage) }
-]
+export const joinRoutes: Routes = [{ path: ':token', loadComponent: () => import('./pages/join.page').then(m => m.JoinPage) }]

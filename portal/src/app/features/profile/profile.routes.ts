@@ -1,5 +1,3 @@
 import type { Routes } from '@angular/router'
 
-export const profileRoutes: Routes = [
-  { path: '', loadComponent: () => import('./pages/profile.page').then(m => m.ProfilePage) }
-]
+export const profileRoutes: Routes = [{ path: '', loadComponent: () => import('./pages/profile.page').then(m => m.ProfilePage) }]

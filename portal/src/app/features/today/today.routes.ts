@@ -1,5 +1,3 @@
 import type { Routes } from '@angular/router'
 
-export const todayRoutes: Routes = [
-  { path: '', loadComponent: () => import('./pages/today.page').then(m => m.TodayPage) }
-]
+export const todayRoutes: Routes = [{ path: '', loadComponent: () => import('./pages/today.page').then(m => m.TodayPage) }]

@@ -6,15 +6,30 @@ import { I18n } from '../../../core/i18n/i18n.service'
 import { UndoEmailChangePage } from './undo-email-change.page'
 
 const TOKEN = 'u'.repeat(43)
-const user = { id: 'u1', kind: 'provider', email: 'old@example.org', salutation: null, title: null, firstName: 'Anna', lastName: 'Sommer', isPracticeAdmin: true, practiceId: 'p1', emailVerified: true }
+const user = {
+  id: 'u1',
+  kind: 'provider',
+  email: 'old@example.org',
+  salutation: null,
+  title: null,
+  firstName: 'Anna',
+  lastName: 'Sommer',
+  isPracticeAdmin: true,
+  practiceId: 'p1',
+  emailVerified: true
+}
 const settle = () => new Promise(resolve => setTimeout(resolve))
 
-async function open () {
+async function open() {
   history.replaceState(null, '', `/undo-email-change#token=${TOKEN}`)
   const fixture = TestBed.createComponent(UndoEmailChangePage)
   await fixture.whenStable()
   const el = fixture.nativeElement as HTMLElement
-  const render = async () => { await settle(); await fixture.whenStable(); return el }
+  const render = async () => {
+    await settle()
+    await fixture.whenStable()
+    return el
+  }
   return { el, render, http: TestBed.inject(HttpTestingController) }
 }
 

@@ -5,11 +5,7 @@ import { EmailVerification } from '../../../core/auth/email-verification.service
 import { I18n } from '../../../core/i18n/i18n.service'
 
 type Outcome =
-  | { state: 'asking' }
-  | { state: 'busy' }
-  | { state: 'undone', email: string }
-  | { state: 'refused', error: unknown }
-  | { state: 'failed', error: unknown }
+  { state: 'asking' } | { state: 'busy' } | { state: 'undone'; email: string } | { state: 'refused'; error: unknown } | { state: 'failed'; error: unknown }
 
 /**
  * `/undo-email-change#token=…`, the link in the notice to the old address after an address change. It is
@@ -32,11 +28,15 @@ type Outcome =
               <p>{{ i18n.t('undoEmail.signedOut') }}</p>
             </div>
             <p>{{ i18n.t('undoEmail.setPasswordHint') }}</p>
-            <p><a routerLink="/password-reset">{{ i18n.t('undoEmail.setPassword') }}</a></p>
+            <p>
+              <a routerLink="/password-reset">{{ i18n.t('undoEmail.setPassword') }}</a>
+            </p>
           }
           @case ('refused') {
             <p role="alert" class="notice error">{{ message() }}</p>
-            <p><a routerLink="/login">{{ i18n.t('nav.login') }}</a> · <a routerLink="/password-reset">{{ i18n.t('auth.forgot') }}</a></p>
+            <p>
+              <a routerLink="/login">{{ i18n.t('nav.login') }}</a> · <a routerLink="/password-reset">{{ i18n.t('auth.forgot') }}</a>
+            </p>
           }
           @default {
             <p>{{ i18n.t('undoEmail.explain') }}</p>
@@ -63,11 +63,11 @@ export class UndoEmailChangePage {
   protected readonly token = new URLSearchParams(location.hash.slice(1)).get('token')
   protected readonly outcome = signal<Outcome>({ state: 'asking' })
 
-  constructor () {
+  constructor() {
     if (this.token) history.replaceState(null, '', location.pathname)
   }
 
-  protected async undo (): Promise<void> {
+  protected async undo(): Promise<void> {
     if (!this.token) return
     this.outcome.set({ state: 'busy' })
     try {
@@ -80,12 +80,12 @@ export class UndoEmailChangePage {
     }
   }
 
-  protected undoneEmail (): string {
+  protected undoneEmail(): string {
     const outcome = this.outcome()
     return outcome.state === 'undone' ? outcome.email : ''
   }
 
-  protected message (): string {
+  protected message(): string {
     const outcome = this.outcome()
     if (outcome.state !== 'refused' && outcome.state !== 'failed') return ''
     if (outcome.error instanceof ApiError && outcome.error.code === 'SZ_EMAIL_TAKEN') return this.i18n.t('undoEmail.taken')

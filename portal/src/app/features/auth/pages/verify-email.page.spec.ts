@@ -6,12 +6,23 @@ import { I18n } from '../../../core/i18n/i18n.service'
 import { VerifyEmailPage } from './verify-email.page'
 
 const TOKEN = 'v'.repeat(43)
-const user = { id: 'u1', kind: 'provider', email: 'dr@example.org', salutation: null, title: null, firstName: 'Anna', lastName: 'Sommer', isPracticeAdmin: true, practiceId: 'p1', emailVerified: false }
+const user = {
+  id: 'u1',
+  kind: 'provider',
+  email: 'dr@example.org',
+  salutation: null,
+  title: null,
+  firstName: 'Anna',
+  lastName: 'Sommer',
+  isPracticeAdmin: true,
+  practiceId: 'p1',
+  emailVerified: false
+}
 const settle = () => new Promise(resolve => setTimeout(resolve))
 const signedOut = { code: 'SZ_UNAUTHORIZED' }
 
 /** Opens /verify-email with the token in the fragment; `me` answers GET /api/me (null: signed out). */
-async function open (me: object | null) {
+async function open(me: object | null) {
   history.replaceState(null, '', `/verify-email#token=${TOKEN}`)
   const fixture = TestBed.createComponent(VerifyEmailPage)
   const http = TestBed.inject(HttpTestingController)
@@ -22,7 +33,11 @@ async function open (me: object | null) {
   answerMe(me)
   await settle()
   const verify = http.expectOne('/api/auth/verify-email')
-  const render = async () => { await settle(); await fixture.whenStable(); return fixture.nativeElement as HTMLElement }
+  const render = async () => {
+    await settle()
+    await fixture.whenStable()
+    return fixture.nativeElement as HTMLElement
+  }
   return { fixture, http, verify, answerMe, render }
 }
 

@@ -9,10 +9,10 @@ import { ResendVerification } from '../../../shared/resend-verification'
 
 type Outcome =
   | { state: 'loading' }
-  | { state: 'confirmed', email: string }
-  | { state: 'dead', error: ApiError }
+  | { state: 'confirmed'; email: string }
+  | { state: 'dead'; error: ApiError }
   | { state: 'taken' }
-  | { state: 'failed', error: unknown }
+  | { state: 'failed'; error: unknown }
   | { state: 'incomplete' }
 
 /** `/verify-email#token=…`, the link mailed after registration or an address change: confirms the address. */
@@ -29,27 +29,40 @@ type Outcome =
         }
         @case ('confirmed') {
           <p role="status" class="notice ok">{{ i18n.t('verifyEmail.confirmed', { email: confirmedEmail() }) }}</p>
-          @if (user()) { <p><a routerLink="/today">{{ i18n.t('verifyEmail.toToday') }}</a></p> }
-          @else { <p><a routerLink="/login">{{ i18n.t('nav.login') }}</a></p> }
+          @if (user()) {
+            <p>
+              <a routerLink="/today">{{ i18n.t('verifyEmail.toToday') }}</a>
+            </p>
+          } @else {
+            <p>
+              <a routerLink="/login">{{ i18n.t('nav.login') }}</a>
+            </p>
+          }
         }
         @case ('dead') {
           <p role="alert" class="notice error">{{ deadText() }}</p>
           @if (user(); as u) {
             @if (u.emailVerified) {
               <p>{{ i18n.t('verifyEmail.verifiedHint', { email: u.email }) }}</p>
-              <p><a routerLink="/today">{{ i18n.t('verifyEmail.toToday') }}</a></p>
+              <p>
+                <a routerLink="/today">{{ i18n.t('verifyEmail.toToday') }}</a>
+              </p>
             } @else {
               <p>{{ i18n.t('verifyEmail.resendHint', { email: u.email }) }}</p>
               <div class="row"><sz-resend-verification /></div>
             }
           } @else {
             <p>{{ i18n.t('verifyEmail.loginHint') }}</p>
-            <p><a routerLink="/login">{{ i18n.t('nav.login') }}</a></p>
+            <p>
+              <a routerLink="/login">{{ i18n.t('nav.login') }}</a>
+            </p>
           }
         }
         @case ('taken') {
           <p role="alert" class="notice error">{{ i18n.t('verifyEmail.taken') }}</p>
-          <p><a [routerLink]="user() ? '/profile' : '/login'">{{ i18n.t(user() ? 'verifyEmail.toProfile' : 'nav.login') }}</a></p>
+          <p>
+            <a [routerLink]="user() ? '/profile' : '/login'">{{ i18n.t(user() ? 'verifyEmail.toProfile' : 'nav.login') }}</a>
+          </p>
         }
         @case ('failed') {
           <div role="alert" class="notice error">
@@ -74,13 +87,16 @@ export class VerifyEmailPage {
   /** The signed-in user after the link was opened, if anyone is signed in in this browser. */
   protected readonly user = this.auth.user
 
-  constructor () {
+  constructor() {
     if (this.token) history.replaceState(null, '', location.pathname)
     void this.confirm()
   }
 
-  protected async confirm (): Promise<void> {
-    if (!this.token) { this.outcome.set({ state: 'incomplete' }); return }
+  protected async confirm(): Promise<void> {
+    if (!this.token) {
+      this.outcome.set({ state: 'incomplete' })
+      return
+    }
     this.outcome.set({ state: 'loading' })
     // Whether someone is signed in decides where the page leads afterwards; not knowing is no reason to stop.
     await this.auth.load().catch(() => null)
@@ -94,17 +110,17 @@ export class VerifyEmailPage {
     }
   }
 
-  protected confirmedEmail (): string {
+  protected confirmedEmail(): string {
     const outcome = this.outcome()
     return outcome.state === 'confirmed' ? outcome.email : ''
   }
 
-  protected deadText (): string {
+  protected deadText(): string {
     const outcome = this.outcome()
     return outcome.state === 'dead' ? this.i18n.error(outcome.error) : ''
   }
 
-  protected failedText (): string {
+  protected failedText(): string {
     const outcome = this.outcome()
     return outcome.state === 'failed' ? this.i18n.error(outcome.error) : ''
   }

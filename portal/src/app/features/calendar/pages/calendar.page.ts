@@ -36,7 +36,10 @@ type View = 'day' | 'week' | 'list'
               <h3>{{ day.label }}</h3>
               <ul>
                 @for (c of day.items; track c.id) {
-                  <li><a [routerLink]="['/consultations', c.id]">{{ time(c.start) }} {{ c.title }}</a> <span class="state state-{{ c.state }}">{{ i18n.state(c.state) }}</span></li>
+                  <li>
+                    <a [routerLink]="['/consultations', c.id]">{{ time(c.start) }} {{ c.title }}</a>
+                    <span class="state state-{{ c.state }}">{{ i18n.state(c.state) }}</span>
+                  </li>
                 }
               </ul>
             </section>
@@ -46,8 +49,12 @@ type View = 'day' | 'week' | 'list'
         <ul class="list">
           @for (c of sorted(); track c.id) {
             <li>
-              <span class="time">@if (view() === 'list') { {{ i18n.dateTime(c.start, { weekday: 'short', day: 'numeric', month: 'short' }, zone()) }} }
-                {{ time(c.start) }}–{{ time(c.end) }}</span>
+              <span class="time">
+                @if (view() === 'list') {
+                  {{ i18n.dateTime(c.start, { weekday: 'short', day: 'numeric', month: 'short' }, zone()) }}
+                }
+                {{ time(c.start) }}–{{ time(c.end) }}</span
+              >
               <a [routerLink]="['/consultations', c.id]">{{ c.title }}</a>
               <span class="state state-{{ c.state }}">{{ i18n.state(c.state) }}</span>
             </li>
@@ -81,7 +88,11 @@ export class CalendarPage {
     const { first } = this.range()
     return Array.from({ length: 7 }, (_, i) => {
       const key = addDays(first, i)
-      return { key, label: this.i18n.dateTime(zonedToUtc(key, '12:00', this.zone()), { weekday: 'short', day: 'numeric', month: 'short' }, this.zone()), items: this.sorted().filter(c => dayKey(c.start, this.zone()) === key) }
+      return {
+        key,
+        label: this.i18n.dateTime(zonedToUtc(key, '12:00', this.zone()), { weekday: 'short', day: 'numeric', month: 'short' }, this.zone()),
+        items: this.sorted().filter(c => dayKey(c.start, this.zone()) === key)
+      }
     })
   })
   protected readonly heading = computed(() => {
@@ -90,28 +101,28 @@ export class CalendarPage {
     return days === 1 ? fmt(first) : `${fmt(first)} – ${fmt(addDays(first, days - 1))}`
   })
 
-  constructor () {
+  constructor() {
     effect(() => {
       this.range()
       void this.consultations.reload()
     })
   }
 
-  protected show (day: string): void {
+  protected show(day: string): void {
     if (this.anchor() === day) void this.consultations.reload()
     else this.anchor.set(day)
   }
 
-  protected todayKey (): string {
+  protected todayKey(): string {
     return dayKey(new Date(), this.zone())
   }
 
-  protected step (direction: 1 | -1): void {
+  protected step(direction: 1 | -1): void {
     const { days } = this.range()
     this.anchor.update(key => addDays(key, direction * days))
   }
 
-  protected time (iso: string): string {
+  protected time(iso: string): string {
     return this.i18n.time(iso, this.zone())
   }
 }

@@ -4,7 +4,7 @@ import { HttpTestingController, provideHttpClientTesting } from '@angular/common
 import { I18n } from '../../../core/i18n/i18n.service'
 import { InviteForm } from './invite-form'
 
-async function invite (mailHeld: boolean): Promise<HTMLElement> {
+async function invite(mailHeld: boolean): Promise<HTMLElement> {
   const fixture = TestBed.createComponent(InviteForm)
   fixture.componentRef.setInput('consultationId', 'c1')
   await fixture.whenStable()
@@ -27,12 +27,12 @@ describe('InviteForm', () => {
 
   afterEach(() => TestBed.inject(HttpTestingController).verify())
 
-  it('says the invitation went out when the provider\'s address is confirmed', async () => {
+  it("says the invitation went out when the provider's address is confirmed", async () => {
     const el = await invite(false)
     expect(el.querySelector('[role=status]')?.textContent?.trim()).toBe('Invitation sent.')
   })
 
-  it('says the mail waits while the provider\'s own address is unconfirmed (mailHeld)', async () => {
+  it("says the mail waits while the provider's own address is unconfirmed (mailHeld)", async () => {
     const el = await invite(true)
     expect(el.querySelector('[role=status]')?.textContent).toContain('The mail waits until you have confirmed your e-mail address')
   })

@@ -37,14 +37,23 @@ import { InviteForm } from '../components/invite-form'
           <h2 id="waiting-heading">{{ i18n.t('call.waiting') }}</h2>
           <ul class="list">
             @for (p of waiting(); track p.id) {
-              <li>{{ p.displayName ?? i18n.t('today.anonymous') }} <button type="button" (click)="admit(p)" [disabled]="admitting()">{{ i18n.t('today.admit', { name: p.displayName ?? i18n.t('today.anonymous') }) }}</button></li>
-            } @empty { <li class="muted">{{ i18n.t('today.nobodyWaiting') }}</li> }
+              <li>
+                {{ p.displayName ?? i18n.t('today.anonymous') }}
+                <button type="button" (click)="admit(p)" [disabled]="admitting()">
+                  {{ i18n.t('today.admit', { name: p.displayName ?? i18n.t('today.anonymous') }) }}
+                </button>
+              </li>
+            } @empty {
+              <li class="muted">{{ i18n.t('today.nobodyWaiting') }}</li>
+            }
           </ul>
         </section>
         <sz-invite-form [consultationId]="id()" [heading]="i18n.t('call.inviteMore')" headingId="invite-more-heading" />
       </div>
     }
-    <p><a [routerLink]="['/consultations', id()]">{{ i18n.t('consultation.title') }}</a> · <a routerLink="/today">{{ i18n.t('nav.today') }}</a></p>
+    <p>
+      <a [routerLink]="['/consultations', id()]">{{ i18n.t('consultation.title') }}</a> · <a routerLink="/today">{{ i18n.t('nav.today') }}</a>
+    </p>
   `
 })
 export class ProviderCallPage {
@@ -57,24 +66,32 @@ export class ProviderCallPage {
   protected readonly loading = signal(true)
   protected readonly error = signal<unknown>(null)
   protected readonly ended = signal(false)
-  protected readonly names = computed(() => this.participants().filter(p => p.status === 'admitted').map(p => p.displayName ?? this.i18n.t('today.anonymous')).join(', '))
+  protected readonly names = computed(() =>
+    this.participants()
+      .filter(p => p.status === 'admitted')
+      .map(p => p.displayName ?? this.i18n.t('today.anonymous'))
+      .join(', ')
+  )
   protected readonly session = signal<CallSession | null>(null)
   protected readonly mediaFailed = signal<ReturnType<typeof callFailure> | null>(null)
   protected readonly waiting = computed(() => this.participants().filter(p => p.status === 'waiting'))
   protected readonly nameById = computed(() => Object.fromEntries(this.participants().map(p => [p.id, p.displayName ?? this.i18n.t('today.anonymous')])))
   protected readonly admitting = signal(false)
 
-  constructor () {
+  constructor() {
     inject(DestroyRef).onDestroy(() => this.session()?.hangUp())
     this.realtime.events.subscribe(event => {
       if (event['consultationId'] !== this.id()) return
-      if (event.type === 'consultation.state' && (event['state'] === 'ended' || event['state'] === 'purged')) { this.ended.set(true); this.session()?.hangUp() }
+      if (event.type === 'consultation.state' && (event['state'] === 'ended' || event['state'] === 'purged')) {
+        this.ended.set(true)
+        this.session()?.hangUp()
+      }
       if (event.type.startsWith('participant.')) void this.load()
     })
     this.realtime.connect()
   }
 
-  async ngOnInit (): Promise<void> {
+  async ngOnInit(): Promise<void> {
     await this.load()
     try {
       this.session.set(await this.startCall({ consultationId: this.id(), role: 'provider' }))
@@ -83,7 +100,7 @@ export class ProviderCallPage {
     }
   }
 
-  protected async admit (participant: Participant): Promise<void> {
+  protected async admit(participant: Participant): Promise<void> {
     this.admitting.set(true)
     try {
       await this.api.post(`/api/consultations/${this.id()}/participants/${participant.id}/admit`)
@@ -95,7 +112,7 @@ export class ProviderCallPage {
     }
   }
 
-  protected async load (): Promise<void> {
+  protected async load(): Promise<void> {
     this.error.set(null)
     try {
       this.participants.set(await this.api.get<Participant[]>(`/api/consultations/${this.id()}/participants`))

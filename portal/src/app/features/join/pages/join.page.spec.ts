@@ -6,12 +6,19 @@ import { JoinPage } from './join.page'
 
 const TOKEN = 'a'.repeat(43)
 const info = (open: boolean) => ({
-  consultation: { title: 'Erstgespräch', start: '2026-11-29T10:00:00Z', end: '2026-11-29T10:30:00Z', state: 'scheduled', provider: { displayName: 'Dr. Anna Sommer' }, practice: { name: 'Praxis Sommer' } },
+  consultation: {
+    title: 'Erstgespräch',
+    start: '2026-11-29T10:00:00Z',
+    end: '2026-11-29T10:30:00Z',
+    state: 'scheduled',
+    provider: { displayName: 'Dr. Anna Sommer' },
+    practice: { name: 'Praxis Sommer' }
+  },
   waitingRoomOpen: open,
   waitingRoomOpensAt: '2026-11-29T09:45:00Z'
 })
 
-async function render (answer: (req: ReturnType<HttpTestingController['expectOne']>) => void): Promise<HTMLElement> {
+async function render(answer: (req: ReturnType<HttpTestingController['expectOne']>) => void): Promise<HTMLElement> {
   const fixture = TestBed.createComponent(JoinPage)
   fixture.componentRef.setInput('token', TOKEN)
   fixture.detectChanges()

@@ -9,7 +9,11 @@ import { PrecallCheck } from '../services/precall-check'
 import { CallMedia } from '../../../shared/call-media'
 
 type Phase = 'loading' | 'unknown' | 'expired' | 'cancelled' | 'error' | 'not-open' | 'ready' | 'waiting' | 'call' | 'ended' | 'left'
-interface Line { from: 'practice' | 'me', text: string, at: number }
+interface Line {
+  from: 'practice' | 'me'
+  text: string
+  at: number
+}
 
 /** `/join/:token`: the client's page, from the invitation mail to the call. No account, little code. */
 @Component({
@@ -19,16 +23,36 @@ interface Line { from: 'practice' | 'me', text: string, at: number }
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     @switch (phase()) {
-      @case ('loading') { <p role="status" class="muted">{{ i18n.t('app.loading') }}</p> }
-      @case ('unknown') { <h1>{{ i18n.t('join.unknown') }}</h1><p>{{ i18n.t('join.unknownText') }}</p> }
-      @case ('expired') { <h1>{{ i18n.t('join.expired') }}</h1><p>{{ i18n.t('join.expiredText') }}</p> }
-      @case ('cancelled') { <h1>{{ i18n.t('join.cancelled') }}</h1><p>{{ i18n.t('join.cancelledText') }}</p> }
+      @case ('loading') {
+        <p role="status" class="muted">{{ i18n.t('app.loading') }}</p>
+      }
+      @case ('unknown') {
+        <h1>{{ i18n.t('join.unknown') }}</h1>
+        <p>{{ i18n.t('join.unknownText') }}</p>
+      }
+      @case ('expired') {
+        <h1>{{ i18n.t('join.expired') }}</h1>
+        <p>{{ i18n.t('join.expiredText') }}</p>
+      }
+      @case ('cancelled') {
+        <h1>{{ i18n.t('join.cancelled') }}</h1>
+        <p>{{ i18n.t('join.cancelledText') }}</p>
+      }
       @case ('error') {
         <h1>{{ i18n.t('join.title') }}</h1>
-        <div role="alert" class="notice error"><p>{{ failure() }}</p><button type="button" (click)="load()">{{ i18n.t('app.retry') }}</button></div>
+        <div role="alert" class="notice error">
+          <p>{{ failure() }}</p>
+          <button type="button" (click)="load()">{{ i18n.t('app.retry') }}</button>
+        </div>
       }
-      @case ('left') { <h1>{{ i18n.t('join.title') }}</h1><p role="status">{{ i18n.t('join.left') }}</p> }
-      @case ('ended') { <h1>{{ i18n.t('join.title') }}</h1><p role="status">{{ i18n.t('call.ended') }}</p> }
+      @case ('left') {
+        <h1>{{ i18n.t('join.title') }}</h1>
+        <p role="status">{{ i18n.t('join.left') }}</p>
+      }
+      @case ('ended') {
+        <h1>{{ i18n.t('join.title') }}</h1>
+        <p role="status">{{ i18n.t('call.ended') }}</p>
+      }
       @default {
         @if (info(); as i) {
           <h1>{{ i18n.t('join.title') }}</h1>
@@ -53,32 +77,45 @@ interface Line { from: 'practice' | 'me', text: string, at: number }
           <p role="alert" class="notice error">{{ i18n.t('join.checkFailed') }}</p>
         }
         <button type="button" (click)="runCheck()" [disabled]="check.state() === 'running'">{{ i18n.t('join.check') }}</button>
-        <p>{{ i18n.t('join.connection') }}:
-          @if (rtt() !== null) { <span class="ok-text">{{ i18n.t('join.connectionOk', { ms: rtt()! }) }}</span> } @else { <span>{{ i18n.t('join.connectionBad') }}</span> }
+        <p>
+          {{ i18n.t('join.connection') }}:
+          @if (rtt() !== null) {
+            <span class="ok-text">{{ i18n.t('join.connectionOk', { ms: rtt()! }) }}</span>
+          } @else {
+            <span>{{ i18n.t('join.connectionBad') }}</span>
+          }
         </p>
       </section>
     }
 
     @if (phase() === 'ready') {
       <form (submit)="enter($event)" class="card">
-        <label>{{ i18n.t('join.name') }} <input name="displayName" required maxlength="100" autocomplete="name" aria-describedby="name-hint"></label>
+        <label>{{ i18n.t('join.name') }} <input name="displayName" required maxlength="100" autocomplete="name" aria-describedby="name-hint" /></label>
         <small id="name-hint">{{ i18n.t('join.nameHint') }}</small>
-        @if (entry.error()) { <p role="alert" class="notice error">{{ entry.error() }}</p> }
+        @if (entry.error()) {
+          <p role="alert" class="notice error">{{ entry.error() }}</p>
+        }
         <button type="submit" [disabled]="entry.busy()">{{ i18n.t('join.enter') }}</button>
       </form>
     }
 
     @if (phase() === 'waiting') {
       <section class="card" aria-labelledby="waiting-heading">
-        <div role="status"><h2 id="waiting-heading">{{ i18n.t('join.waiting', { provider: provider() }) }}</h2></div>
+        <div role="status">
+          <h2 id="waiting-heading">{{ i18n.t('join.waiting', { provider: provider() }) }}</h2>
+        </div>
         <p class="muted">{{ i18n.t('join.waitingSince', { time: since() }) }}</p>
-        @if (late()) { <p role="alert" class="notice">{{ i18n.t('join.late', { provider: provider(), n: late()! }) }}</p> }
+        @if (late()) {
+          <p role="alert" class="notice">{{ i18n.t('join.late', { provider: provider(), n: late()! }) }}</p>
+        }
         <h3>{{ i18n.t('join.messages') }}</h3>
         <ul class="chat" aria-live="polite" [attr.aria-label]="i18n.t('join.messages')">
-          @for (line of lines(); track line.at) { <li [class.mine]="line.from === 'me'">{{ line.text }}</li> }
+          @for (line of lines(); track line.at) {
+            <li [class.mine]="line.from === 'me'">{{ line.text }}</li>
+          }
         </ul>
         <form class="row" (submit)="reply($event)">
-          <label>{{ i18n.t('join.reply') }} <input name="text" required maxlength="1000" autocomplete="off"></label>
+          <label>{{ i18n.t('join.reply') }} <input name="text" required maxlength="1000" autocomplete="off" /></label>
           <button type="submit">{{ i18n.t('today.send') }}</button>
         </form>
       </section>
@@ -86,7 +123,9 @@ interface Line { from: 'practice' | 'me', text: string, at: number }
 
     @if (phase() === 'call') {
       <section aria-labelledby="call-heading">
-        <div role="status"><h2 id="call-heading" class="call-state">{{ i18n.t('call.connectedTo', { name: provider() }) }}</h2></div>
+        <div role="status">
+          <h2 id="call-heading" class="call-state">{{ i18n.t('call.connectedTo', { name: provider() }) }}</h2>
+        </div>
         @if (mediaFailed()) {
           <p role="alert" class="notice error">{{ i18n.t(mediaFailed()!) }}</p>
         } @else {
@@ -122,10 +161,16 @@ export class JoinPage {
   protected readonly mediaFailed = signal<ReturnType<typeof callFailure> | null>(null)
   private openTimer: ReturnType<typeof setTimeout> | null = null
   protected readonly provider = computed(() => this.info()?.consultation.provider.displayName ?? '')
-  protected readonly opensAt = computed(() => { const i = this.info(); return i ? this.i18n.dateTime(i.waitingRoomOpensAt, { timeStyle: 'short' }) : '' })
-  protected readonly since = computed(() => { const at = this.enteredAt(); return at ? this.i18n.time(at) : '' })
+  protected readonly opensAt = computed(() => {
+    const i = this.info()
+    return i ? this.i18n.dateTime(i.waitingRoomOpensAt, { timeStyle: 'short' }) : ''
+  })
+  protected readonly since = computed(() => {
+    const at = this.enteredAt()
+    return at ? this.i18n.time(at) : ''
+  })
 
-  constructor () {
+  constructor() {
     inject(DestroyRef).onDestroy(() => {
       this.check.stop()
       this.session()?.hangUp()
@@ -140,11 +185,11 @@ export class JoinPage {
     this.realtime.events.subscribe(event => this.onEvent(event))
   }
 
-  ngOnInit (): void {
+  ngOnInit(): void {
     void this.load()
   }
 
-  protected async load (): Promise<void> {
+  protected async load(): Promise<void> {
     this.phase.set('loading')
     this.failure.set(null)
     const started = performance.now()
@@ -159,11 +204,11 @@ export class JoinPage {
     }
   }
 
-  protected async runCheck (): Promise<void> {
+  protected async runCheck(): Promise<void> {
     await this.check.start()
   }
 
-  protected async enter (event: Event): Promise<void> {
+  protected async enter(event: Event): Promise<void> {
     event.preventDefault()
     const displayName = String((new FormData(event.target as HTMLFormElement).get('displayName') as string | null) ?? '').trim()
     if (!displayName) return
@@ -184,7 +229,7 @@ export class JoinPage {
     })
   }
 
-  protected reply (event: Event): void {
+  protected reply(event: Event): void {
     event.preventDefault()
     const form = event.target as HTMLFormElement
     const text = String((new FormData(form).get('text') as string | null) ?? '').trim()
@@ -196,7 +241,7 @@ export class JoinPage {
     }
   }
 
-  protected async leave (): Promise<void> {
+  protected async leave(): Promise<void> {
     const entered = this.entered()
     this.realtime.close()
     this.check.stop()
@@ -205,19 +250,20 @@ export class JoinPage {
     this.phase.set('left')
   }
 
-  private onEvent (event: RealtimeEvent): void {
+  private onEvent(event: RealtimeEvent): void {
     const entered = this.entered()
     if (!entered || (event['consultationId'] !== undefined && event['consultationId'] !== entered.consultationId)) return
     if (event.type === 'participant.admitted' && (event['participant'] as { id?: string })?.id === entered.participantId) void this.toCall()
     else if (event.type === 'consultation.state' && ['ended', 'purged', 'cancelled'].includes(String(event['state']))) this.end()
     else if (event.type === 'message') {
-      const body = event['body'] as { text?: unknown, minutes?: unknown }
-      if (event['kind'] === 'chat' && typeof body?.text === 'string') this.lines.update(lines => [...lines, { from: 'practice', text: body.text as string, at: Date.now() }])
+      const body = event['body'] as { text?: unknown; minutes?: unknown }
+      if (event['kind'] === 'chat' && typeof body?.text === 'string')
+        this.lines.update(lines => [...lines, { from: 'practice', text: body.text as string, at: Date.now() }])
       if (event['kind'] === 'late' && typeof body?.minutes === 'number') this.late.set(body.minutes)
     }
   }
 
-  private async toCall (): Promise<void> {
+  private async toCall(): Promise<void> {
     if (this.phase() === 'call') return
     this.check.stop()
     this.phase.set('call')
@@ -228,14 +274,14 @@ export class JoinPage {
     }
   }
 
-  private end (): void {
+  private end(): void {
     this.session()?.hangUp()
     this.check.stop()
     this.realtime.close()
     this.phase.set('ended')
   }
 
-  private notOpen (opensAt: string | undefined): void {
+  private notOpen(opensAt: string | undefined): void {
     this.phase.set('not-open')
     if (!opensAt) return
     if (this.openTimer) clearTimeout(this.openTimer)
@@ -243,7 +289,7 @@ export class JoinPage {
     if (wait < 2 ** 31 - 1) this.openTimer = setTimeout(() => void this.load(), wait)
   }
 
-  private fail (err: unknown): void {
+  private fail(err: unknown): void {
     if (err instanceof ApiError) {
       if (err.code === 'SZ_CONSULTATION_CANCELLED') return this.phase.set('cancelled')
       if (err.status === 410) return this.phase.set('expired')

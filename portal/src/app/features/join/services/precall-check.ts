@@ -9,7 +9,7 @@ export class PrecallCheck {
   private audio: AudioContext | null = null
   private frame = 0
 
-  async start (): Promise<MediaStream | null> {
+  async start(): Promise<MediaStream | null> {
     this.state.set('running')
     try {
       const stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true })
@@ -23,15 +23,17 @@ export class PrecallCheck {
     }
   }
 
-  stop (): void {
+  stop(): void {
     cancelAnimationFrame(this.frame)
     void this.audio?.close().catch(() => undefined)
     this.audio = null
-    this.stream()?.getTracks().forEach(track => track.stop())
+    this.stream()
+      ?.getTracks()
+      .forEach(track => track.stop())
     this.stream.set(null)
   }
 
-  private meter (stream: MediaStream): void {
+  private meter(stream: MediaStream): void {
     if (typeof AudioContext === 'undefined' || stream.getAudioTracks().length === 0) return
     const ctx = new AudioContext()
     this.audio = ctx

@@ -6,7 +6,11 @@ import { formValues } from '../../../shared/form'
 import { loadable } from '../../../shared/loadable'
 import { Status } from '../../../shared/status'
 
-interface ApiKey { id: string, name: string, prefix: string }
+interface ApiKey {
+  id: string
+  name: string
+  prefix: string
+}
 
 /** The practice's API keys (for admins only): made here, the key shown once, revoked here. */
 @Component({
@@ -20,13 +24,25 @@ interface ApiKey { id: string, name: string, prefix: string }
       <sz-status [loading]="keys.loading()" [error]="keys.error()" (retry)="keys.reload()" />
       <ul class="list">
         @for (k of keys.value() ?? []; track k.id) {
-          <li><span>{{ k.name }} <code>{{ k.prefix }}…</code></span>
-            <button type="button" class="danger" (click)="revokeKey(k)">{{ i18n.t('practice.revoke', { name: k.name }) }}</button></li>
-        } @empty { @if (keys.value()) { <li class="muted">{{ i18n.t('practice.none') }}</li> } }
+          <li>
+            <span
+              >{{ k.name }} <code>{{ k.prefix }}…</code></span
+            >
+            <button type="button" class="danger" (click)="revokeKey(k)">{{ i18n.t('practice.revoke', { name: k.name }) }}</button>
+          </li>
+        } @empty {
+          @if (keys.value()) {
+            <li class="muted">{{ i18n.t('practice.none') }}</li>
+          }
+        }
       </ul>
-      @if (newKey()) { <p role="status" class="notice ok">{{ i18n.t('practice.keyOnce') }} <code class="secret">{{ newKey() }}</code></p> }
+      @if (newKey()) {
+        <p role="status" class="notice ok">
+          {{ i18n.t('practice.keyOnce') }} <code class="secret">{{ newKey() }}</code>
+        </p>
+      }
       <form class="row" (submit)="createKey($event)">
-        <label>{{ i18n.t('practice.keyName') }} <input name="name" required maxlength="100"></label>
+        <label>{{ i18n.t('practice.keyName') }} <input name="name" required maxlength="100" /></label>
         <button type="submit" [disabled]="action().busy()">{{ i18n.t('practice.createKey') }}</button>
       </form>
     </section>
@@ -40,7 +56,7 @@ export class ApiKeys {
   protected readonly keys = loadable(() => this.api.get<ApiKey[]>('/api/practice/api-keys'))
   protected readonly newKey = signal<string | null>(null)
 
-  protected createKey (event: Event): Promise<unknown> {
+  protected createKey(event: Event): Promise<unknown> {
     const form = event.target as HTMLFormElement
     const { name = '' } = formValues(event)
     return this.action().run(async () => {
@@ -51,7 +67,7 @@ export class ApiKeys {
     }, null)
   }
 
-  protected revokeKey (k: ApiKey): Promise<unknown> {
+  protected revokeKey(k: ApiKey): Promise<unknown> {
     return this.action().run(async () => {
       await this.api.delete(`/api/practice/api-keys/${k.id}`)
       await this.keys.reload()

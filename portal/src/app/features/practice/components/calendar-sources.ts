@@ -8,7 +8,12 @@ import { formValues } from '../../../shared/form'
 import { loadable } from '../../../shared/loadable'
 import { Status } from '../../../shared/status'
 
-interface Source { id: string, url: string | null, lastSyncAt: string | null, lastError: string | null }
+interface Source {
+  id: string
+  url: string | null
+  lastSyncAt: string | null
+  lastError: string | null
+}
 
 /** iCal both ways: the provider's own feed to subscribe to and, for admins, the calendars the practice imports. */
 @Component({
@@ -21,7 +26,7 @@ interface Source { id: string, url: string | null, lastSyncAt: string | null, la
       <p class="muted">{{ i18n.t('practice.feedHint') }}</p>
       <sz-status [loading]="feed.loading()" [error]="feed.error()" (retry)="feed.reload()" />
       @if (feed.value(); as f) {
-        <label>{{ i18n.t('practice.feedUrl') }} <input readonly [value]="f.url"></label>
+        <label>{{ i18n.t('practice.feedUrl') }} <input readonly [value]="f.url" /></label>
         <sz-copy-button [text]="f.url" [label]="i18n.t('app.copy')" />
       }
     </section>
@@ -32,12 +37,23 @@ interface Source { id: string, url: string | null, lastSyncAt: string | null, la
         <sz-status [loading]="sources.loading()" [error]="sources.error()" (retry)="sources.reload()" />
         <ul class="list">
           @for (s of sources.value() ?? []; track s.id) {
-            <li><span>{{ s.url }}</span> @if (s.lastSyncAt) { <span class="muted">{{ i18n.dateTime(s.lastSyncAt) }}</span> }
-              <button type="button" class="link" (click)="removeSource(s)" [attr.aria-label]="i18n.t('app.delete') + ' ' + (s.url ?? '')">{{ i18n.t('app.delete') }}</button></li>
-          } @empty { @if (sources.value()) { <li class="muted">{{ i18n.t('practice.none') }}</li> } }
+            <li>
+              <span>{{ s.url }}</span>
+              @if (s.lastSyncAt) {
+                <span class="muted">{{ i18n.dateTime(s.lastSyncAt) }}</span>
+              }
+              <button type="button" class="link" (click)="removeSource(s)" [attr.aria-label]="i18n.t('app.delete') + ' ' + (s.url ?? '')">
+                {{ i18n.t('app.delete') }}
+              </button>
+            </li>
+          } @empty {
+            @if (sources.value()) {
+              <li class="muted">{{ i18n.t('practice.none') }}</li>
+            }
+          }
         </ul>
         <form class="row" (submit)="addSource($event)">
-          <label>{{ i18n.t('practice.sourceUrl') }} <input name="url" type="url" required></label>
+          <label>{{ i18n.t('practice.sourceUrl') }} <input name="url" type="url" required /></label>
           <button type="submit" [disabled]="action().busy()">{{ i18n.t('practice.addSource') }}</button>
         </form>
       </section>
@@ -52,9 +68,9 @@ export class CalendarSources {
   readonly action = input.required<Action>()
   protected readonly admin = computed(() => this.auth.user()?.isPracticeAdmin ?? false)
   protected readonly feed = loadable(() => this.api.get<{ url: string }>('/api/me/calendar-feed'))
-  protected readonly sources = loadable(() => this.admin() ? this.api.get<Source[]>('/api/calendar-sources') : Promise.resolve([]))
+  protected readonly sources = loadable(() => (this.admin() ? this.api.get<Source[]>('/api/calendar-sources') : Promise.resolve([])))
 
-  protected addSource (event: Event): Promise<unknown> {
+  protected addSource(event: Event): Promise<unknown> {
     const form = event.target as HTMLFormElement
     const { url = '' } = formValues(event)
     return this.action().run(async () => {
@@ -64,7 +80,7 @@ export class CalendarSources {
     }, this.i18n.t('app.saved'))
   }
 
-  protected removeSource (s: Source): Promise<unknown> {
+  protected removeSource(s: Source): Promise<unknown> {
     return this.action().run(async () => {
       await this.api.delete(`/api/calendar-sources/${s.id}`)
       await this.sources.reload()

@@ -21,11 +21,18 @@ import { Status } from '../../../shared/status'
         @for (p of providers.value() ?? []; track p.id) {
           <li>
             <span>{{ fullName(p) }} · {{ p.email }}</span>
-            @if (p.isPracticeAdmin) { <span class="state">{{ i18n.t('practice.admin') }}</span> }
-            @if (!p.active) { <span class="state state-cancelled">{{ i18n.t('practice.inactive') }}</span> }
+            @if (p.isPracticeAdmin) {
+              <span class="state">{{ i18n.t('practice.admin') }}</span>
+            }
+            @if (!p.active) {
+              <span class="state state-cancelled">{{ i18n.t('practice.inactive') }}</span>
+            }
             @if (admin() && p.id !== auth.user()?.id) {
-              @if (p.active) { <button type="button" class="danger" (click)="setActive(p, false)">{{ i18n.t('practice.deactivate', { name: fullName(p) }) }}</button> }
-              @else { <button type="button" (click)="setActive(p, true)">{{ i18n.t('practice.activate', { name: fullName(p) }) }}</button> }
+              @if (p.active) {
+                <button type="button" class="danger" (click)="setActive(p, false)">{{ i18n.t('practice.deactivate', { name: fullName(p) }) }}</button>
+              } @else {
+                <button type="button" (click)="setActive(p, true)">{{ i18n.t('practice.activate', { name: fullName(p) }) }}</button>
+              }
             }
           </li>
         }
@@ -33,12 +40,14 @@ import { Status } from '../../../shared/status'
       @if (admin()) {
         <form class="card" (submit)="invite($event)" aria-labelledby="invite-heading">
           <h3 id="invite-heading">{{ i18n.t('practice.invite') }}</h3>
-          <label>{{ i18n.t('auth.firstName') }} <input name="firstName" required maxlength="100"></label>
-          <label>{{ i18n.t('auth.lastName') }} <input name="lastName" required maxlength="100"></label>
-          <label>{{ i18n.t('auth.title') }} <input name="title" maxlength="50"></label>
-          <label>{{ i18n.t('auth.email') }} <input name="email" type="email" required></label>
-          <label class="inline"><input name="isPracticeAdmin" type="checkbox" value="true"> {{ i18n.t('practice.isAdmin') }}</label>
-          @if (inviteError()) { <p role="alert" class="notice error">{{ inviteError() }}</p> }
+          <label>{{ i18n.t('auth.firstName') }} <input name="firstName" required maxlength="100" /></label>
+          <label>{{ i18n.t('auth.lastName') }} <input name="lastName" required maxlength="100" /></label>
+          <label>{{ i18n.t('auth.title') }} <input name="title" maxlength="50" /></label>
+          <label>{{ i18n.t('auth.email') }} <input name="email" type="email" required /></label>
+          <label class="inline"><input name="isPracticeAdmin" type="checkbox" value="true" /> {{ i18n.t('practice.isAdmin') }}</label>
+          @if (inviteError()) {
+            <p role="alert" class="notice error">{{ inviteError() }}</p>
+          }
           <button type="submit" [disabled]="action().busy()">{{ i18n.t('practice.inviteSubmit') }}</button>
         </form>
       }
@@ -55,11 +64,11 @@ export class PracticeStaff {
   protected readonly providers = loadable(() => this.api.get<Provider[]>('/api/practice/providers'))
   protected readonly inviteError = signal<string | null>(null)
 
-  protected fullName (p: Provider): string {
+  protected fullName(p: Provider): string {
     return [p.title, p.firstName, p.lastName].filter(Boolean).join(' ')
   }
 
-  protected async invite (event: Event): Promise<void> {
+  protected async invite(event: Event): Promise<void> {
     const form = event.target as HTMLFormElement
     const values = formValues(event)
     this.inviteError.set(null)
@@ -77,7 +86,7 @@ export class PracticeStaff {
     if (this.inviteError()) this.action().error.set(null)
   }
 
-  protected setActive (p: Provider, active: boolean): Promise<unknown> {
+  protected setActive(p: Provider, active: boolean): Promise<unknown> {
     return this.action().run(async () => {
       await this.api.post(`/api/practice/providers/${p.id}/${active ? 'activate' : 'deactivate'}`)
       await this.providers.reload()

@@ -7,16 +7,44 @@ import { I18n } from '../../../core/i18n/i18n.service'
 import { PracticePage } from './practice.page'
 
 const settle = () => new Promise(resolve => setTimeout(resolve))
-const admin = { id: 'u1', kind: 'provider', email: 'anna@example.org', salutation: null, title: 'Dr.', firstName: 'Anna', lastName: 'Sommer', isPracticeAdmin: true, practiceId: 'p1', emailVerified: true } as User
-const practice = { id: 'p1', name: 'Praxis Sommer', type: 'Psychotherapie', street: 'Weg 1', postalCode: '10115', city: 'Berlin', country: 'DE', contactName: 'Anna Sommer', contactEmail: 'anna@example.org', iban: 'DE89370400440532013000', bic: null, accountHolder: 'Anna Sommer', timeZone: 'Europe/Berlin' } as Practice
+const admin = {
+  id: 'u1',
+  kind: 'provider',
+  email: 'anna@example.org',
+  salutation: null,
+  title: 'Dr.',
+  firstName: 'Anna',
+  lastName: 'Sommer',
+  isPracticeAdmin: true,
+  practiceId: 'p1',
+  emailVerified: true
+} as User
+const practice = {
+  id: 'p1',
+  name: 'Praxis Sommer',
+  type: 'Psychotherapie',
+  street: 'Weg 1',
+  postalCode: '10115',
+  city: 'Berlin',
+  country: 'DE',
+  contactName: 'Anna Sommer',
+  contactEmail: 'anna@example.org',
+  iban: 'DE89370400440532013000',
+  bic: null,
+  accountHolder: 'Anna Sommer',
+  timeZone: 'Europe/Berlin'
+} as Practice
 const provider = { ...admin, active: true }
 const taken = { statusCode: 409, code: 'SZ_EMAIL_TAKEN', message: 'taken' }
 
-async function render (user: User): Promise<{ el: HTMLElement, http: HttpTestingController, settled: () => Promise<void> }> {
+async function render(user: User): Promise<{ el: HTMLElement; http: HttpTestingController; settled: () => Promise<void> }> {
   TestBed.inject(Auth).user.set(user)
   const http = TestBed.inject(HttpTestingController)
   const fixture = TestBed.createComponent(PracticePage)
-  const settled = async () => { await settle(); await fixture.whenStable() }
+  const settled = async () => {
+    await settle()
+    await fixture.whenStable()
+  }
   await fixture.whenStable()
   http.expectOne('/api/practice').flush(practice)
   http.expectOne('/api/practice/providers').flush([provider])
@@ -29,7 +57,7 @@ async function render (user: User): Promise<{ el: HTMLElement, http: HttpTesting
   return { el: fixture.nativeElement as HTMLElement, http, settled }
 }
 
-function submit (el: HTMLElement, heading: string, values: Record<string, string>): void {
+function submit(el: HTMLElement, heading: string, values: Record<string, string>): void {
   const section = [...el.querySelectorAll('section')].find(s => s.querySelector('h2')?.textContent === heading)!
   const form = section.querySelector('form')!
   for (const [name, value] of Object.entries(values)) (form.elements.namedItem(name) as HTMLInputElement).value = value
@@ -82,7 +110,8 @@ describe('PracticePage', () => {
   it('shows a failed invitation beside the invite form only', async () => {
     const { el, http, settled } = await render(admin)
     const form = el.querySelector<HTMLFormElement>('form[aria-labelledby=invite-heading]')!
-    for (const [name, value] of Object.entries({ firstName: 'Ben', lastName: 'Berg', email: 'anna@example.org' })) (form.elements.namedItem(name) as HTMLInputElement).value = value
+    for (const [name, value] of Object.entries({ firstName: 'Ben', lastName: 'Berg', email: 'anna@example.org' }))
+      (form.elements.namedItem(name) as HTMLInputElement).value = value
     form.dispatchEvent(new Event('submit', { cancelable: true }))
     await settled()
     http.expectOne(r => r.method === 'POST' && r.url === '/api/practice/providers').flush(taken, { status: 409, statusText: 'Conflict' })

@@ -8,7 +8,13 @@ import { formValues } from '../../../shared/form'
 import { loadable } from '../../../shared/loadable'
 import { Status } from '../../../shared/status'
 
-interface Consent { id: string, kind: 'profile_picture', textVersion: string, givenAt: string, revokedAt: string | null }
+interface Consent {
+  id: string
+  kind: 'profile_picture'
+  textVersion: string
+  givenAt: string
+  revokedAt: string | null
+}
 /** Bump when the consent text (profile.pictureConsent) changes: the record names the version agreed to. */
 const CONSENT_TEXT_VERSION = '2026-11-29'
 
@@ -18,32 +24,45 @@ const CONSENT_TEXT_VERSION = '2026-11-29'
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <h1>{{ i18n.t('profile.title') }}</h1>
-    @if (action.message()) { <p role="status" class="notice ok">{{ action.message() }}</p> }
-    @if (action.error()) { <p role="alert" class="notice error">{{ action.error() }}</p> }
+    @if (action.message()) {
+      <p role="status" class="notice ok">{{ action.message() }}</p>
+    }
+    @if (action.error()) {
+      <p role="alert" class="notice error">{{ action.error() }}</p>
+    }
     @if (auth.user(); as u) {
       <div class="grid2">
         <form class="card" (submit)="saveNames($event)" aria-labelledby="names-heading">
           <h2 id="names-heading">{{ i18n.t('profile.names') }}</h2>
-          <label>{{ i18n.t('auth.salutation') }} <input name="salutation" maxlength="50" [value]="u.salutation ?? ''"></label>
-          <label>{{ i18n.t('auth.title') }} <input name="title" maxlength="50" [value]="u.title ?? ''"></label>
-          <label>{{ i18n.t('auth.firstName') }} <input name="firstName" required maxlength="100" [value]="u.firstName"></label>
-          <label>{{ i18n.t('auth.lastName') }} <input name="lastName" required maxlength="100" [value]="u.lastName"></label>
-          <label>{{ i18n.t('profile.language') }}
-            <select name="locale"><option value="de" [selected]="i18n.locale() === 'de'">Deutsch</option><option value="en" [selected]="i18n.locale() === 'en'">English</option></select>
+          <label>{{ i18n.t('auth.salutation') }} <input name="salutation" maxlength="50" [value]="u.salutation ?? ''" /></label>
+          <label>{{ i18n.t('auth.title') }} <input name="title" maxlength="50" [value]="u.title ?? ''" /></label>
+          <label>{{ i18n.t('auth.firstName') }} <input name="firstName" required maxlength="100" [value]="u.firstName" /></label>
+          <label>{{ i18n.t('auth.lastName') }} <input name="lastName" required maxlength="100" [value]="u.lastName" /></label>
+          <label
+            >{{ i18n.t('profile.language') }}
+            <select name="locale">
+              <option value="de" [selected]="i18n.locale() === 'de'">Deutsch</option>
+              <option value="en" [selected]="i18n.locale() === 'en'">English</option>
+            </select>
           </label>
           <button type="submit" [disabled]="action.busy()">{{ i18n.t('app.save') }}</button>
         </form>
         <form class="card" (submit)="changeEmail($event)" aria-labelledby="email-heading">
           <h2 id="email-heading">{{ i18n.t('profile.email') }}</h2>
-          <label>{{ i18n.t('auth.email') }} <input name="email" type="email" autocomplete="email" required [value]="u.email" [attr.aria-describedby]="u.pendingEmail ? 'email-pending' : null"></label>
-          @if (u.pendingEmail) { <p id="email-pending" class="muted">{{ i18n.t('profile.emailPending', { email: u.pendingEmail }) }}</p> }
-          <label>{{ i18n.t('profile.currentPassword') }} <input name="password" type="password" autocomplete="current-password" required></label>
+          <label
+            >{{ i18n.t('auth.email') }}
+            <input name="email" type="email" autocomplete="email" required [value]="u.email" [attr.aria-describedby]="u.pendingEmail ? 'email-pending' : null"
+          /></label>
+          @if (u.pendingEmail) {
+            <p id="email-pending" class="muted">{{ i18n.t('profile.emailPending', { email: u.pendingEmail }) }}</p>
+          }
+          <label>{{ i18n.t('profile.currentPassword') }} <input name="password" type="password" autocomplete="current-password" required /></label>
           <button type="submit" [disabled]="action.busy()">{{ i18n.t('profile.changeEmail') }}</button>
         </form>
         <form class="card" (submit)="changePassword($event)" aria-labelledby="password-heading">
           <h2 id="password-heading">{{ i18n.t('profile.password') }}</h2>
-          <label>{{ i18n.t('profile.currentPassword') }} <input name="currentPassword" type="password" autocomplete="current-password" required></label>
-          <label>{{ i18n.t('auth.newPassword') }} <input name="newPassword" type="password" autocomplete="new-password" minlength="10" required></label>
+          <label>{{ i18n.t('profile.currentPassword') }} <input name="currentPassword" type="password" autocomplete="current-password" required /></label>
+          <label>{{ i18n.t('auth.newPassword') }} <input name="newPassword" type="password" autocomplete="new-password" minlength="10" required /></label>
           <button type="submit" [disabled]="action.busy()">{{ i18n.t('profile.changePassword') }}</button>
         </form>
         <section class="card" aria-labelledby="picture-heading">
@@ -51,9 +70,12 @@ const CONSENT_TEXT_VERSION = '2026-11-29'
           <sz-status [loading]="consents.loading()" [error]="consents.error()" (retry)="consents.reload()" />
           @if (consents.value()) {
             @if (consented()) {
-              @if (pictureVersion() > 0) { <img [src]="'/api/me/picture?v=' + pictureVersion()" [alt]="i18n.t('profile.pictureAlt')" width="160" (error)="pictureVersion.set(0)"> }
-              @else { <p class="muted">{{ i18n.t('profile.noPicture') }}</p> }
-              <label>{{ i18n.t('profile.uploadPicture') }} <input type="file" accept="image/jpeg,image/png,image/webp" (change)="upload($event)"></label>
+              @if (pictureVersion() > 0) {
+                <img [src]="'/api/me/picture?v=' + pictureVersion()" [alt]="i18n.t('profile.pictureAlt')" width="160" (error)="pictureVersion.set(0)" />
+              } @else {
+                <p class="muted">{{ i18n.t('profile.noPicture') }}</p>
+              }
+              <label>{{ i18n.t('profile.uploadPicture') }} <input type="file" accept="image/jpeg,image/png,image/webp" (change)="upload($event)" /></label>
               <button type="button" class="danger" (click)="revoke()">{{ i18n.t('profile.revokeConsent') }}</button>
             } @else {
               <p>{{ i18n.t('profile.pictureConsent') }}</p>
@@ -76,35 +98,44 @@ export class ProfilePage {
   /** Shared by the forms: one busy state, one message and one error, shown at the top. */
   protected readonly action = action()
 
-  protected saveNames (event: Event): Promise<boolean> {
+  protected saveNames(event: Event): Promise<boolean> {
     const values = formValues(event)
     return this.action.run(async () => {
-      const result = await this.api.patch<{ user: User }>('/api/me', { salutation: values['salutation'] ?? '', title: values['title'] ?? '', firstName: values['firstName'], lastName: values['lastName'], locale: values['locale'] })
+      const result = await this.api.patch<{ user: User }>('/api/me', {
+        salutation: values['salutation'] ?? '',
+        title: values['title'] ?? '',
+        firstName: values['firstName'],
+        lastName: values['lastName'],
+        locale: values['locale']
+      })
       this.auth.user.set(result.user)
     }, this.i18n.t('app.saved'))
   }
 
-  protected changeEmail (event: Event): Promise<boolean> {
+  protected changeEmail(event: Event): Promise<boolean> {
     const form = event.target as HTMLFormElement
     const { email = '', password = '' } = formValues(event)
     let success = this.i18n.t('app.saved')
-    return this.action.run(async () => {
-      const result = await this.api.post<{ user: User } | VerificationSent>('/api/me/email', { email, password })
-      ;(form.elements.namedItem('password') as HTMLInputElement).value = ''
-      if ('user' in result) {
-        // The current address again: nothing to confirm, and a change already waiting stays as it was.
-        this.auth.user.update(before => ({ ...result.user, pendingEmail: before?.pendingEmail ?? null }))
-        return
-      }
-      // Nothing changes until the link mailed to the new address is opened: the field keeps showing the
-      // address in use, and GET /api/me tells which one waits.
-      success = this.i18n.t('profile.emailLinkSent')
-      ;(form.elements.namedItem('email') as HTMLInputElement).value = this.auth.user()?.email ?? ''
-      await this.auth.refresh()
-    }, () => success)
+    return this.action.run(
+      async () => {
+        const result = await this.api.post<{ user: User } | VerificationSent>('/api/me/email', { email, password })
+        ;(form.elements.namedItem('password') as HTMLInputElement).value = ''
+        if ('user' in result) {
+          // The current address again: nothing to confirm, and a change already waiting stays as it was.
+          this.auth.user.update(before => ({ ...result.user, pendingEmail: before?.pendingEmail ?? null }))
+          return
+        }
+        // Nothing changes until the link mailed to the new address is opened: the field keeps showing the
+        // address in use, and GET /api/me tells which one waits.
+        success = this.i18n.t('profile.emailLinkSent')
+        ;(form.elements.namedItem('email') as HTMLInputElement).value = this.auth.user()?.email ?? ''
+        await this.auth.refresh()
+      },
+      () => success
+    )
   }
 
-  protected changePassword (event: Event): Promise<boolean> {
+  protected changePassword(event: Event): Promise<boolean> {
     const form = event.target as HTMLFormElement
     const { currentPassword = '', newPassword = '' } = formValues(event)
     return this.action.run(async () => {
@@ -113,14 +144,14 @@ export class ProfilePage {
     }, this.i18n.t('profile.passwordChanged'))
   }
 
-  protected consent (): Promise<boolean> {
+  protected consent(): Promise<boolean> {
     return this.action.run(async () => {
       await this.api.post('/api/me/consents', { kind: 'profile_picture', textVersion: CONSENT_TEXT_VERSION })
       await this.consents.reload()
     }, this.i18n.t('app.saved'))
   }
 
-  protected revoke (): Promise<boolean> {
+  protected revoke(): Promise<boolean> {
     return this.action.run(async () => {
       await this.api.delete('/api/me/consents/profile_picture')
       this.pictureVersion.set(0)
@@ -128,7 +159,7 @@ export class ProfilePage {
     }, this.i18n.t('app.saved'))
   }
 
-  protected upload (event: Event): Promise<unknown> {
+  protected upload(event: Event): Promise<unknown> {
     const file = (event.target as HTMLInputElement).files?.[0]
     if (!file) return Promise.resolve()
     return this.action.run(async () => {

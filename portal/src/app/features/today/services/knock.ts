@@ -8,12 +8,16 @@ export class Knock {
   readonly muted = signal(readMuted())
   private context: AudioContext | null = null
 
-  setMuted (muted: boolean): void {
+  setMuted(muted: boolean): void {
     this.muted.set(muted)
-    try { localStorage.setItem(MUTED_KEY, muted ? '1' : '0') } catch { /* not persisted */ }
+    try {
+      localStorage.setItem(MUTED_KEY, muted ? '1' : '0')
+    } catch {
+      /* not persisted */
+    }
   }
 
-  play (): void {
+  play(): void {
     if (this.muted() || typeof AudioContext === 'undefined') return
     try {
       this.context ??= new AudioContext()
@@ -28,10 +32,16 @@ export class Knock {
         osc.start(ctx.currentTime + offset)
         osc.stop(ctx.currentTime + offset + 0.13)
       }
-    } catch { /* audio blocked until the user interacts: the badge and title still show */ }
+    } catch {
+      /* audio blocked until the user interacts: the badge and title still show */
+    }
   }
 }
 
-function readMuted (): boolean {
-  try { return localStorage.getItem(MUTED_KEY) === '1' } catch { return false }
+function readMuted(): boolean {
+  try {
+    return localStorage.getItem(MUTED_KEY) === '1'
+  } catch {
+    return false
+  }
 }

@@ -17,9 +17,30 @@ describe('WaitingRoom', () => {
     sent.length = 0
     TestBed.configureTestingModule({
       providers: [
-        provideHttpClient(), provideHttpClientTesting(), WaitingRoom,
-        { provide: Realtime, useValue: { connected: () => true, events: { subscribe: () => undefined }, connect: () => undefined, close: () => undefined, send: (...args: unknown[]) => { sent.push(args); return true } } },
-        { provide: Knock, useValue: { play: () => { knocks++ } } }
+        provideHttpClient(),
+        provideHttpClientTesting(),
+        WaitingRoom,
+        {
+          provide: Realtime,
+          useValue: {
+            connected: () => true,
+            events: { subscribe: () => undefined },
+            connect: () => undefined,
+            close: () => undefined,
+            send: (...args: unknown[]) => {
+              sent.push(args)
+              return true
+            }
+          }
+        },
+        {
+          provide: Knock,
+          useValue: {
+            play: () => {
+              knocks++
+            }
+          }
+        }
       ]
     })
     room = TestBed.inject(WaitingRoom)
@@ -42,8 +63,14 @@ describe('WaitingRoom', () => {
     const maria = room.waiting()[0]!
     expect(room.chat(maria, 'Einen Moment')).toBe(true)
     expect(room.late(maria, 10)).toBe(true)
-    expect(room.chats()['p1']!.map(l => [l.from, l.text])).toEqual([['them', 'Hallo'], ['me', 'Einen Moment']])
-    expect(sent).toEqual([['c1', 'p1', 'chat', { text: 'Einen Moment' }], ['c1', 'p1', 'late', { minutes: 10 }]])
+    expect(room.chats()['p1']!.map(l => [l.from, l.text])).toEqual([
+      ['them', 'Hallo'],
+      ['me', 'Einen Moment']
+    ])
+    expect(sent).toEqual([
+      ['c1', 'p1', 'chat', { text: 'Einen Moment' }],
+      ['c1', 'p1', 'late', { minutes: 10 }]
+    ])
   })
 
   it('loads the day and who already waits for its open consultations', async () => {
