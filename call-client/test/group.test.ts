@@ -34,12 +34,14 @@ t.test('a group call through Janus: encrypted media, chat and documents among th
   await app.listen({ port, host: '127.0.0.1' })
 
   const me = await provider(app)
-  const {
-    id,
-    tokens: [link]
-  } = await schedule(app, me, { start: inMinutes(5), end: inMinutes(50) })
-  const enter = async (displayName: string) => (await app.inject({ method: 'POST', url: `/api/join/${link}`, payload: { displayName } })).json()
-  const [maria, jonas, eva, waiting] = await Promise.all([enter('Maria'), enter('Jonas'), enter('Eva'), enter('Wartend')])
+  // One link each, as the practice invites them (a link admits at most SZ_JOIN_LINK_PARTICIPANTS people).
+  const { id, tokens } = await schedule(app, me, {
+    start: inMinutes(5),
+    end: inMinutes(50),
+    emails: ['maria@example.org', 'jonas@example.org', 'eva@example.org', 'wartend@example.org']
+  })
+  const enter = async (displayName: string, link: string) => (await app.inject({ method: 'POST', url: `/api/join/${link}`, payload: { displayName } })).json()
+  const [maria, jonas, eva, waiting] = await Promise.all(['Maria', 'Jonas', 'Eva', 'Wartend'].map((name, i) => enter(name, tokens[i]!)))
   for (const p of [maria, jonas, eva]) await as(app, me)('POST', `/api/consultations/${id}/participants/${p.participantId}/admit`)
 
   const browsers: Browser[] = await Promise.all([0, 1, 2].map(() => chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })))
