@@ -9,9 +9,7 @@ import { I18n } from './core/i18n/i18n.service'
   template: `
     <h1>{{ i18n.t('notFound.title') }}</h1>
     <p>{{ i18n.t('notFound.text') }}</p>
-    <p>
-      <a routerLink="/">{{ i18n.t('notFound.home') }}</a>
-    </p>
+    <p><a routerLink="/">{{ i18n.t('notFound.home') }}</a></p>
   `
 })
 export class NotFound {

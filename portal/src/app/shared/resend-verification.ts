@@ -11,9 +11,7 @@ import { I18n } from '../core/i18n/i18n.service'
   template: `
     <button type="button" [disabled]="busy()" (click)="resend()">{{ i18n.t('verify.resend') }}</button>
     <span role="status" class="resend-status">{{ sent() }}</span>
-    @if (error()) {
-      <span role="alert" class="field-error">{{ error() }}</span>
-    }
+    @if (error()) { <span role="alert" class="field-error">{{ error() }}</span> }
   `
 })
 export class ResendVerification {

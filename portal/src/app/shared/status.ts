@@ -11,9 +11,7 @@ import { I18n } from '../core/i18n/i18n.service'
     } @else if (error()) {
       <div role="alert" class="notice error">
         <p>{{ i18n.error(error()) }}</p>
-        @if (retryable()) {
-          <button type="button" (click)="retry.emit()">{{ i18n.t('app.retry') }}</button>
-        }
+        @if (retryable()) { <button type="button" (click)="retry.emit()">{{ i18n.t('app.retry') }}</button> }
       </div>
     }
   `

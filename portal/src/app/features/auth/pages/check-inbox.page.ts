@@ -20,13 +20,9 @@ import { ResendVerification } from '../../../shared/resend-verification'
           <p>{{ i18n.t('checkInbox.meanwhile') }}</p>
           <p class="muted">{{ i18n.t('checkInbox.noMail') }}</p>
           <div class="row"><sz-resend-verification /></div>
-          <p class="muted">
-            {{ i18n.t('checkInbox.wrongAddress') }} <a routerLink="/profile">{{ i18n.t('checkInbox.toProfile') }}</a>
-          </p>
+          <p class="muted">{{ i18n.t('checkInbox.wrongAddress') }} <a routerLink="/profile">{{ i18n.t('checkInbox.toProfile') }}</a></p>
         }
-        <p>
-          <a routerLink="/today">{{ i18n.t('verifyEmail.toToday') }}</a>
-        </p>
+        <p><a routerLink="/today">{{ i18n.t('verifyEmail.toToday') }}</a></p>
       }
     </section>
   `

@@ -13,19 +13,13 @@ import { formValues } from '../../../shared/form'
     <section class="narrow">
       <h1>{{ i18n.t('auth.loginTitle') }}</h1>
       <form (submit)="submit($event)">
-        <label>{{ i18n.t('auth.email') }} <input name="email" type="email" autocomplete="username" required /></label>
-        <label>{{ i18n.t('auth.password') }} <input name="password" type="password" autocomplete="current-password" required /></label>
-        @if (login.error()) {
-          <p role="alert" class="notice error">{{ login.error() }}</p>
-        }
+        <label>{{ i18n.t('auth.email') }} <input name="email" type="email" autocomplete="username" required></label>
+        <label>{{ i18n.t('auth.password') }} <input name="password" type="password" autocomplete="current-password" required></label>
+        @if (login.error()) { <p role="alert" class="notice error">{{ login.error() }}</p> }
         <button type="submit" [disabled]="login.busy()">{{ i18n.t('auth.submitLogin') }}</button>
       </form>
-      <p>
-        <a routerLink="/password-reset">{{ i18n.t('auth.forgot') }}</a>
-      </p>
-      <p>
-        {{ i18n.t('auth.noAccount') }} <a routerLink="/register">{{ i18n.t('nav.register') }}</a>
-      </p>
+      <p><a routerLink="/password-reset">{{ i18n.t('auth.forgot') }}</a></p>
+      <p>{{ i18n.t('auth.noAccount') }} <a routerLink="/register">{{ i18n.t('nav.register') }}</a></p>
     </section>
   `
 })

@@ -15,27 +15,18 @@ import { formValues } from '../../../shared/form'
       <h1>{{ i18n.t('auth.resetTitle') }}</h1>
       @if (reset.message()) {
         <p role="status" class="notice ok">{{ reset.message() }}</p>
-        <p>
-          <a routerLink="/login">{{ i18n.t('nav.login') }}</a>
-        </p>
+        <p><a routerLink="/login">{{ i18n.t('nav.login') }}</a></p>
       } @else if (token) {
         <form (submit)="confirm($event)">
-          <label
-            >{{ i18n.t('auth.newPassword') }}
-            <input name="password" type="password" autocomplete="new-password" required minlength="10" aria-describedby="pw-hint"
-          /></label>
+          <label>{{ i18n.t('auth.newPassword') }} <input name="password" type="password" autocomplete="new-password" required minlength="10" aria-describedby="pw-hint"></label>
           <small id="pw-hint">{{ i18n.t('auth.passwordHint') }}</small>
-          @if (reset.error()) {
-            <p role="alert" class="notice error">{{ reset.error() }}</p>
-          }
+          @if (reset.error()) { <p role="alert" class="notice error">{{ reset.error() }}</p> }
           <button type="submit" [disabled]="reset.busy()">{{ i18n.t('auth.resetSubmit') }}</button>
         </form>
       } @else {
         <form (submit)="request($event)">
-          <label>{{ i18n.t('auth.email') }} <input name="email" type="email" autocomplete="email" required /></label>
-          @if (reset.error()) {
-            <p role="alert" class="notice error">{{ reset.error() }}</p>
-          }
+          <label>{{ i18n.t('auth.email') }} <input name="email" type="email" autocomplete="email" required></label>
+          @if (reset.error()) { <p role="alert" class="notice error">{{ reset.error() }}</p> }
           <button type="submit" [disabled]="reset.busy()">{{ i18n.t('auth.resetRequest') }}</button>
         </form>
       }

@@ -28,15 +28,11 @@ type Outcome =
               <p>{{ i18n.t('undoEmail.signedOut') }}</p>
             </div>
             <p>{{ i18n.t('undoEmail.setPasswordHint') }}</p>
-            <p>
-              <a routerLink="/password-reset">{{ i18n.t('undoEmail.setPassword') }}</a>
-            </p>
+            <p><a routerLink="/password-reset">{{ i18n.t('undoEmail.setPassword') }}</a></p>
           }
           @case ('refused') {
             <p role="alert" class="notice error">{{ message() }}</p>
-            <p>
-              <a routerLink="/login">{{ i18n.t('nav.login') }}</a> · <a routerLink="/password-reset">{{ i18n.t('auth.forgot') }}</a>
-            </p>
+            <p><a routerLink="/login">{{ i18n.t('nav.login') }}</a> · <a routerLink="/password-reset">{{ i18n.t('auth.forgot') }}</a></p>
           }
           @default {
             <p>{{ i18n.t('undoEmail.explain') }}</p>

@@ -29,40 +29,27 @@ type Outcome =
         }
         @case ('confirmed') {
           <p role="status" class="notice ok">{{ i18n.t('verifyEmail.confirmed', { email: confirmedEmail() }) }}</p>
-          @if (user()) {
-            <p>
-              <a routerLink="/today">{{ i18n.t('verifyEmail.toToday') }}</a>
-            </p>
-          } @else {
-            <p>
-              <a routerLink="/login">{{ i18n.t('nav.login') }}</a>
-            </p>
-          }
+          @if (user()) { <p><a routerLink="/today">{{ i18n.t('verifyEmail.toToday') }}</a></p> }
+          @else { <p><a routerLink="/login">{{ i18n.t('nav.login') }}</a></p> }
         }
         @case ('dead') {
           <p role="alert" class="notice error">{{ deadText() }}</p>
           @if (user(); as u) {
             @if (u.emailVerified) {
               <p>{{ i18n.t('verifyEmail.verifiedHint', { email: u.email }) }}</p>
-              <p>
-                <a routerLink="/today">{{ i18n.t('verifyEmail.toToday') }}</a>
-              </p>
+              <p><a routerLink="/today">{{ i18n.t('verifyEmail.toToday') }}</a></p>
             } @else {
               <p>{{ i18n.t('verifyEmail.resendHint', { email: u.email }) }}</p>
               <div class="row"><sz-resend-verification /></div>
             }
           } @else {
             <p>{{ i18n.t('verifyEmail.loginHint') }}</p>
-            <p>
-              <a routerLink="/login">{{ i18n.t('nav.login') }}</a>
-            </p>
+            <p><a routerLink="/login">{{ i18n.t('nav.login') }}</a></p>
           }
         }
         @case ('taken') {
           <p role="alert" class="notice error">{{ i18n.t('verifyEmail.taken') }}</p>
-          <p>
-            <a [routerLink]="user() ? '/profile' : '/login'">{{ i18n.t(user() ? 'verifyEmail.toProfile' : 'nav.login') }}</a>
-          </p>
+          <p><a [routerLink]="user() ? '/profile' : '/login'">{{ i18n.t(user() ? 'verifyEmail.toProfile' : 'nav.login') }}</a></p>
         }
         @case ('failed') {
           <div role="alert" class="notice error">

@@ -22,45 +22,37 @@ interface Scheduled {
   template: `
     <form (submit)="submit($event)" class="card" aria-labelledby="schedule-heading">
       <h2 id="schedule-heading">{{ i18n.t('calendar.schedule') }}</h2>
-      <label>{{ i18n.t('calendar.subject') }} <input name="title" required maxlength="200" /></label>
+      <label>{{ i18n.t('calendar.subject') }} <input name="title" required maxlength="200"></label>
       <div class="grid2">
-        <label>{{ i18n.t('calendar.date') }} <input name="date" type="date" required [value]="today()" /></label>
-        <label>{{ i18n.t('calendar.time') }} <input name="time" type="time" required value="09:00" /></label>
-        <label>{{ i18n.t('calendar.duration') }} <input name="duration" type="number" min="5" max="480" step="5" value="30" required /></label>
+        <label>{{ i18n.t('calendar.date') }} <input name="date" type="date" required [value]="today()"></label>
+        <label>{{ i18n.t('calendar.time') }} <input name="time" type="time" required value="09:00"></label>
+        <label>{{ i18n.t('calendar.duration') }} <input name="duration" type="number" min="5" max="480" step="5" value="30" required></label>
       </div>
       <fieldset>
         <legend>{{ i18n.t('calendar.clients') }}</legend>
         @for (row of rows(); track row; let i = $index) {
           <div class="grid2">
-            <label>{{ i18n.t('calendar.clientEmail') }} <input [name]="'email' + row" type="email" required /></label>
-            <label>{{ i18n.t('calendar.clientName') }} <input [name]="'name' + row" maxlength="200" /></label>
-            <label
-              >{{ i18n.t('calendar.clientLanguage') }}
+            <label>{{ i18n.t('calendar.clientEmail') }} <input [name]="'email' + row" type="email" required></label>
+            <label>{{ i18n.t('calendar.clientName') }} <input [name]="'name' + row" maxlength="200"></label>
+            <label>{{ i18n.t('calendar.clientLanguage') }}
               <select [name]="'locale' + row">
                 <option value="de" [selected]="i18n.locale() === 'de'">Deutsch</option>
                 <option value="en" [selected]="i18n.locale() === 'en'">English</option>
               </select>
             </label>
           </div>
-          @if (rows().length > 1) {
-            <button type="button" class="link" (click)="remove(row)">{{ i18n.t('calendar.removeClient') }} ({{ i + 1 }})</button>
-          }
+          @if (rows().length > 1) { <button type="button" class="link" (click)="remove(row)">{{ i18n.t('calendar.removeClient') }} ({{ i + 1 }})</button> }
         }
         <button type="button" (click)="add()">{{ i18n.t('calendar.addClient') }}</button>
       </fieldset>
-      @if (scheduling.error()) {
-        <p role="alert" class="notice error">{{ scheduling.error() }}</p>
-      }
+      @if (scheduling.error()) { <p role="alert" class="notice error">{{ scheduling.error() }}</p> }
       <button type="submit" [disabled]="scheduling.busy()">{{ i18n.t('calendar.submit') }}</button>
       @if (created(); as c) {
         <div role="status" class="notice ok">
           <p>{{ i18n.t(c.mailHeld ? 'calendar.scheduledHeld' : 'calendar.scheduled') }}</p>
           <ul>
             @for (inv of c.invitations; track inv.id) {
-              <li>
-                <label>{{ i18n.t('consultation.joinLink', { email: inv.email }) }} <input readonly [value]="inv.joinUrl" /></label>
-                <sz-copy-button [text]="inv.joinUrl" [label]="i18n.t('consultation.copyLink', { email: inv.email })" />
-              </li>
+              <li><label>{{ i18n.t('consultation.joinLink', { email: inv.email }) }} <input readonly [value]="inv.joinUrl"></label> <sz-copy-button [text]="inv.joinUrl" [label]="i18n.t('consultation.copyLink', { email: inv.email })" /></li>
             }
           </ul>
         </div>

@@ -36,10 +36,7 @@ type View = 'day' | 'week' | 'list'
               <h3>{{ day.label }}</h3>
               <ul>
                 @for (c of day.items; track c.id) {
-                  <li>
-                    <a [routerLink]="['/consultations', c.id]">{{ time(c.start) }} {{ c.title }}</a>
-                    <span class="state state-{{ c.state }}">{{ i18n.state(c.state) }}</span>
-                  </li>
+                  <li><a [routerLink]="['/consultations', c.id]">{{ time(c.start) }} {{ c.title }}</a> <span class="state state-{{ c.state }}">{{ i18n.state(c.state) }}</span></li>
                 }
               </ul>
             </section>
@@ -49,12 +46,8 @@ type View = 'day' | 'week' | 'list'
         <ul class="list">
           @for (c of sorted(); track c.id) {
             <li>
-              <span class="time">
-                @if (view() === 'list') {
-                  {{ i18n.dateTime(c.start, { weekday: 'short', day: 'numeric', month: 'short' }, zone()) }}
-                }
-                {{ time(c.start) }}–{{ time(c.end) }}</span
-              >
+              <span class="time">@if (view() === 'list') { {{ i18n.dateTime(c.start, { weekday: 'short', day: 'numeric', month: 'short' }, zone()) }} }
+                {{ time(c.start) }}–{{ time(c.end) }}</span>
               <a [routerLink]="['/consultations', c.id]">{{ c.title }}</a>
               <span class="state state-{{ c.state }}">{{ i18n.state(c.state) }}</span>
             </li>

@@ -12,22 +12,14 @@ import { formValues } from '../../../shared/form'
   template: `
     <form class="card" (submit)="invite($event)" [attr.aria-labelledby]="headingId()">
       <h2 [id]="headingId()">{{ heading() ?? i18n.t('consultation.invite') }}</h2>
-      <label>{{ i18n.t('calendar.clientEmail') }} <input name="email" type="email" required /></label>
-      <label>{{ i18n.t('calendar.clientName') }} <input name="name" maxlength="200" /></label>
-      <label
-        >{{ i18n.t('calendar.clientLanguage') }}
-        <select name="locale">
-          <option value="de" [selected]="i18n.locale() === 'de'">Deutsch</option>
-          <option value="en" [selected]="i18n.locale() === 'en'">English</option>
-        </select>
+      <label>{{ i18n.t('calendar.clientEmail') }} <input name="email" type="email" required></label>
+      <label>{{ i18n.t('calendar.clientName') }} <input name="name" maxlength="200"></label>
+      <label>{{ i18n.t('calendar.clientLanguage') }}
+        <select name="locale"><option value="de" [selected]="i18n.locale() === 'de'">Deutsch</option><option value="en" [selected]="i18n.locale() === 'en'">English</option></select>
       </label>
       <button type="submit" [disabled]="sending.busy()">{{ i18n.t('consultation.invite') }}</button>
-      @if (done(); as result) {
-        <p role="status" class="notice ok">{{ i18n.t(result.mailHeld ? 'consultation.invitedHeld' : 'consultation.invited') }}</p>
-      }
-      @if (sending.error()) {
-        <p role="alert" class="notice error">{{ sending.error() }}</p>
-      }
+      @if (done(); as result) { <p role="status" class="notice ok">{{ i18n.t(result.mailHeld ? 'consultation.invitedHeld' : 'consultation.invited') }}</p> }
+      @if (sending.error()) { <p role="alert" class="notice error">{{ sending.error() }}</p> }
     </form>
   `
 })

@@ -17,9 +17,7 @@ import { dayKey, timeKey, zonedToUtc } from '../../../shared/time'
   imports: [RouterLink, Status, CopyButton, InviteForm],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
-    <p>
-      <a routerLink="/calendar">{{ i18n.t('app.back') }}</a>
-    </p>
+    <p><a routerLink="/calendar">{{ i18n.t('app.back') }}</a></p>
     <sz-status [loading]="consultation.loading()" [error]="consultation.error()" (retry)="consultation.reload()" />
     @if (consultation.value(); as c) {
       <h1>{{ c.title }}</h1>
@@ -27,20 +25,12 @@ import { dayKey, timeKey, zonedToUtc } from '../../../shared/time'
         <dt>{{ i18n.t('consultation.when') }}</dt>
         <dd>{{ i18n.dateTime(c.start, { dateStyle: 'full', timeStyle: 'short' }, zone()) }} – {{ i18n.time(c.end, zone()) }} ({{ zone() }})</dd>
         <dt>{{ i18n.t('consultation.state') }}</dt>
-        <dd>
-          <span class="state state-{{ c.state }}">{{ i18n.state(c.state) }}</span>
-        </dd>
+        <dd><span class="state state-{{ c.state }}">{{ i18n.state(c.state) }}</span></dd>
       </dl>
-      @if (message()) {
-        <p role="status" class="notice ok">{{ message() }}</p>
-      }
-      @if (error()) {
-        <p role="alert" class="notice error">{{ error() }}</p>
-      }
+      @if (message()) { <p role="status" class="notice ok">{{ message() }}</p> }
+      @if (error()) { <p role="alert" class="notice error">{{ error() }}</p> }
       @if (c.state === 'live') {
-        <p>
-          <a [routerLink]="['/consultations', c.id, 'call']">{{ i18n.t('today.openCall') }}</a>
-        </p>
+        <p><a [routerLink]="['/consultations', c.id, 'call']">{{ i18n.t('today.openCall') }}</a></p>
         <button type="button" class="danger" (click)="act('end')">{{ i18n.t('consultation.end') }}</button>
       }
 
@@ -49,18 +39,13 @@ import { dayKey, timeKey, zonedToUtc } from '../../../shared/time'
         @for (inv of c.invitations ?? []; track inv.id) {
           <li>
             <span>{{ inv.name ? inv.name + ' · ' : '' }}{{ inv.email }}</span>
-            @if (open()) {
-              <label>{{ i18n.t('consultation.joinLink', { email: inv.email }) }} <input readonly [value]="inv.joinUrl" /></label>
-              <sz-copy-button [text]="inv.joinUrl" [label]="i18n.t('consultation.copyLink', { email: inv.email })" />
-            }
+            @if (open()) { <label>{{ i18n.t('consultation.joinLink', { email: inv.email }) }} <input readonly [value]="inv.joinUrl"></label> <sz-copy-button [text]="inv.joinUrl" [label]="i18n.t('consultation.copyLink', { email: inv.email })" /> }
           </li>
-        } @empty {
-          <li class="muted">{{ i18n.t('practice.none') }}</li>
-        }
+        } @empty { <li class="muted">{{ i18n.t('practice.none') }}</li> }
       </ul>
 
       <form class="row" (submit)="addTask($event)">
-        <label>{{ i18n.t('tasks.new') }} <input name="title" required maxlength="200" /></label>
+        <label>{{ i18n.t('tasks.new') }} <input name="title" required maxlength="200"></label>
         <button type="submit" [disabled]="busy()">{{ i18n.t('tasks.add') }}</button>
       </form>
 
@@ -69,9 +54,9 @@ import { dayKey, timeKey, zonedToUtc } from '../../../shared/time'
           <sz-invite-form [consultationId]="c.id" (invited)="consultation.reload()" />
           <form class="card" (submit)="reschedule($event)" aria-labelledby="reschedule-heading">
             <h2 id="reschedule-heading">{{ i18n.t('consultation.reschedule') }}</h2>
-            <label>{{ i18n.t('calendar.date') }} <input name="date" type="date" required [value]="dateOf(c.start)" /></label>
-            <label>{{ i18n.t('calendar.time') }} <input name="time" type="time" required [value]="timeOf(c.start)" /></label>
-            <label>{{ i18n.t('calendar.duration') }} <input name="duration" type="number" min="5" max="480" step="5" required [value]="minutes(c)" /></label>
+            <label>{{ i18n.t('calendar.date') }} <input name="date" type="date" required [value]="dateOf(c.start)"></label>
+            <label>{{ i18n.t('calendar.time') }} <input name="time" type="time" required [value]="timeOf(c.start)"></label>
+            <label>{{ i18n.t('calendar.duration') }} <input name="duration" type="number" min="5" max="480" step="5" required [value]="minutes(c)"></label>
             <button type="submit" [disabled]="busy()">{{ i18n.t('consultation.reschedule') }}</button>
           </form>
         </div>

@@ -13,27 +13,19 @@ import { formValues } from '../../../shared/form'
     <h1>{{ i18n.t('help.title') }}</h1>
     <section aria-labelledby="manual">
       <h2 id="manual">{{ i18n.t('help.manual') }}</h2>
-      <h3>{{ i18n.t('help.scheduleTitle') }}</h3>
-      <p>{{ i18n.t('help.scheduleText') }}</p>
-      <h3>{{ i18n.t('help.clientTitle') }}</h3>
-      <p>{{ i18n.t('help.clientText') }}</p>
-      <h3>{{ i18n.t('help.privacyTitle') }}</h3>
-      <p>{{ i18n.t('help.privacyText') }}</p>
-      <h3>{{ i18n.t('help.troubleTitle') }}</h3>
-      <p>{{ i18n.t('help.troubleText') }}</p>
+      <h3>{{ i18n.t('help.scheduleTitle') }}</h3><p>{{ i18n.t('help.scheduleText') }}</p>
+      <h3>{{ i18n.t('help.clientTitle') }}</h3><p>{{ i18n.t('help.clientText') }}</p>
+      <h3>{{ i18n.t('help.privacyTitle') }}</h3><p>{{ i18n.t('help.privacyText') }}</p>
+      <h3>{{ i18n.t('help.troubleTitle') }}</h3><p>{{ i18n.t('help.troubleText') }}</p>
     </section>
     <form class="card" (submit)="send($event)" aria-labelledby="contact">
       <h2 id="contact">{{ i18n.t('help.contact') }}</h2>
-      <label>{{ i18n.t('help.name') }} <input name="name" required maxlength="200" [value]="name()" /></label>
-      <label>{{ i18n.t('auth.email') }} <input name="email" type="email" required [value]="auth.user()?.email ?? ''" /></label>
-      <label>{{ i18n.t('help.subject') }} <input name="subject" required maxlength="200" /></label>
+      <label>{{ i18n.t('help.name') }} <input name="name" required maxlength="200" [value]="name()"></label>
+      <label>{{ i18n.t('auth.email') }} <input name="email" type="email" required [value]="auth.user()?.email ?? ''"></label>
+      <label>{{ i18n.t('help.subject') }} <input name="subject" required maxlength="200"></label>
       <label>{{ i18n.t('help.message') }} <textarea name="message" required rows="5" maxlength="5000"></textarea></label>
-      @if (sending.error()) {
-        <p role="alert" class="notice error">{{ sending.error() }}</p>
-      }
-      @if (sent()) {
-        <p role="status" class="notice ok">{{ i18n.t('help.sent') }}</p>
-      }
+      @if (sending.error()) { <p role="alert" class="notice error">{{ sending.error() }}</p> }
+      @if (sent()) { <p role="status" class="notice ok">{{ i18n.t('help.sent') }}</p> }
       <button type="submit" [disabled]="sending.busy()">{{ i18n.t('help.send') }}</button>
     </form>
   `

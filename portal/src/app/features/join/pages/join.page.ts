@@ -23,36 +23,16 @@ interface Line {
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     @switch (phase()) {
-      @case ('loading') {
-        <p role="status" class="muted">{{ i18n.t('app.loading') }}</p>
-      }
-      @case ('unknown') {
-        <h1>{{ i18n.t('join.unknown') }}</h1>
-        <p>{{ i18n.t('join.unknownText') }}</p>
-      }
-      @case ('expired') {
-        <h1>{{ i18n.t('join.expired') }}</h1>
-        <p>{{ i18n.t('join.expiredText') }}</p>
-      }
-      @case ('cancelled') {
-        <h1>{{ i18n.t('join.cancelled') }}</h1>
-        <p>{{ i18n.t('join.cancelledText') }}</p>
-      }
+      @case ('loading') { <p role="status" class="muted">{{ i18n.t('app.loading') }}</p> }
+      @case ('unknown') { <h1>{{ i18n.t('join.unknown') }}</h1><p>{{ i18n.t('join.unknownText') }}</p> }
+      @case ('expired') { <h1>{{ i18n.t('join.expired') }}</h1><p>{{ i18n.t('join.expiredText') }}</p> }
+      @case ('cancelled') { <h1>{{ i18n.t('join.cancelled') }}</h1><p>{{ i18n.t('join.cancelledText') }}</p> }
       @case ('error') {
         <h1>{{ i18n.t('join.title') }}</h1>
-        <div role="alert" class="notice error">
-          <p>{{ failure() }}</p>
-          <button type="button" (click)="load()">{{ i18n.t('app.retry') }}</button>
-        </div>
+        <div role="alert" class="notice error"><p>{{ failure() }}</p><button type="button" (click)="load()">{{ i18n.t('app.retry') }}</button></div>
       }
-      @case ('left') {
-        <h1>{{ i18n.t('join.title') }}</h1>
-        <p role="status">{{ i18n.t('join.left') }}</p>
-      }
-      @case ('ended') {
-        <h1>{{ i18n.t('join.title') }}</h1>
-        <p role="status">{{ i18n.t('call.ended') }}</p>
-      }
+      @case ('left') { <h1>{{ i18n.t('join.title') }}</h1><p role="status">{{ i18n.t('join.left') }}</p> }
+      @case ('ended') { <h1>{{ i18n.t('join.title') }}</h1><p role="status">{{ i18n.t('call.ended') }}</p> }
       @default {
         @if (info(); as i) {
           <h1>{{ i18n.t('join.title') }}</h1>
@@ -77,45 +57,32 @@ interface Line {
           <p role="alert" class="notice error">{{ i18n.t('join.checkFailed') }}</p>
         }
         <button type="button" (click)="runCheck()" [disabled]="check.state() === 'running'">{{ i18n.t('join.check') }}</button>
-        <p>
-          {{ i18n.t('join.connection') }}:
-          @if (rtt() !== null) {
-            <span class="ok-text">{{ i18n.t('join.connectionOk', { ms: rtt()! }) }}</span>
-          } @else {
-            <span>{{ i18n.t('join.connectionBad') }}</span>
-          }
+        <p>{{ i18n.t('join.connection') }}:
+          @if (rtt() !== null) { <span class="ok-text">{{ i18n.t('join.connectionOk', { ms: rtt()! }) }}</span> } @else { <span>{{ i18n.t('join.connectionBad') }}</span> }
         </p>
       </section>
     }
 
     @if (phase() === 'ready') {
       <form (submit)="enter($event)" class="card">
-        <label>{{ i18n.t('join.name') }} <input name="displayName" required maxlength="100" autocomplete="name" aria-describedby="name-hint" /></label>
+        <label>{{ i18n.t('join.name') }} <input name="displayName" required maxlength="100" autocomplete="name" aria-describedby="name-hint"></label>
         <small id="name-hint">{{ i18n.t('join.nameHint') }}</small>
-        @if (entry.error()) {
-          <p role="alert" class="notice error">{{ entry.error() }}</p>
-        }
+        @if (entry.error()) { <p role="alert" class="notice error">{{ entry.error() }}</p> }
         <button type="submit" [disabled]="entry.busy()">{{ i18n.t('join.enter') }}</button>
       </form>
     }
 
     @if (phase() === 'waiting') {
       <section class="card" aria-labelledby="waiting-heading">
-        <div role="status">
-          <h2 id="waiting-heading">{{ i18n.t('join.waiting', { provider: provider() }) }}</h2>
-        </div>
+        <div role="status"><h2 id="waiting-heading">{{ i18n.t('join.waiting', { provider: provider() }) }}</h2></div>
         <p class="muted">{{ i18n.t('join.waitingSince', { time: since() }) }}</p>
-        @if (late()) {
-          <p role="alert" class="notice">{{ i18n.t('join.late', { provider: provider(), n: late()! }) }}</p>
-        }
+        @if (late()) { <p role="alert" class="notice">{{ i18n.t('join.late', { provider: provider(), n: late()! }) }}</p> }
         <h3>{{ i18n.t('join.messages') }}</h3>
         <ul class="chat" aria-live="polite" [attr.aria-label]="i18n.t('join.messages')">
-          @for (line of lines(); track line.at) {
-            <li [class.mine]="line.from === 'me'">{{ line.text }}</li>
-          }
+          @for (line of lines(); track line.at) { <li [class.mine]="line.from === 'me'">{{ line.text }}</li> }
         </ul>
         <form class="row" (submit)="reply($event)">
-          <label>{{ i18n.t('join.reply') }} <input name="text" required maxlength="1000" autocomplete="off" /></label>
+          <label>{{ i18n.t('join.reply') }} <input name="text" required maxlength="1000" autocomplete="off"></label>
           <button type="submit">{{ i18n.t('today.send') }}</button>
         </form>
       </section>
@@ -123,9 +90,7 @@ interface Line {
 
     @if (phase() === 'call') {
       <section aria-labelledby="call-heading">
-        <div role="status">
-          <h2 id="call-heading" class="call-state">{{ i18n.t('call.connectedTo', { name: provider() }) }}</h2>
-        </div>
+        <div role="status"><h2 id="call-heading" class="call-state">{{ i18n.t('call.connectedTo', { name: provider() }) }}</h2></div>
         @if (mediaFailed()) {
           <p role="alert" class="notice error">{{ i18n.t(mediaFailed()!) }}</p>
         } @else {

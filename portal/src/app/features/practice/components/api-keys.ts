@@ -24,25 +24,13 @@ interface ApiKey {
       <sz-status [loading]="keys.loading()" [error]="keys.error()" (retry)="keys.reload()" />
       <ul class="list">
         @for (k of keys.value() ?? []; track k.id) {
-          <li>
-            <span
-              >{{ k.name }} <code>{{ k.prefix }}…</code></span
-            >
-            <button type="button" class="danger" (click)="revokeKey(k)">{{ i18n.t('practice.revoke', { name: k.name }) }}</button>
-          </li>
-        } @empty {
-          @if (keys.value()) {
-            <li class="muted">{{ i18n.t('practice.none') }}</li>
-          }
-        }
+          <li><span>{{ k.name }} <code>{{ k.prefix }}…</code></span>
+            <button type="button" class="danger" (click)="revokeKey(k)">{{ i18n.t('practice.revoke', { name: k.name }) }}</button></li>
+        } @empty { @if (keys.value()) { <li class="muted">{{ i18n.t('practice.none') }}</li> } }
       </ul>
-      @if (newKey()) {
-        <p role="status" class="notice ok">
-          {{ i18n.t('practice.keyOnce') }} <code class="secret">{{ newKey() }}</code>
-        </p>
-      }
+      @if (newKey()) { <p role="status" class="notice ok">{{ i18n.t('practice.keyOnce') }} <code class="secret">{{ newKey() }}</code></p> }
       <form class="row" (submit)="createKey($event)">
-        <label>{{ i18n.t('practice.keyName') }} <input name="name" required maxlength="100" /></label>
+        <label>{{ i18n.t('practice.keyName') }} <input name="name" required maxlength="100"></label>
         <button type="submit" [disabled]="action().busy()">{{ i18n.t('practice.createKey') }}</button>
       </form>
     </section>

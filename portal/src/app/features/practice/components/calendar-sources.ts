@@ -26,7 +26,7 @@ interface Source {
       <p class="muted">{{ i18n.t('practice.feedHint') }}</p>
       <sz-status [loading]="feed.loading()" [error]="feed.error()" (retry)="feed.reload()" />
       @if (feed.value(); as f) {
-        <label>{{ i18n.t('practice.feedUrl') }} <input readonly [value]="f.url" /></label>
+        <label>{{ i18n.t('practice.feedUrl') }} <input readonly [value]="f.url"></label>
         <sz-copy-button [text]="f.url" [label]="i18n.t('app.copy')" />
       }
     </section>
@@ -37,23 +37,12 @@ interface Source {
         <sz-status [loading]="sources.loading()" [error]="sources.error()" (retry)="sources.reload()" />
         <ul class="list">
           @for (s of sources.value() ?? []; track s.id) {
-            <li>
-              <span>{{ s.url }}</span>
-              @if (s.lastSyncAt) {
-                <span class="muted">{{ i18n.dateTime(s.lastSyncAt) }}</span>
-              }
-              <button type="button" class="link" (click)="removeSource(s)" [attr.aria-label]="i18n.t('app.delete') + ' ' + (s.url ?? '')">
-                {{ i18n.t('app.delete') }}
-              </button>
-            </li>
-          } @empty {
-            @if (sources.value()) {
-              <li class="muted">{{ i18n.t('practice.none') }}</li>
-            }
-          }
+            <li><span>{{ s.url }}</span> @if (s.lastSyncAt) { <span class="muted">{{ i18n.dateTime(s.lastSyncAt) }}</span> }
+              <button type="button" class="link" (click)="removeSource(s)" [attr.aria-label]="i18n.t('app.delete') + ' ' + (s.url ?? '')">{{ i18n.t('app.delete') }}</button></li>
+          } @empty { @if (sources.value()) { <li class="muted">{{ i18n.t('practice.none') }}</li> } }
         </ul>
         <form class="row" (submit)="addSource($event)">
-          <label>{{ i18n.t('practice.sourceUrl') }} <input name="url" type="url" required /></label>
+          <label>{{ i18n.t('practice.sourceUrl') }} <input name="url" type="url" required></label>
           <button type="submit" [disabled]="action().busy()">{{ i18n.t('practice.addSource') }}</button>
         </form>
       </section>

@@ -36,11 +36,9 @@ type Field = (typeof PRACTICE_FIELDS)[number]
       @if (practice.value(); as p) {
         <form class="card" (submit)="save($event)">
           @for (field of fields; track field) {
-            <label>{{ i18n.t(labels[field]) }} <input [name]="field" [value]="p[field] ?? ''" [disabled]="!admin()" [required]="field !== 'bic'" /></label>
+            <label>{{ i18n.t(labels[field]) }} <input [name]="field" [value]="p[field] ?? ''" [disabled]="!admin()" [required]="field !== 'bic'"></label>
           }
-          @if (admin()) {
-            <button type="submit" [disabled]="action().busy()">{{ i18n.t('app.save') }}</button>
-          }
+          @if (admin()) { <button type="submit" [disabled]="action().busy()">{{ i18n.t('app.save') }}</button> }
         </form>
       }
     </section>
@@ -49,12 +47,7 @@ type Field = (typeof PRACTICE_FIELDS)[number]
       <section aria-labelledby="calls-heading">
         <h2 id="calls-heading">{{ i18n.t('practice.calls') }}</h2>
         <label>
-          <input
-            type="checkbox"
-            [checked]="practice.value()?.callsThroughMediaServer"
-            [disabled]="!admin() || action().busy()"
-            (change)="setCallsThroughServer($event)"
-          />
+          <input type="checkbox" [checked]="practice.value()?.callsThroughMediaServer" [disabled]="!admin() || action().busy()" (change)="setCallsThroughServer($event)">
           {{ i18n.t('practice.callsThroughMediaServer') }}
         </label>
         <p class="muted">{{ i18n.t('practice.callsThroughMediaServerHelp') }}</p>

@@ -21,18 +21,11 @@ import { Status } from '../../../shared/status'
         @for (p of providers.value() ?? []; track p.id) {
           <li>
             <span>{{ fullName(p) }} · {{ p.email }}</span>
-            @if (p.isPracticeAdmin) {
-              <span class="state">{{ i18n.t('practice.admin') }}</span>
-            }
-            @if (!p.active) {
-              <span class="state state-cancelled">{{ i18n.t('practice.inactive') }}</span>
-            }
+            @if (p.isPracticeAdmin) { <span class="state">{{ i18n.t('practice.admin') }}</span> }
+            @if (!p.active) { <span class="state state-cancelled">{{ i18n.t('practice.inactive') }}</span> }
             @if (admin() && p.id !== auth.user()?.id) {
-              @if (p.active) {
-                <button type="button" class="danger" (click)="setActive(p, false)">{{ i18n.t('practice.deactivate', { name: fullName(p) }) }}</button>
-              } @else {
-                <button type="button" (click)="setActive(p, true)">{{ i18n.t('practice.activate', { name: fullName(p) }) }}</button>
-              }
+              @if (p.active) { <button type="button" class="danger" (click)="setActive(p, false)">{{ i18n.t('practice.deactivate', { name: fullName(p) }) }}</button> }
+              @else { <button type="button" (click)="setActive(p, true)">{{ i18n.t('practice.activate', { name: fullName(p) }) }}</button> }
             }
           </li>
         }
@@ -40,14 +33,12 @@ import { Status } from '../../../shared/status'
       @if (admin()) {
         <form class="card" (submit)="invite($event)" aria-labelledby="invite-heading">
           <h3 id="invite-heading">{{ i18n.t('practice.invite') }}</h3>
-          <label>{{ i18n.t('auth.firstName') }} <input name="firstName" required maxlength="100" /></label>
-          <label>{{ i18n.t('auth.lastName') }} <input name="lastName" required maxlength="100" /></label>
-          <label>{{ i18n.t('auth.title') }} <input name="title" maxlength="50" /></label>
-          <label>{{ i18n.t('auth.email') }} <input name="email" type="email" required /></label>
-          <label class="inline"><input name="isPracticeAdmin" type="checkbox" value="true" /> {{ i18n.t('practice.isAdmin') }}</label>
-          @if (inviteError()) {
-            <p role="alert" class="notice error">{{ inviteError() }}</p>
-          }
+          <label>{{ i18n.t('auth.firstName') }} <input name="firstName" required maxlength="100"></label>
+          <label>{{ i18n.t('auth.lastName') }} <input name="lastName" required maxlength="100"></label>
+          <label>{{ i18n.t('auth.title') }} <input name="title" maxlength="50"></label>
+          <label>{{ i18n.t('auth.email') }} <input name="email" type="email" required></label>
+          <label class="inline"><input name="isPracticeAdmin" type="checkbox" value="true"> {{ i18n.t('practice.isAdmin') }}</label>
+          @if (inviteError()) { <p role="alert" class="notice error">{{ inviteError() }}</p> }
           <button type="submit" [disabled]="action().busy()">{{ i18n.t('practice.inviteSubmit') }}</button>
         </form>
       }

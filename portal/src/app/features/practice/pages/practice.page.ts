@@ -14,22 +14,14 @@ import { PracticeStaff } from '../components/practice-staff'
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <h1>{{ i18n.t('practice.title') }}</h1>
-    @if (!admin()) {
-      <p class="notice">{{ i18n.t('practice.adminOnly') }}</p>
-    }
-    @if (action.message()) {
-      <p role="status" class="notice ok">{{ action.message() }}</p>
-    }
-    @if (action.error()) {
-      <p role="alert" class="notice error">{{ action.error() }}</p>
-    }
+    @if (!admin()) { <p class="notice">{{ i18n.t('practice.adminOnly') }}</p> }
+    @if (action.message()) { <p role="status" class="notice ok">{{ action.message() }}</p> }
+    @if (action.error()) { <p role="alert" class="notice error">{{ action.error() }}</p> }
 
     <sz-practice-data [action]="action" />
     <sz-practice-staff [action]="action" />
     <sz-calendar-sources [action]="action" />
-    @if (admin()) {
-      <sz-api-keys [action]="action" />
-    }
+    @if (admin()) { <sz-api-keys [action]="action" /> }
   `
 })
 export class PracticePage {

@@ -24,45 +24,32 @@ const CONSENT_TEXT_VERSION = '2026-11-29'
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <h1>{{ i18n.t('profile.title') }}</h1>
-    @if (action.message()) {
-      <p role="status" class="notice ok">{{ action.message() }}</p>
-    }
-    @if (action.error()) {
-      <p role="alert" class="notice error">{{ action.error() }}</p>
-    }
+    @if (action.message()) { <p role="status" class="notice ok">{{ action.message() }}</p> }
+    @if (action.error()) { <p role="alert" class="notice error">{{ action.error() }}</p> }
     @if (auth.user(); as u) {
       <div class="grid2">
         <form class="card" (submit)="saveNames($event)" aria-labelledby="names-heading">
           <h2 id="names-heading">{{ i18n.t('profile.names') }}</h2>
-          <label>{{ i18n.t('auth.salutation') }} <input name="salutation" maxlength="50" [value]="u.salutation ?? ''" /></label>
-          <label>{{ i18n.t('auth.title') }} <input name="title" maxlength="50" [value]="u.title ?? ''" /></label>
-          <label>{{ i18n.t('auth.firstName') }} <input name="firstName" required maxlength="100" [value]="u.firstName" /></label>
-          <label>{{ i18n.t('auth.lastName') }} <input name="lastName" required maxlength="100" [value]="u.lastName" /></label>
-          <label
-            >{{ i18n.t('profile.language') }}
-            <select name="locale">
-              <option value="de" [selected]="i18n.locale() === 'de'">Deutsch</option>
-              <option value="en" [selected]="i18n.locale() === 'en'">English</option>
-            </select>
+          <label>{{ i18n.t('auth.salutation') }} <input name="salutation" maxlength="50" [value]="u.salutation ?? ''"></label>
+          <label>{{ i18n.t('auth.title') }} <input name="title" maxlength="50" [value]="u.title ?? ''"></label>
+          <label>{{ i18n.t('auth.firstName') }} <input name="firstName" required maxlength="100" [value]="u.firstName"></label>
+          <label>{{ i18n.t('auth.lastName') }} <input name="lastName" required maxlength="100" [value]="u.lastName"></label>
+          <label>{{ i18n.t('profile.language') }}
+            <select name="locale"><option value="de" [selected]="i18n.locale() === 'de'">Deutsch</option><option value="en" [selected]="i18n.locale() === 'en'">English</option></select>
           </label>
           <button type="submit" [disabled]="action.busy()">{{ i18n.t('app.save') }}</button>
         </form>
         <form class="card" (submit)="changeEmail($event)" aria-labelledby="email-heading">
           <h2 id="email-heading">{{ i18n.t('profile.email') }}</h2>
-          <label
-            >{{ i18n.t('auth.email') }}
-            <input name="email" type="email" autocomplete="email" required [value]="u.email" [attr.aria-describedby]="u.pendingEmail ? 'email-pending' : null"
-          /></label>
-          @if (u.pendingEmail) {
-            <p id="email-pending" class="muted">{{ i18n.t('profile.emailPending', { email: u.pendingEmail }) }}</p>
-          }
-          <label>{{ i18n.t('profile.currentPassword') }} <input name="password" type="password" autocomplete="current-password" required /></label>
+          <label>{{ i18n.t('auth.email') }} <input name="email" type="email" autocomplete="email" required [value]="u.email" [attr.aria-describedby]="u.pendingEmail ? 'email-pending' : null"></label>
+          @if (u.pendingEmail) { <p id="email-pending" class="muted">{{ i18n.t('profile.emailPending', { email: u.pendingEmail }) }}</p> }
+          <label>{{ i18n.t('profile.currentPassword') }} <input name="password" type="password" autocomplete="current-password" required></label>
           <button type="submit" [disabled]="action.busy()">{{ i18n.t('profile.changeEmail') }}</button>
         </form>
         <form class="card" (submit)="changePassword($event)" aria-labelledby="password-heading">
           <h2 id="password-heading">{{ i18n.t('profile.password') }}</h2>
-          <label>{{ i18n.t('profile.currentPassword') }} <input name="currentPassword" type="password" autocomplete="current-password" required /></label>
-          <label>{{ i18n.t('auth.newPassword') }} <input name="newPassword" type="password" autocomplete="new-password" minlength="10" required /></label>
+          <label>{{ i18n.t('profile.currentPassword') }} <input name="currentPassword" type="password" autocomplete="current-password" required></label>
+          <label>{{ i18n.t('auth.newPassword') }} <input name="newPassword" type="password" autocomplete="new-password" minlength="10" required></label>
           <button type="submit" [disabled]="action.busy()">{{ i18n.t('profile.changePassword') }}</button>
         </form>
         <section class="card" aria-labelledby="picture-heading">
@@ -70,12 +57,9 @@ const CONSENT_TEXT_VERSION = '2026-11-29'
           <sz-status [loading]="consents.loading()" [error]="consents.error()" (retry)="consents.reload()" />
           @if (consents.value()) {
             @if (consented()) {
-              @if (pictureVersion() > 0) {
-                <img [src]="'/api/me/picture?v=' + pictureVersion()" [alt]="i18n.t('profile.pictureAlt')" width="160" (error)="pictureVersion.set(0)" />
-              } @else {
-                <p class="muted">{{ i18n.t('profile.noPicture') }}</p>
-              }
-              <label>{{ i18n.t('profile.uploadPicture') }} <input type="file" accept="image/jpeg,image/png,image/webp" (change)="upload($event)" /></label>
+              @if (pictureVersion() > 0) { <img [src]="'/api/me/picture?v=' + pictureVersion()" [alt]="i18n.t('profile.pictureAlt')" width="160" (error)="pictureVersion.set(0)"> }
+              @else { <p class="muted">{{ i18n.t('profile.noPicture') }}</p> }
+              <label>{{ i18n.t('profile.uploadPicture') }} <input type="file" accept="image/jpeg,image/png,image/webp" (change)="upload($event)"></label>
               <button type="button" class="danger" (click)="revoke()">{{ i18n.t('profile.revokeConsent') }}</button>
             } @else {
               <p>{{ i18n.t('profile.pictureConsent') }}</p>

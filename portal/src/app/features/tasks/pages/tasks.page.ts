@@ -16,13 +16,11 @@ import { Status } from '../../../shared/status'
     <h1>{{ i18n.t('tasks.title') }}</h1>
     <form class="card" (submit)="add($event)" aria-labelledby="new-task">
       <h2 id="new-task">{{ i18n.t('tasks.new') }}</h2>
-      <label>{{ i18n.t('tasks.taskTitle') }} <input name="title" required maxlength="200" /></label>
-      <label>{{ i18n.t('tasks.due') }} <input name="dueAt" type="datetime-local" /></label>
+      <label>{{ i18n.t('tasks.taskTitle') }} <input name="title" required maxlength="200"></label>
+      <label>{{ i18n.t('tasks.due') }} <input name="dueAt" type="datetime-local"></label>
       <button type="submit" [disabled]="busy()">{{ i18n.t('tasks.add') }}</button>
     </form>
-    @if (error()) {
-      <p role="alert" class="notice error">{{ error() }}</p>
-    }
+    @if (error()) { <p role="alert" class="notice error">{{ error() }}</p> }
     <sz-status [loading]="tasks.loading()" [error]="tasks.error()" (retry)="tasks.reload()" />
     @if (tasks.value()) {
       @for (group of groups(); track group.title) {
@@ -30,22 +28,12 @@ import { Status } from '../../../shared/status'
         <ul class="list">
           @for (task of group.items; track task.id) {
             <li>
-              <label class="inline"
-                ><input type="checkbox" [checked]="task.done" (change)="toggle(task)" /> <span [class.muted]="task.done">{{ task.title }}</span></label
-              >
-              @if (task.dueAt) {
-                <span class="muted">{{ i18n.t('tasks.dueAt', { date: i18n.dateTime(task.dueAt) }) }}</span>
-              }
-              @if (task.consultationId) {
-                <a [routerLink]="['/consultations', task.consultationId]">{{ i18n.t('consultation.title') }}</a>
-              }
-              <button type="button" class="link" (click)="remove(task)" [attr.aria-label]="i18n.t('tasks.remove', { title: task.title })">
-                {{ i18n.t('app.delete') }}
-              </button>
+              <label class="inline"><input type="checkbox" [checked]="task.done" (change)="toggle(task)"> <span [class.muted]="task.done">{{ task.title }}</span></label>
+              @if (task.dueAt) { <span class="muted">{{ i18n.t('tasks.dueAt', { date: i18n.dateTime(task.dueAt) }) }}</span> }
+              @if (task.consultationId) { <a [routerLink]="['/consultations', task.consultationId]">{{ i18n.t('consultation.title') }}</a> }
+              <button type="button" class="link" (click)="remove(task)" [attr.aria-label]="i18n.t('tasks.remove', { title: task.title })">{{ i18n.t('app.delete') }}</button>
             </li>
-          } @empty {
-            <li class="muted">{{ i18n.t('tasks.empty') }}</li>
-          }
+          } @empty { <li class="muted">{{ i18n.t('tasks.empty') }}</li> }
         </ul>
       }
     }

@@ -15,13 +15,10 @@ import { WaitingRoom, type ChatLine, type Waiting } from '../services/waiting-ro
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <div class="page-head">
-      <h1>
-        {{ i18n.t('today.title') }}
-        @if (room.waiting().length) {
-          <span class="badge" role="status">{{ i18n.t('today.knock', { n: room.waiting().length }) }}</span>
-        }
+      <h1>{{ i18n.t('today.title') }}
+        @if (room.waiting().length) { <span class="badge" role="status">{{ i18n.t('today.knock', { n: room.waiting().length }) }}</span> }
       </h1>
-      <label class="inline"><input type="checkbox" [checked]="knock.muted()" (change)="mute($event)" /> {{ i18n.t('today.mute') }}</label>
+      <label class="inline"><input type="checkbox" [checked]="knock.muted()" (change)="mute($event)"> {{ i18n.t('today.mute') }}</label>
       <span class="muted">{{ i18n.t('today.live', { state: room.connected() ? i18n.t('today.connected') : i18n.t('today.disconnected') }) }}</span>
     </div>
 
@@ -29,26 +26,20 @@ import { WaitingRoom, type ChatLine, type Waiting } from '../services/waiting-ro
       <h2 id="waiting-heading">{{ i18n.t('today.waitingRoom') }}</h2>
       @for (p of room.waiting(); track p.id) {
         <article class="waiting" [attr.aria-label]="name(p)">
-          <h3>
-            {{ name(p) }} <small class="muted">{{ titleOf(p.consultationId) }}</small>
-          </h3>
+          <h3>{{ name(p) }} <small class="muted">{{ titleOf(p.consultationId) }}</small></h3>
           <p class="muted">{{ i18n.t('today.waitingFor', { time: i18n.duration(now() - waitedSince(p)) }) }}</p>
           <ul class="chat" [attr.aria-label]="i18n.t('today.chatLog', { name: name(p) })" aria-live="polite">
-            @for (line of chatOf(p.id); track line.at) {
-              <li [class.mine]="line.from === 'me'">{{ line.text }}</li>
-            }
+            @for (line of chatOf(p.id); track line.at) { <li [class.mine]="line.from === 'me'">{{ line.text }}</li> }
           </ul>
           <form class="row" (submit)="chat($event, p)">
-            <label>{{ i18n.t('today.chat', { name: name(p) }) }} <input name="text" required maxlength="1000" autocomplete="off" /></label>
+            <label>{{ i18n.t('today.chat', { name: name(p) }) }} <input name="text" required maxlength="1000" autocomplete="off"></label>
             <button type="submit">{{ i18n.t('today.send') }}</button>
           </form>
           <form class="row" (submit)="late($event, p)">
-            <label>{{ i18n.t('today.late') }} <input name="minutes" type="number" min="1" max="240" value="10" required /></label>
+            <label>{{ i18n.t('today.late') }} <input name="minutes" type="number" min="1" max="240" value="10" required></label>
             <button type="submit">{{ i18n.t('today.sendLate') }}</button>
           </form>
-          @if (notice()[p.id]) {
-            <p role="status" class="notice ok">{{ notice()[p.id] }}</p>
-          }
+          @if (notice()[p.id]) { <p role="status" class="notice ok">{{ notice()[p.id] }}</p> }
           <button type="button" class="primary" (click)="admit(p)">{{ i18n.t('today.admit', { name: name(p) }) }}</button>
         </article>
       } @empty {
@@ -66,9 +57,7 @@ import { WaitingRoom, type ChatLine, type Waiting } from '../services/waiting-ro
               <span class="time">{{ i18n.time(c.start) }}–{{ i18n.time(c.end) }}</span>
               <a [routerLink]="['/consultations', c.id]">{{ c.title }}</a>
               <span class="state state-{{ c.state }}">{{ i18n.state(c.state) }}</span>
-              @if (c.state === 'live') {
-                <a [routerLink]="['/consultations', c.id, 'call']">{{ i18n.t('today.openCall') }}</a>
-              }
+              @if (c.state === 'live') { <a [routerLink]="['/consultations', c.id, 'call']">{{ i18n.t('today.openCall') }}</a> }
             </li>
           } @empty {
             <li class="muted">{{ i18n.t('today.empty') }}</li>
