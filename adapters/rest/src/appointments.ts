@@ -100,6 +100,20 @@ export function appointmentRoutes(app: FastifyInstance): FastifyPluginAsyncTypeb
     throw new errors.notFound('Appointment')
   }
 
+  /** The write routes on one appointment: resolve `:id` in the caller's practice, lock it, let `act` change it, answer its view. */
+  async function changeAppointment(
+    request: { apiClient: { practice: string } | null; em: EntityManager; params: { id: string } },
+    act: (em: EntityManager, c: Consultation) => Promise<void>
+  ): Promise<AppointmentBody> {
+    const practice = request.apiClient!.practice
+    const c = await request.em.transactional(async (em: EntityManager) => {
+      const c = await lockOwned(app, em, await resolve(em, practice, request.params.id), practice)
+      await act(em, c)
+      return c
+    })
+    return appointmentView(c, await externalIdOf(request.em, c.id), opensBefore)
+  }
+
   async function replay(em: EntityManager, stored: StoredAnswer): Promise<AppointmentBody> {
     return { ...stored.body, clients: await clientsOf(em, stored.body.id, stored.clientIds) }
   }
@@ -279,16 +293,10 @@ export function appointmentRoutes(app: FastifyInstance): FastifyPluginAsyncTypeb
           response: { 200: Appointment, ...errorResponses(400, 401, 403, 404, 409, 429) }
         }
       },
-      async request => {
-        const practice = request.apiClient!.practice
-        const c = await request.em.transactional(async (em: EntityManager) => {
-          const id = await resolve(em, practice, request.params.id)
-          const c = await lockOwned(app, em, id, practice)
+      async request =>
+        await changeAppointment(request, async (em, c) => {
           await app.consultations.change(em, c, request.body)
-          return c
         })
-        return appointmentView(c, await externalIdOf(request.em, c.id), opensBefore)
-      }
     )
 
     api.post(
@@ -302,16 +310,10 @@ export function appointmentRoutes(app: FastifyInstance): FastifyPluginAsyncTypeb
           response: { 200: Appointment, ...errorResponses(401, 403, 404, 409, 429) }
         }
       },
-      async request => {
-        const practice = request.apiClient!.practice
-        const c = await request.em.transactional(async (em: EntityManager) => {
-          const id = await resolve(em, practice, request.params.id)
-          const c = await lockOwned(app, em, id, practice)
+      async request =>
+        await changeAppointment(request, async (em, c) => {
           if ((await app.consultations.cancel(em, c)) === 'too late') throw new errors.invalidTransition(c.state)
-          return c
         })
-        return appointmentView(c, await externalIdOf(request.em, c.id), opensBefore)
-      }
     )
 
     api.post(
@@ -329,16 +331,10 @@ export function appointmentRoutes(app: FastifyInstance): FastifyPluginAsyncTypeb
           response: { 200: Appointment, ...errorResponses(401, 403, 404, 409, 429) }
         }
       },
-      async request => {
-        const practice = request.apiClient!.practice
-        const c = await request.em.transactional(async (em: EntityManager) => {
-          const id = await resolve(em, practice, request.params.id)
-          const c = await lockOwned(app, em, id, practice)
+      async request =>
+        await changeAppointment(request, async (em, c) => {
           await app.consultations.noShow(em, c)
-          return c
         })
-        return appointmentView(c, await externalIdOf(request.em, c.id), opensBefore)
-      }
     )
   }
 }
