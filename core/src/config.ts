@@ -30,6 +30,10 @@ export interface Config {
   emailVerificationTtl: number
   /** How long the old address may take an e-mail change back (the link in the notice to it). */
   emailChangeUndo: number
+  /** How long a password-reset link is valid (SZ_PASSWORD_RESET_TTL, at least 1m). */
+  passwordResetTtl: number
+  /** How long the set-your-password link of a provider invitation is valid (SZ_PROVIDER_INVITE_TTL, at least 1m). */
+  providerInviteTtl: number
   /** How long the security audit trail keeps an entry (SZ_AUDIT_KEEP); an hourly job deletes older ones. */
   auditKeep: number
   /** Failed sign-ins for one address before each further one waits (per address, across instances). */
@@ -137,6 +141,10 @@ function parseIceUrls(raw: string | undefined): string[] {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name])
   const duration = (name: string, fallback: string) => parseDuration(name, get(name) ?? fallback)
+  const atLeastAMinute = (name: string, ms: number) => {
+    if (ms < 60_000) throw new ConfigError(`${name}: must be at least 1m`)
+    return ms
+  }
   const port = parseInteger('PORT', get('PORT') ?? '3000', 0, 65535)
   const dataDir = resolve(get('DATA_DIR') ?? './data')
   const config: Config = {
@@ -160,6 +168,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sessionTtl: duration('SZ_SESSION_TTL', '12h'),
     emailVerificationTtl: duration('SZ_EMAIL_VERIFICATION_TTL', '24h'),
     emailChangeUndo: duration('SZ_EMAIL_CHANGE_UNDO', '7d'),
+    passwordResetTtl: atLeastAMinute('SZ_PASSWORD_RESET_TTL', duration('SZ_PASSWORD_RESET_TTL', '1h')),
+    providerInviteTtl: atLeastAMinute('SZ_PROVIDER_INVITE_TTL', duration('SZ_PROVIDER_INVITE_TTL', '7d')),
     auditKeep: duration('SZ_AUDIT_KEEP', '90d'),
     loginBackoffAfter: parseInteger('SZ_LOGIN_BACKOFF_AFTER', get('SZ_LOGIN_BACKOFF_AFTER') ?? '5', 1, 1000),
     loginBackoffBase: duration('SZ_LOGIN_BACKOFF_BASE', '1m'),

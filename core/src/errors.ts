@@ -18,6 +18,7 @@ export const errors = {
   emailAlreadyVerified: createError('SZ_EMAIL_ALREADY_VERIFIED', 'This e-mail address is confirmed already', 409),
   verificationInvalid: createError('SZ_VERIFICATION_INVALID', 'This link is not valid', 410),
   verificationUsed: createError('SZ_VERIFICATION_USED', 'This link was used already', 410),
+  resetLinkInvalid: createError('SZ_RESET_TOKEN_INVALID', 'This password-reset link is not valid (used, expired or unknown)', 400),
   verificationExpired: createError('SZ_VERIFICATION_EXPIRED', 'This link has expired; request a new one', 410),
   invalidTransition: createError('SZ_INVALID_STATE', 'The consultation is %s; this is not possible now', 409),
   clientWasAdmitted: createError('SZ_CLIENT_WAS_ADMITTED', 'A client was admitted to this consultation, so it is not a no-show', 409),

@@ -71,8 +71,10 @@ export interface AccountEvents {
   emailChanged: { userId: string; undoId: string; locale?: Locale }
   /** Failed sign-ins for the account's address reached the backoff: its owner is told (at most daily). */
   signInsSlowed: { userId: string; locale?: Locale }
-  /** A practice admin added a provider: the invitee gets a link to set a password. */
-  providerInvited: { userId: string; invitedBy: string; practiceId: string; locale?: Locale }
+  /** A practice admin (or the operator) added a provider: `resetId` is the link, mailed to the invitee, that sets a password. */
+  providerInvited: { userId: string; invitedBy: string; practiceId: string; resetId: string; locale?: Locale }
+  /** Someone asked for a new password: `resetId` is the link, mailed to the account's address, that sets one. */
+  passwordResetRequested: { userId: string; resetId: string; locale?: Locale }
 }
 export type AccountEvent = keyof AccountEvents
 export type AccountHandler<E extends AccountEvent> = (em: EntityManager, event: AccountEvents[E]) => Promise<void>

@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core'
 import { Migration } from '@mikro-orm/migrations'
-import { createdAtProperty, idProperty, userReference } from '@sprechzimmer/core'
+import { idProperty } from '@sprechzimmer/core'
 
 /**
  * One row per outbox job whose mail the SMTP server accepted (or that was written to the outbox
@@ -17,20 +17,6 @@ export const MailDelivery = defineEntity({
   }
 })
 export type MailDelivery = InferEntity<typeof MailDelivery>
-
-/** A password-reset request: the token is derived from the id (HMAC) and only its hash is kept. */
-export const PasswordReset = defineEntity({
-  name: 'PasswordReset',
-  tableName: 'mail_password_reset',
-  properties: {
-    id: idProperty,
-    user: userReference().index(),
-    tokenHash: p.string().length(64).unique(),
-    createdAt: createdAtProperty,
-    expiresAt: p.datetime().index()
-  }
-})
-export type PasswordReset = InferEntity<typeof PasswordReset>
 
 export class MailMigration20261128000000 extends Migration {
   override async up(): Promise<void> {
@@ -87,9 +73,38 @@ export class MailVerificationMigration20261207130000 extends Migration {
   }
 }
 
-export const entities = [MailDelivery, PasswordReset]
+/**
+ * Password-reset links are core's now (`email_verification` rows of purpose `reset`, since core's
+ * PasswordResetMigration): the links still open move there, with their token hashes, so they keep working.
+ */
+export class MailResetMovedMigration20261207200000 extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`insert into "email_verification" ("id", "user_id", "purpose", "email", "token_hash", "created_at", "expires_at", "used_at")
+      select r."id", r."user_id", 'reset', u."email", r."token_hash", r."created_at", r."expires_at", null
+        from "mail_password_reset" r join "app_user" u on u."id" = r."user_id"
+       where r."expires_at" > now()
+      on conflict do nothing;`)
+    this.addSql('drop table if exists "mail_password_reset" cascade;')
+  }
+
+  // Going back starts with no open reset links: they stay in core's table, which the old code does not read.
+  override async down(): Promise<void> {
+    this.addSql(
+      'create table "mail_password_reset" ("id" uuid not null, "user_id" uuid not null, "token_hash" varchar(64) not null, "created_at" timestamptz not null, "expires_at" timestamptz not null, constraint "mail_password_reset_pkey" primary key ("id"));'
+    )
+    this.addSql('create index "mail_password_reset_user_id_index" on "mail_password_reset" ("user_id");')
+    this.addSql('create index "mail_password_reset_expires_at_index" on "mail_password_reset" ("expires_at");')
+    this.addSql('alter table "mail_password_reset" add constraint "mail_password_reset_token_hash_unique" unique ("token_hash");')
+    this.addSql(
+      'alter table "mail_password_reset" add constraint "mail_password_reset_user_id_foreign" foreign key ("user_id") references "app_user" ("id") on update cascade on delete cascade;'
+    )
+  }
+}
+
+export const entities = [MailDelivery]
 export const migrations = [
   { name: 'MailMigration20261128000000', class: MailMigration20261128000000 },
   { name: 'MailAccountMigration20261129023000', class: MailAccountMigration20261129023000 },
-  { name: 'MailVerificationMigration20261207130000', class: MailVerificationMigration20261207130000 }
+  { name: 'MailVerificationMigration20261207130000', class: MailVerificationMigration20261207130000 },
+  { name: 'MailResetMovedMigration20261207200000', class: MailResetMovedMigration20261207200000 }
 ]

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { Consultation, Invitation, type Config, type Mailer, type MailAttachment } from '@sprechzimmer/core'
-import { entities, migrations, MailDelivery, PasswordReset } from './entities.js'
-import { Outbox, OUTBOX_QUEUE, jobId, hashToken, resetTokenFor, type OutboxJob } from './outbox.js'
-import { passwordResetRoutes } from './password-reset.js'
+import { entities, migrations, MailDelivery } from './entities.js'
+import { Outbox, OUTBOX_QUEUE, jobId, type OutboxJob } from './outbox.js'
 import { mailSettings, type MailSettings } from './settings.js'
 import { createTransport } from './transport.js'
 import { MAIL_TEMPLATES, isLocale, loadTemplates, type Locale, type MailTemplate } from './templates.js'
@@ -93,9 +92,8 @@ export default fp<{ config: Config }>(
     app.lifecycle.onAccount('signInsSlowed', async (em, { userId, locale }) => {
       await outbox.enqueue(em, { kind: 'sign-ins-slowed', userId, ...localeOf(locale) }, jobId('sign-ins-slowed', userId, Math.floor(Date.now() / 86_400_000)))
     })
-    // The old address hears of the change with the way back; reset links sent to it stop working.
-    app.lifecycle.onAccount('emailChanged', async (em, { userId, undoId, locale }) => {
-      await em.nativeDelete(PasswordReset, { user: userId })
+    // The old address hears of the change with the way back (core voided the reset links sent to it).
+    app.lifecycle.onAccount('emailChanged', async (em, { undoId, locale }) => {
       await outbox.enqueue(em, { kind: 'email-changed', undoId, ...localeOf(locale) }, jobId('email-changed', undoId))
     })
     // Invitations held while the provider's address was unproven go out now (job ids make a repeat harmless).
@@ -117,19 +115,12 @@ export default fp<{ config: Config }>(
       }
     })
 
-    // An invited provider sets their password through the password-reset flow, with a longer-lived link.
-    app.lifecycle.onAccount('providerInvited', async (em, { userId, invitedBy, locale }) => {
-      const id = randomUUID()
-      const now = new Date()
-      em.create(PasswordReset, {
-        id,
-        user: userId,
-        tokenHash: hashToken(resetTokenFor(config.sessionSecret, id)),
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + settings.inviteTtl)
-      })
-      await em.flush()
-      await outbox.enqueue(em, { kind: 'provider-invited', resetId: id, invitedBy, ...(locale ? { locale } : {}) }, id)
+    // Core issued the link (a reset, or an invited provider's first password); this plugin only mails it.
+    app.lifecycle.onAccount('passwordResetRequested', async (em, { resetId, locale }) => {
+      await outbox.enqueue(em, { kind: 'password-reset', resetId, ...localeOf(locale) }, resetId)
+    })
+    app.lifecycle.onAccount('providerInvited', async (em, { resetId, invitedBy, locale }) => {
+      await outbox.enqueue(em, { kind: 'provider-invited', resetId, invitedBy, ...localeOf(locale) }, resetId)
     })
 
     // The one moment the join link exists: queue the invitation (and its reminders) on the same transaction,
@@ -177,7 +168,6 @@ export default fp<{ config: Config }>(
       await app.jobs.work(CLEANUP_QUEUE, {}, async () => {
         const em = app.orm.em.fork()
         await em.nativeDelete(MailDelivery, { deliveredAt: { $lt: new Date(Date.now() - DELIVERY_RECORDS_KEPT) } })
-        await em.nativeDelete(PasswordReset, { expiresAt: { $lt: new Date() } })
         // The file outbox holds addresses and join links in clear text: it keeps them only for a while.
         await transport.prune?.(new Date(Date.now() - settings.outboxKeep))
       })
@@ -186,8 +176,6 @@ export default fp<{ config: Config }>(
     app.addHook('onClose', async () => {
       transport.close()
     })
-
-    await app.register(passwordResetRoutes, { config, settings, outbox })
   },
   { fastify: '5.x', name: '@sprechzimmer/plugin-mail', dependencies: ['@sprechzimmer/runtime', '@sprechzimmer/auth'] }
 )

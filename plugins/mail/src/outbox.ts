@@ -1,8 +1,8 @@
-import { createHash, createHmac } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { FastifyInstance } from 'fastify'
 import { Consultation, EmailVerification, Invitation, Practice, User, waitingRoomOpensAt, type Config } from '@sprechzimmer/core'
-import { MailDelivery, PasswordReset } from './entities.js'
+import { MailDelivery } from './entities.js'
 import { calendarObject } from './calendar.js'
 import { duration, inDuration, when } from './format.js'
 import type { MailSettings } from './settings.js'
@@ -33,9 +33,6 @@ export function jobId(...parts: Array<string | number>): string {
   const hex = createHash('sha256').update(parts.join('|')).digest('hex')
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
 }
-
-export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex')
-export const resetTokenFor = (secret: string, resetId: string) => createHmac('sha256', secret).update(`password-reset:${resetId}`).digest('base64url')
 
 const displayName = (u: Pick<User, 'title' | 'firstName' | 'lastName'>) => [u.title, u.firstName, u.lastName].filter(Boolean).join(' ')
 const mailDomain = (from: string) => /@([^\s>]+)/.exec(from)?.[1] ?? 'localhost'
@@ -267,22 +264,20 @@ export class Outbox {
   }
 
   private async resetMail(em: EntityManager, job: Extract<OutboxJob, { kind: 'password-reset' }>): Promise<Outgoing | null> {
-    const reset = await em.findOne(PasswordReset, { id: job.resetId, expiresAt: { $gt: new Date() } })
-    if (!reset) return null
-    const user = await em.findOne(User, { id: reset.user })
-    if (!user) return null
+    const link = await this.openLink(em, job.resetId, ['reset'])
+    const user = link && (await em.findOne(User, { id: link.user }))
+    if (!link || !user || user.email !== link.email) return null
     const practice = user.practice ? await em.findOne(Practice, { id: user.practice }) : null
     const locale: Locale = job.locale ?? (isLocale(practice?.locale) ? practice.locale : 'de')
-    // The token is in the URL's fragment: browsers never send it to a server, so no log or Referer has it.
-    const resetUrl = `${this.config.publicUrl}/password-reset#token=${resetTokenFor(this.config.sessionSecret, reset.id)}`
     return this.render(
       'password-reset',
       locale,
       {
         brand: practice?.name ?? 'Sprechzimmer',
         name: displayName(user),
-        resetUrl,
-        expiresIn: duration(this.settings.resetTtl, locale),
+        // The token is in the URL's fragment: browsers never send it to a server, so no log or Referer has it.
+        resetUrl: this.app.accounts.resetUrlFor(link.id),
+        expiresIn: duration(link.expiresAt.getTime() - link.createdAt.getTime(), locale),
         legalNotice: this.settings.legalNotice
       },
       { name: displayName(user), address: user.email }
@@ -317,10 +312,9 @@ export class Outbox {
   }
 
   private async providerInvitedMail(em: EntityManager, job: Extract<OutboxJob, { kind: 'provider-invited' }>): Promise<Outgoing | null> {
-    const reset = await em.findOne(PasswordReset, { id: job.resetId, expiresAt: { $gt: new Date() } })
-    if (!reset) return null
-    const user = await em.findOne(User, { id: reset.user })
-    if (!user || !user.practice || !user.active) return null
+    const link = await this.openLink(em, job.resetId, ['reset'])
+    const user = link && (await em.findOne(User, { id: link.user }))
+    if (!link || !user || user.email !== link.email || !user.practice || !user.active) return null
     const practice = await em.findOne(Practice, { id: user.practice })
     if (!practice) return null
     const inviter = await em.findOne(User, { id: job.invitedBy, practice: practice.id })
@@ -333,8 +327,8 @@ export class Outbox {
         name: displayName(user),
         inviterName: inviter ? displayName(inviter) : practice.name,
         practiceName: practice.name,
-        resetUrl: `${this.config.publicUrl}/password-reset#token=${resetTokenFor(this.config.sessionSecret, reset.id)}`,
-        expiresIn: duration(reset.expiresAt.getTime() - reset.createdAt.getTime(), locale),
+        resetUrl: this.app.accounts.resetUrlFor(link.id),
+        expiresIn: duration(link.expiresAt.getTime() - link.createdAt.getTime(), locale),
         legalNotice: this.settings.legalNotice
       },
       { name: displayName(user), address: user.email }

@@ -10,12 +10,8 @@ export interface MailSettings {
   retryDelaySeconds: number
   /** The operator's legal notice in every footer (MAIL_LEGAL_NOTICE, one line). */
   legalNotice: string
-  /** How long a password-reset link is valid (SZ_PASSWORD_RESET_TTL, default 1h). */
-  resetTtl: number
   /** How long .eml files stay in DATA_DIR/outbox when there is no SMTP_URL (SZ_MAIL_OUTBOX_KEEP, default 24h). */
   outboxKeep: number
-  /** How long the set-your-password link of a provider invitation is valid (SZ_PROVIDER_INVITE_TTL, default 7d). */
-  inviteTtl: number
 }
 
 export function mailSettings(env: NodeJS.ProcessEnv = process.env): MailSettings {
@@ -36,17 +32,11 @@ export function mailSettings(env: NodeJS.ProcessEnv = process.env): MailSettings
   const retryLimit = Number(get('SZ_MAIL_RETRY_LIMIT') ?? '12')
   if (!Number.isInteger(retryLimit) || retryLimit < 0 || retryLimit > 100) throw new ConfigError('SZ_MAIL_RETRY_LIMIT: must be a whole number from 0 to 100')
   const retryDelay = parseDuration('SZ_MAIL_RETRY_DELAY', get('SZ_MAIL_RETRY_DELAY') ?? '30s')
-  const resetTtl = parseDuration('SZ_PASSWORD_RESET_TTL', get('SZ_PASSWORD_RESET_TTL') ?? '1h')
-  if (resetTtl < 60_000) throw new ConfigError('SZ_PASSWORD_RESET_TTL: must be at least 1m')
-  const inviteTtl = parseDuration('SZ_PROVIDER_INVITE_TTL', get('SZ_PROVIDER_INVITE_TTL') ?? '7d')
-  if (inviteTtl < 60_000) throw new ConfigError('SZ_PROVIDER_INVITE_TTL: must be at least 1m')
   return {
     reminders,
     retryLimit,
     retryDelaySeconds: Math.max(1, Math.round(retryDelay / 1000)),
     legalNotice: (get('MAIL_LEGAL_NOTICE') ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' '),
-    resetTtl,
-    outboxKeep: parseDuration('SZ_MAIL_OUTBOX_KEEP', get('SZ_MAIL_OUTBOX_KEEP') ?? '24h'),
-    inviteTtl
+    outboxKeep: parseDuration('SZ_MAIL_OUTBOX_KEEP', get('SZ_MAIL_OUTBOX_KEEP') ?? '24h')
   }
 }

@@ -36,12 +36,12 @@ t.test('password reset: always 202, a one-time expiring link by mail, the new pa
   // An expired link: request again after the resend window, then age the row.
   const db = new pg.Client({ connectionString: databaseUrl })
   await db.connect()
-  await db.query(`update mail_password_reset set created_at = now() - interval '2 minutes'`)
+  await db.query(`update email_verification set created_at = now() - interval '2 minutes' where purpose = 'reset'`)
   t.equal((await reset(me.email)).statusCode, 202)
   const [second] = await smtp.waitFor(2).then(m => m.slice(1))
   t.equal(second.mail.subject, 'Neues Passwort festlegen')
   const token2 = /#token=([\w-]+)/.exec(second.mail.text!)![1]
-  await db.query(`update mail_password_reset set expires_at = now() - interval '1 second'`)
+  await db.query(`update email_verification set expires_at = now() - interval '1 second' where purpose = 'reset'`)
   await db.end()
   t.equal((await confirm({ token: token2, password: 'yet another password' })).statusCode, 400, 'an expired link is refused')
 

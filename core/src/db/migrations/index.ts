@@ -10,6 +10,7 @@ import { VerificationMigration20261207130000 } from './VerificationMigration2026
 import { AbuseMigration20261207150000 } from './AbuseMigration20261207150000.js'
 import { AuditMigration20261207160000 } from './AuditMigration20261207160000.js'
 import { SeatsMigration20261207170000 } from './SeatsMigration20261207170000.js'
+import { PasswordResetMigration20261207200000 } from './PasswordResetMigration20261207200000.js'
 
 /** Committed migrations in order; `npm run migration:create -w core` appends new ones. */
 export const migrations: MigrationObject[] = [
@@ -23,5 +24,6 @@ export const migrations: MigrationObject[] = [
   { name: 'VerificationMigration20261207130000', class: VerificationMigration20261207130000 },
   { name: 'AbuseMigration20261207150000', class: AbuseMigration20261207150000 },
   { name: 'AuditMigration20261207160000', class: AuditMigration20261207160000 },
-  { name: 'SeatsMigration20261207170000', class: SeatsMigration20261207170000 }
+  { name: 'SeatsMigration20261207170000', class: SeatsMigration20261207170000 },
+  { name: 'PasswordResetMigration20261207200000', class: PasswordResetMigration20261207200000 }
 ]

@@ -9,6 +9,7 @@ import { Practice, standingOf } from '../practice/practice.entity.js'
 import { SESSION_COOKIE } from '../../plugins/auth.js'
 import { hashToken } from '../../secrets.js'
 import { accountErrors } from '../profile/errors.js'
+import { PASSWORD_RULE } from './password.js'
 import { RegisterBody, LoginBody, UserView, PracticeView, MeView } from './schemas.js'
 
 export function userView(user: User): Static<typeof UserView> {
@@ -51,6 +52,12 @@ export function practiceView(p: Practice): Static<typeof PracticeView> {
 /** The client's preferred language from Accept-Language: German unless English comes first. */
 export function localeFrom(header: string | undefined): 'de' | 'en' {
   return /^\s*en\b/i.test(header ?? '') ? 'en' : 'de'
+}
+
+/** The first language of Accept-Language if it is one we write; else none, and the mail takes the practice's. */
+function statedLocale(header: string | undefined): 'de' | 'en' | undefined {
+  const first = header?.split(',')[0]?.trim().slice(0, 2).toLowerCase()
+  return first === 'de' || first === 'en' ? first : undefined
 }
 
 const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
@@ -140,6 +147,43 @@ const routes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { conf
     async request => {
       const user = await request.em.transactional(async (em: EntityManager) => await app.accounts.undoEmailChange(em, request.body.token, request))
       return { user: userView(user), passwordReset: 'required' as const }
+    }
+  )
+
+  app.post(
+    '/api/auth/password-reset',
+    {
+      config: { rateLimit: loginLimit },
+      schema: {
+        tags: ['accounts'],
+        summary: 'Request a password-reset mail; always 202, whether or not the address has an account',
+        body: Type.Object({ email: Type.String({ minLength: 3, maxLength: 254 }) }, { additionalProperties: false }),
+        response: { 202: Type.Null(), ...errorResponses(400, 429) }
+      }
+    },
+    async (request, reply) => {
+      await request.em.transactional(async (em: EntityManager) => {
+        await app.accounts.requestPasswordReset(em, request.body.email, statedLocale(request.headers['accept-language']))
+      })
+      return reply.code(202).send(null)
+    }
+  )
+
+  app.post(
+    '/api/auth/password-reset/confirm',
+    {
+      config: { rateLimit: loginLimit },
+      schema: {
+        tags: ['accounts'],
+        summary: 'Set a new password with the token from the reset mail; every session of the account is revoked',
+        description: 'A used, expired or unknown link, or one sent to an address the account no longer has, answers 400 `SZ_RESET_TOKEN_INVALID`.',
+        body: Type.Object({ token: Type.String({ minLength: 20, maxLength: 100 }), password: Type.String(PASSWORD_RULE) }, { additionalProperties: false }),
+        response: { 204: Type.Null(), ...errorResponses(400, 429) }
+      }
+    },
+    async (request, reply) => {
+      await request.em.transactional(async (em: EntityManager) => await app.accounts.resetPassword(em, request.body.token, request.body.password, request))
+      return reply.code(204).send(null)
     }
   )
 

@@ -43,7 +43,16 @@ export class AccountService {
   constructor(
     private readonly config: Pick<
       Config,
-      'sessionSecret' | 'publicUrl' | 'emailVerificationTtl' | 'emailChangeUndo' | 'loginBackoffAfter' | 'loginBackoffBase' | 'loginBackoffMax' | 'registration'
+      | 'sessionSecret'
+      | 'publicUrl'
+      | 'emailVerificationTtl'
+      | 'emailChangeUndo'
+      | 'passwordResetTtl'
+      | 'providerInviteTtl'
+      | 'loginBackoffAfter'
+      | 'loginBackoffBase'
+      | 'loginBackoffMax'
+      | 'registration'
     >,
     private readonly lifecycle: Lifecycle,
     private readonly trail: SecurityTrail,
@@ -53,6 +62,16 @@ export class AccountService {
   /** The secret part of a verification or undo link: derived from the row's id, only its hash is stored. */
   tokenFor(verificationId: string): string {
     return hmac(this.config.sessionSecret, 'verify-email', verificationId)
+  }
+
+  /** A reset link's secret, under a purpose of its own, so that no verification token ever opens it. */
+  private resetTokenFor(resetId: string): string {
+    return hmac(this.config.sessionSecret, 'password-reset', resetId)
+  }
+
+  /** The portal page that sets a new password (a reset, or an invited colleague's first one). */
+  resetUrlFor(resetId: string): string {
+    return `${this.config.publicUrl}/password-reset#token=${this.resetTokenFor(resetId)}`
   }
 
   /** The portal page that confirms an address; the token is in the fragment, which browsers never send. */
@@ -110,12 +129,7 @@ export class AccountService {
     })
     await em.flush()
     if (by === 'operator' && practice) {
-      await this.lifecycle.account(em, 'providerInvited', {
-        userId: user.id,
-        invitedBy: user.id,
-        practiceId: practice.id,
-        locale: localeOf(practice.locale) ?? 'de'
-      })
+      await this.inviteProvider(em, user, user.id, localeOf(practice.locale) ?? 'de')
       return
     }
     const verificationId = await this.issue(em, user.id, 'register', email, this.config.emailVerificationTtl)
@@ -188,6 +202,49 @@ export class AccountService {
     return { outcome: 'wrong' }
   }
 
+  /**
+   * An added provider (by a practice admin, or the operator's new practice) sets their first password
+   * through a reset link that lives longer; its use also proves the address.
+   */
+  async inviteProvider(em: EntityManager, user: Pick<User, 'id' | 'email' | 'practice'>, invitedBy: string, locale: Locale): Promise<void> {
+    const resetId = await this.issue(em, user.id, 'reset', user.email, this.config.providerInviteTtl)
+    await this.lifecycle.account(em, 'providerInvited', { userId: user.id, invitedBy, practiceId: user.practice!, resetId, locale })
+  }
+
+  /**
+   * Someone forgot their password: a link to the account's address, at most one a minute. An address
+   * without an account gets nothing, and the route answers alike, so nobody learns which have one.
+   */
+  async requestPasswordReset(em: EntityManager, email: string, locale?: Locale): Promise<void> {
+    const user = await em.findOne(User, { email: email.trim().toLowerCase() }, { fields: ['id', 'email'] })
+    if (!user) return
+    const since = new Date(this.clock.now().getTime() - RESEND_AFTER)
+    if (await em.count(EmailVerification, { user: user.id, purpose: 'reset', createdAt: { $gt: since } })) return
+    const resetId = await this.issue(em, user.id, 'reset', user.email, this.config.passwordResetTtl)
+    await this.lifecycle.account(em, 'passwordResetRequested', { userId: user.id, resetId, ...(locale ? { locale } : {}) })
+  }
+
+  /**
+   * Sets a new password with a reset link. Every session and every other reset link of the account
+   * ends; the link reached the account's address, so that address counts as proven, and the sign-in
+   * slowdown ends. The password is hashed before the lookup, so a wrong token takes as long as a right one.
+   */
+  async resetPassword(em: EntityManager, token: string, password: string, origin?: Origin): Promise<void> {
+    const passwordHash = await hashPassword(password)
+    const row = await em.findOne(EmailVerification, { tokenHash: hashToken(token), purpose: 'reset' }, { lockMode: LockMode.PESSIMISTIC_WRITE })
+    if (!row || row.usedAt || row.expiresAt.getTime() <= this.clock.now().getTime()) throw new errors.resetLinkInvalid()
+    const user = await em.findOne(User, { id: row.user }, { lockMode: LockMode.PESSIMISTIC_WRITE })
+    // A link to an address the account no longer has proves nothing about the account.
+    if (!user || user.email !== row.email) throw new errors.resetLinkInvalid()
+    user.passwordHash = passwordHash
+    await em.flush()
+    await em.nativeDelete(EmailVerification, { user: user.id, purpose: 'reset' })
+    await em.nativeDelete(ServerSession, { user: user.id })
+    await this.addressProven(em, user.id, origin)
+    await this.clearSignInBackoff(em, user.email)
+    await this.trail.record(em, { kind: 'password-reset', userId: user.id }, origin)
+  }
+
   /** A new password (reset) ends the slowdown for the account's address. */
   async clearSignInBackoff(em: EntityManager, email: string): Promise<void> {
     await em.nativeDelete(LoginBackoff, { keyHash: hashToken(`login:${email.toLowerCase()}`) })
@@ -228,7 +285,8 @@ export class AccountService {
       if (err instanceof UniqueConstraintViolationException) throw new errors.emailTaken()
       throw err
     }
-    await em.nativeDelete(EmailVerification, { user: user.id, purpose: { $in: ['register', 'change'] }, id: { $ne: row.id } })
+    // Links sent to the old address stop working: a pending registration or change, and every reset.
+    await em.nativeDelete(EmailVerification, { user: user.id, purpose: { $in: ['register', 'change', 'reset'] }, id: { $ne: row.id } })
     await em.nativeDelete(ServerSession, { user: user.id, ...(keepSession ? { tokenHash: { $ne: keepSession } } : {}) })
     const undoId = await this.issue(em, user.id, 'undo', oldEmail, this.config.emailChangeUndo)
     await this.trail.record(em, { kind: 'email-changed', userId: user.id }, origin)
@@ -252,7 +310,7 @@ export class AccountService {
     user.emailVerifiedAt = now
     user.passwordHash = NO_PASSWORD
     await em.flush()
-    await em.nativeDelete(EmailVerification, { user: user.id, purpose: { $in: ['register', 'change'] } })
+    await em.nativeDelete(EmailVerification, { user: user.id, purpose: { $in: ['register', 'change', 'reset'] } })
     await em.nativeDelete(ServerSession, { user: user.id })
     await this.trail.record(em, { kind: 'email-change-undone', userId: user.id }, origin)
     await this.lifecycle.account(em, 'emailVerified', { userId: user.id })
@@ -348,7 +406,7 @@ export class AccountService {
       user: userId,
       purpose,
       email,
-      tokenHash: hashToken(this.tokenFor(id)),
+      tokenHash: hashToken(purpose === 'reset' ? this.resetTokenFor(id) : this.tokenFor(id)),
       createdAt: now,
       expiresAt: new Date(now.getTime() + ttl),
       usedAt: null

@@ -151,7 +151,7 @@ const routes: FastifyPluginAsyncTypebox = async app => {
           await em.flush()
           const practice = await em.findOneOrFail(Practice, { id: admin.practice! })
           const locale = body.locale ?? (practice.locale === 'en' ? 'en' : 'de')
-          await app.lifecycle.account(em, 'providerInvited', { userId: user.id, invitedBy: admin.id, practiceId: practice.id, locale })
+          await app.accounts.inviteProvider(em, user, admin.id, locale)
           await app.audit.record(em, { kind: 'provider-added', userId: user.id, practiceId: practice.id, actorId: admin.id }, request)
           if (user.isPracticeAdmin) await app.audit.record(em, { kind: 'role-changed', userId: user.id, practiceId: practice.id, actorId: admin.id }, request)
           return user
