@@ -13,7 +13,7 @@ import { ServerSession } from '../session/session.entity.js'
 import { Task } from '../task/task.entity.js'
 import { taskView } from '../task/routes.js'
 import { Consent, ProfilePicture } from '../profile/consent.entity.js'
-import { consentView } from '../profile/routes.js'
+import { consentView } from '../profile/views.js'
 
 export const EXPORT_FORMAT = 'sprechzimmer.export/1'
 
