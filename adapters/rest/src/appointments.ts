@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Static } from 'typebox'
 import type { EntityManager } from '@mikro-orm/postgresql'
-import { Consultation, Invitation, User, errors, lockOwned, waitingRoomOpensAt } from '@sprechzimmer/core'
+import { Consultation, Invitation, User, consultationView, errors, lockOwned } from '@sprechzimmer/core'
 import { AppointmentLink } from './entities.js'
 import { restErrors } from './errors.js'
 import {
@@ -33,27 +33,16 @@ function canonical(value: unknown): string {
   return JSON.stringify(value ?? null)
 }
 
+/**
+ * Core's consultation view (the same rule for what a purged consultation still shows), in the REST
+ * API's words: liveAt and endedAt are actualStart and actualEnd, and the practice software's externalId
+ * and the updatedAt it syncs by are added.
+ */
 export function appointmentView(c: Consultation, externalId: string | null, opensBefore: number, clients?: ClientBody[]): AppointmentBody {
-  const base = {
-    id: c.id,
-    externalId,
-    title: c.title,
-    start: c.startAt.toISOString(),
-    end: c.endAt.toISOString(),
-    state: c.state,
-    updatedAt: c.updatedAt.toISOString()
-  }
+  const { liveAt, endedAt, ...view } = consultationView(c, opensBefore)
+  const base = { ...view, externalId, updatedAt: c.updatedAt.toISOString() }
   if (c.state === 'purged') return base
-  return {
-    ...base,
-    providerId: c.provider,
-    noShow: c.noShow,
-    waitingRoomOpensAt: waitingRoomOpensAt(c, { waitingRoomOpensBefore: opensBefore }).toISOString(),
-    actualStart: c.liveAt?.toISOString() ?? null,
-    actualEnd: c.endedAt?.toISOString() ?? null,
-    cancelledAt: c.cancelledAt?.toISOString() ?? null,
-    ...(clients ? { clients } : {})
-  }
+  return { ...base, actualStart: liveAt ?? null, actualEnd: endedAt ?? null, ...(clients ? { clients } : {}) }
 }
 
 /** A stored first answer: the body without the clients' addresses and links, which are rebuilt from the invitations. */

@@ -64,6 +64,11 @@ export function deletionTable(config: Durations, locale: Locale, declared: reado
     keptUntil: de ? keptUntil[0] : keptUntil[1],
     deadline
   })
+  // Invitations and call data both go when the consultation is purged (lifecycle/deadlines.ts): one deadline.
+  const purged: [[string, string], string] = [
+    [`${d(config.purgeAfter)} nach Ende oder Absage der Sprechstunde`, `${d(config.purgeAfter)} after the consultation ended or was cancelled`],
+    `${e(config.purgeAfter)} after the end or cancellation`
+  ]
   return [
     row(
       'access-ip',
@@ -137,8 +142,7 @@ export function deletionTable(config: Durations, locale: Locale, declared: reado
     row(
       'invitation',
       ['Einladung (E-Mail-Adresse des Klienten, Hash des Zugangslinks)', "Invitation (client's e-mail address, hash of the join link)"],
-      [`${d(config.purgeAfter)} nach Ende oder Absage der Sprechstunde`, `${d(config.purgeAfter)} after the consultation ended or was cancelled`],
-      `${e(config.purgeAfter)} after the end or cancellation`
+      ...purged
     ),
     row(
       'waiting-room-name',
@@ -164,8 +168,7 @@ export function deletionTable(config: Durations, locale: Locale, declared: reado
         'Technische Daten der Sprechstunde (Raumkennungen, Teilnehmerstatus, Verbindungsdaten)',
         'Technical data of a call (room ids, participant status, connection data)'
       ],
-      [`${d(config.purgeAfter)} nach Ende oder Absage der Sprechstunde`, `${d(config.purgeAfter)} after the consultation ended or was cancelled`],
-      `${e(config.purgeAfter)} after the end or cancellation`
+      ...purged
     ),
     row(
       'profile-picture',

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { Config } from '../config.js'
-import { deletionTable, type DeletionCategory, type DeletionRow } from './deletion-table.js'
+import { DELETION_CATEGORIES, deletionTable, type DeletionCategory, type DeletionRow } from './deletion-table.js'
 
 export interface PrivacyReportRow {
   category: DeletionCategory
@@ -29,21 +29,7 @@ const PRACTICE_CATEGORIES: DeletionCategory[] = [
  * Every core category except the profile picture, which this report leaves out even though the
  * profile module writes its deletions to the deletion log; plugins' categories are not reported either.
  */
-const OPERATOR_CATEGORIES: DeletionCategory[] = [
-  'access-ip',
-  'session',
-  'provider-account',
-  'practice',
-  'client-account',
-  'email-verification',
-  'sign-in-failures',
-  'invitation',
-  'waiting-room-name',
-  'chat',
-  'documents',
-  'call-data',
-  'security-events'
-]
+const OPERATOR_CATEGORIES: DeletionCategory[] = DELETION_CATEGORIES.filter(c => c !== 'profile-picture')
 
 /** SQL for the oldest item still held, per category; `$P` is the practice filter (or true). */
 const OLDEST: Partial<Record<DeletionCategory, (p: string) => string>> = {

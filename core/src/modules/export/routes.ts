@@ -13,7 +13,7 @@ import { ServerSession } from '../session/session.entity.js'
 import { Task } from '../task/task.entity.js'
 import { taskView } from '../task/routes.js'
 import { Consent, ProfilePicture } from '../profile/consent.entity.js'
-import { consentView } from '../profile/routes.js'
+import { consentView, personNames } from '../profile/views.js'
 
 export const EXPORT_FORMAT = 'sprechzimmer.export/1'
 
@@ -68,10 +68,7 @@ export async function exportFor(
     id: user.id,
     kind: user.kind,
     email: user.email,
-    salutation: user.salutation ?? null,
-    title: user.title ?? null,
-    firstName: user.firstName,
-    lastName: user.lastName,
+    ...personNames(user),
     locale: user.locale ?? null,
     isPracticeAdmin: user.isPracticeAdmin,
     active: user.active,

@@ -1,6 +1,9 @@
+// No imports, on purpose: the portal bundles this file through `@sprechzimmer/core/iban` (core's
+// package.json `exports`), so that the browser checks an IBAN by the same rule as the server.
+
 /** ISO 13616 check: country code, check digits, and the mod-97 remainder of 1. */
 export function isValidIban(raw: string): boolean {
-  const iban = raw.replace(/\s+/g, '').toUpperCase()
+  const iban = normalizeIban(raw)
   if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban)) return false
   const rearranged = iban.slice(4) + iban.slice(0, 4)
   let remainder = 0

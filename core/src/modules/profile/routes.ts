@@ -1,17 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type, type Static } from 'typebox'
+import { Type } from 'typebox'
 import sharp from 'sharp'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { errors } from '../../errors.js'
-import { errorResponses, DateTime, Email, Locale, Uuid } from '../../http/schemas.js'
+import { errorResponses } from '../../http/schemas.js'
 import { User } from '../account/user.entity.js'
-import { UserView } from '../account/schemas.js'
 import { localeFrom, userView } from '../account/routes.js'
-import { PASSWORD_RULE, hashPassword, verifyPassword } from '../account/password.js'
+import { hashPassword, verifyPassword } from '../account/password.js'
 import { ServerSession } from '../session/session.entity.js'
 import { Consent, ProfilePicture } from './consent.entity.js'
 import { accountErrors } from './errors.js'
 import { recordDeletion } from '../../privacy/deletion-log.js'
+import { consentView } from './views.js'
+import { ConsentInput, ConsentKindParams, ConsentView, EmailChange, EmailChangeSent, PasswordChange, ProfilePatch, UserAnswer } from './schemas.js'
 
 export const PICTURE_MAX_BYTES = 2 * 1024 * 1024
 const PICTURE_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const
@@ -49,29 +50,11 @@ export function sniffImage(data: Buffer): (typeof PICTURE_TYPES)[number] | null 
   return null
 }
 
-const OptionalText = (max: number) => Type.Optional(Type.Union([Type.String({ maxLength: max }), Type.Null()]))
-const Name = Type.String({ minLength: 1, maxLength: 100 })
-const Password = Type.String(PASSWORD_RULE)
-
-export const ConsentView = Type.Object({
-  id: Uuid,
-  kind: Type.Literal('profile_picture'),
-  textVersion: Type.String(),
-  givenAt: DateTime,
-  revokedAt: Type.Union([DateTime, Type.Null()])
-})
-
-export function consentView(c: Consent): Static<typeof ConsentView> {
-  return { id: c.id, kind: c.kind, textVersion: c.textVersion, givenAt: c.givenAt.toISOString(), revokedAt: c.revokedAt?.toISOString() ?? null }
-}
-
-const UserAnswer = Type.Object({ user: UserView })
-
-/** The signed-in user's own profile: names, language, password, e-mail, consents and picture. */
 async function deletePicture(em: EntityManager, userId: string, practiceId: string | null): Promise<void> {
   await recordDeletion(em, 'profile-picture', await em.nativeDelete(ProfilePicture, { user: userId }), practiceId)
 }
 
+/** The signed-in user's own profile: names, language, password, e-mail, consents and picture. */
 const routes: FastifyPluginAsyncTypebox = async app => {
   app.patch(
     '/api/me',
@@ -80,16 +63,7 @@ const routes: FastifyPluginAsyncTypebox = async app => {
       schema: {
         tags: ['profile'],
         summary: 'Correct your own names, title, salutation or language',
-        body: Type.Object(
-          {
-            salutation: OptionalText(50),
-            title: OptionalText(50),
-            firstName: Type.Optional(Name),
-            lastName: Type.Optional(Name),
-            locale: Type.Optional(Type.Union([Locale, Type.Null()]))
-          },
-          { additionalProperties: false }
-        ),
+        body: ProfilePatch,
         response: { 200: UserAnswer, ...errorResponses(400, 401, 403) }
       }
     },
@@ -114,7 +88,7 @@ const routes: FastifyPluginAsyncTypebox = async app => {
       schema: {
         tags: ['profile'],
         summary: 'Change your password (needs the current one); every other session is revoked',
-        body: Type.Object({ currentPassword: Type.String({ maxLength: 200 }), newPassword: Password }, { additionalProperties: false }),
+        body: PasswordChange,
         response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 429) }
       }
     },
@@ -142,8 +116,8 @@ const routes: FastifyPluginAsyncTypebox = async app => {
         description:
           'Answers 202 `{verification:"sent"}` whether or not the new address has an account (its owner is told); 200 `{user}` when it is the current address. ' +
           'When the link is opened, every other session ends and the old address gets a notice with a link that takes the change back.',
-        body: Type.Object({ password: Type.String({ maxLength: 200 }), email: Email }, { additionalProperties: false }),
-        response: { 200: UserAnswer, 202: Type.Object({ verification: Type.Literal('sent') }), ...errorResponses(400, 401, 403, 429) }
+        body: EmailChange,
+        response: { 200: UserAnswer, 202: EmailChangeSent, ...errorResponses(400, 401, 403, 429) }
       }
     },
     async (request, reply) => {
@@ -176,10 +150,7 @@ const routes: FastifyPluginAsyncTypebox = async app => {
       schema: {
         tags: ['profile'],
         summary: 'Give a consent (recorded with the time and the version of the text you saw)',
-        body: Type.Object(
-          { kind: Type.Literal('profile_picture'), textVersion: Type.String({ minLength: 1, maxLength: 50 }) },
-          { additionalProperties: false }
-        ),
+        body: ConsentInput,
         response: { 201: ConsentView, ...errorResponses(400, 401, 403) }
       }
     },
@@ -208,7 +179,7 @@ const routes: FastifyPluginAsyncTypebox = async app => {
       schema: {
         tags: ['profile'],
         summary: 'Revoke a consent; the profile picture is deleted at once',
-        params: Type.Object({ kind: Type.Literal('profile_picture') }),
+        params: ConsentKindParams,
         response: { 204: Type.Null(), ...errorResponses(400, 401, 403) }
       }
     },

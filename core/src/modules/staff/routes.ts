@@ -14,6 +14,7 @@ import { Practice } from '../practice/practice.entity.js'
 import { isTimeZone, isValidIban, normalizeIban } from '../practice/iban.js'
 import { ServerSession } from '../session/session.entity.js'
 import { accountErrors } from '../profile/errors.js'
+import { personNames } from '../profile/views.js'
 
 export const ProviderView = Type.Object({
   id: Uuid,
@@ -30,10 +31,7 @@ export function providerView(u: User): Static<typeof ProviderView> {
   return {
     id: u.id,
     email: u.email,
-    salutation: u.salutation ?? null,
-    title: u.title ?? null,
-    firstName: u.firstName,
-    lastName: u.lastName,
+    ...personNames(u),
     isPracticeAdmin: u.isPracticeAdmin,
     active: u.active
   }

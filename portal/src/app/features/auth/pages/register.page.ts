@@ -3,7 +3,8 @@ import { Router, RouterLink } from '@angular/router'
 import { Auth } from '../../../core/auth/auth.service'
 import { I18n } from '../../../core/i18n/i18n.service'
 import { action } from '../../../shared/action'
-import { formValues, isValidIban } from '../../../shared/form'
+import { isValidIban, normalizeIban } from '@sprechzimmer/core/iban'
+import { formValues } from '../../../shared/form'
 
 const PERSON = ['email', 'password', 'salutation', 'title', 'firstName', 'lastName'] as const
 
@@ -78,7 +79,7 @@ export class RegisterPage {
       if ((PERSON as readonly string[]).includes(key)) person[key] = value
       else practice[key] = value
     }
-    practice['iban'] = practice['iban'].replace(/\s+/g, '').toUpperCase()
+    practice['iban'] = normalizeIban(practice['iban'])
     practice['country'] = practice['country'].toUpperCase()
     if (practice['bic']) practice['bic'] = practice['bic'].toUpperCase()
     await this.registration.run(async () => {

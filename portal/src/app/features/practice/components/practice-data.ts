@@ -4,7 +4,8 @@ import type { Practice } from '../../../core/api/models'
 import { Auth } from '../../../core/auth/auth.service'
 import { I18n } from '../../../core/i18n/i18n.service'
 import type { Action } from '../../../shared/action'
-import { formValues, isValidIban } from '../../../shared/form'
+import { isValidIban, normalizeIban } from '@sprechzimmer/core/iban'
+import { formValues } from '../../../shared/form'
 import { loadable } from '../../../shared/loadable'
 import { Status } from '../../../shared/status'
 
@@ -107,7 +108,10 @@ export class PracticeData {
       return Promise.resolve()
     }
     return this.action().run(async () => {
-      const saved = await this.api.patch<Practice>('/api/practice', { ...values, iban: values['iban']?.replace(/\s+/g, '').toUpperCase() })
+      const saved = await this.api.patch<Practice>('/api/practice', {
+        ...values,
+        iban: values['iban'] === undefined ? undefined : normalizeIban(values['iban'])
+      })
       this.practice.value.set(saved)
       this.auth.practice.set(saved)
     }, this.i18n.t('app.saved'))
