@@ -1,5 +1,4 @@
 import { Type, type TSchema } from 'typebox'
-import { LIFECYCLE_EVENTS, type LifecycleEventType } from '@sprechzimmer/core'
 
 const errorRef = Type.Unsafe<{ statusCode: number; code: string; message: string }>(Type.Ref('ErrorResponse'))
 
@@ -159,21 +158,19 @@ export const IdempotencyHeaders = Type.Object({
   )
 })
 
-/**
- * Lifecycle notices that are not webhooks. Every other notice core sends (LIFECYCLE_EVENTS) is forwarded
- * under its own name, so a new one becomes a webhook unless it is named here: list it in docs/webhooks.md.
- */
-const NOT_FORWARDED = ['invitation.created', 'participant.left'] as const
-export type ForwardedEventType = Exclude<LifecycleEventType, (typeof NOT_FORWARDED)[number]>
-/** The lifecycle notices that become webhooks of the same name. */
-export const FORWARDED_EVENTS: readonly ForwardedEventType[] = LIFECYCLE_EVENTS.filter(
-  (type): type is ForwardedEventType => !(NOT_FORWARDED as readonly string[]).includes(type)
-)
-export type WebhookEventType = ForwardedEventType | 'consultation.no_show'
-/** The forwarded notices and consultation.no_show, which the adapter derives (listed after consultation.ended). */
-export const WEBHOOK_EVENTS: readonly WebhookEventType[] = FORWARDED_EVENTS.flatMap(type =>
-  type === 'consultation.ended' ? [type, 'consultation.no_show' as const] : [type]
-)
+export const WEBHOOK_EVENTS = [
+  'consultation.scheduled',
+  'consultation.updated',
+  'consultation.cancelled',
+  'consultation.waiting',
+  'consultation.live',
+  'consultation.ended',
+  'consultation.no_show',
+  'consultation.purged',
+  'participant.joined',
+  'participant.admitted'
+] as const
+export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number]
 export const WebhookEventSchema = literals(WEBHOOK_EVENTS)
 
 export const WebhookInput = Type.Object(

@@ -3,10 +3,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { EntityManager } from '@mikro-orm/postgresql'
-import { Consultation, errors, type Config, type LifecycleNotice } from '@sprechzimmer/core'
+import { Consultation, errors, type Config, type LifecycleEventType, type LifecycleNotice } from '@sprechzimmer/core'
 import { AppointmentLink, WebhookEndpoint } from './entities.js'
 import { createAgents, parseWebhookUrl, post, resolveChecked } from './delivery.js'
-import { CreatedWebhook, FORWARDED_EVENTS, IdParams, WebhookInput, WebhookView, errorResponses, type WebhookEventType } from './schemas.js'
+import { CreatedWebhook, IdParams, WebhookInput, WebhookView, errorResponses, type WebhookEventType } from './schemas.js'
 import { backoff, type RestSettings } from './settings.js'
 
 export const DELIVERY_QUEUE = 'rest.webhook'
@@ -25,6 +25,19 @@ interface NewEvent {
   type: WebhookEventType
   data: Record<string, unknown>
 }
+
+/** The lifecycle notices that become webhooks of the same name (consultation.no_show is derived). */
+const FORWARDED: LifecycleEventType[] = [
+  'consultation.scheduled',
+  'consultation.updated',
+  'consultation.cancelled',
+  'consultation.waiting',
+  'consultation.live',
+  'consultation.ended',
+  'consultation.purged',
+  'participant.joined',
+  'participant.admitted'
+]
 
 /** A UUID derived from a name, so the same event is never stored twice for an endpoint. */
 function derivedId(name: string): string {
@@ -65,7 +78,7 @@ export class Webhooks {
     const { jobs } = this.app
     await jobs.createQueue(DELIVERY_QUEUE, { policy: 'short', retryLimit: 10, retryDelay: 1, retryBackoff: true })
     await jobs.createQueue(SWEEP_QUEUE, { policy: 'short' })
-    for (const type of FORWARDED_EVENTS) this.app.lifecycle.on(type, notice => this.record(notice))
+    for (const type of FORWARDED) this.app.lifecycle.on(type, notice => this.record(notice))
   }
 
   async startWorkers(): Promise<void> {
