@@ -158,6 +158,7 @@ export const IdempotencyHeaders = Type.Object({
   )
 })
 
+/** The public webhook events (docs/webhooks.md); consultation.no_show is derived from consultation.ended. */
 export const WEBHOOK_EVENTS = [
   'consultation.scheduled',
   'consultation.updated',

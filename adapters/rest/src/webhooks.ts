@@ -6,7 +6,7 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import { Consultation, errors, type Config, type LifecycleEventType, type LifecycleNotice } from '@sprechzimmer/core'
 import { AppointmentLink, WebhookEndpoint } from './entities.js'
 import { createAgents, parseWebhookUrl, post, resolveChecked } from './delivery.js'
-import { CreatedWebhook, IdParams, WebhookInput, WebhookView, errorResponses, type WebhookEventType } from './schemas.js'
+import { CreatedWebhook, IdParams, WEBHOOK_EVENTS, WebhookInput, WebhookView, errorResponses, type WebhookEventType } from './schemas.js'
 import { backoff, type RestSettings } from './settings.js'
 
 export const DELIVERY_QUEUE = 'rest.webhook'
@@ -26,18 +26,13 @@ interface NewEvent {
   data: Record<string, unknown>
 }
 
-/** The lifecycle notices that become webhooks of the same name (consultation.no_show is derived). */
-const FORWARDED: LifecycleEventType[] = [
-  'consultation.scheduled',
-  'consultation.updated',
-  'consultation.cancelled',
-  'consultation.waiting',
-  'consultation.live',
-  'consultation.ended',
-  'consultation.purged',
-  'participant.joined',
-  'participant.admitted'
-]
+/**
+ * The lifecycle notices that become webhooks of the same name: the public list, minus the one derived
+ * here. The public list is written out on purpose: a new core event is no webhook until it is added.
+ */
+const FORWARDED = WEBHOOK_EVENTS.filter(
+  (type): type is Exclude<WebhookEventType, 'consultation.no_show'> & LifecycleEventType => type !== 'consultation.no_show'
+)
 
 /** A UUID derived from a name, so the same event is never stored twice for an endpoint. */
 function derivedId(name: string): string {
