@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { EntityManager } from '@mikro-orm/postgresql'
-import { Practice, errors, parseDuration, type Config } from '@sprechzimmer/core'
+import { Practice, errors, parseDuration, settingsReader, type Config } from '@sprechzimmer/core'
 import { entities, migrations, CalendarSource, ImportedEvent } from './entities.js'
 import { FetchError, checkUrl, fetchFeed, resolveSafe } from './fetch.js'
 import { FeedError, type ParseOptions, type ParseResult } from './parse.js'
@@ -39,28 +39,22 @@ export interface IcalSettings extends SyncSettings {
 export const MAX_POLL_INTERVAL_MS = 86_400_000
 
 export function icalSettings(env: NodeJS.ProcessEnv = process.env): IcalSettings {
-  const int = (name: string, fallback: number) => {
-    const n = Number(env[name] || fallback)
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: "${env[name]}" must be a whole number ≥ 1`)
-    return n
-  }
-  const pollIntervalMs = parseDuration('SZ_ICAL_POLL_INTERVAL', env.SZ_ICAL_POLL_INTERVAL || '15m')
-  if (pollIntervalMs < 1 || pollIntervalMs > MAX_POLL_INTERVAL_MS)
-    throw new Error(`SZ_ICAL_POLL_INTERVAL: "${env.SZ_ICAL_POLL_INTERVAL}" must be between 1ms and 1d`)
+  const read = settingsReader(env)
+  const atLeastOne = { min: 1 }
   return {
-    pollIntervalMs,
-    horizonMs: parseDuration('SZ_ICAL_HORIZON', env.SZ_ICAL_HORIZON || '90d'),
-    fetchTimeoutMs: parseDuration('SZ_ICAL_FETCH_TIMEOUT', env.SZ_ICAL_FETCH_TIMEOUT || '20s'),
-    budgetMs: parseDuration('SZ_ICAL_PARSE_BUDGET', env.SZ_ICAL_PARSE_BUDGET || '20s'),
-    maxBytes: int('SZ_ICAL_MAX_BYTES', 10 * 1024 * 1024),
-    maxEvents: int('SZ_ICAL_MAX_EVENTS', 50_000),
-    maxInstances: int('SZ_ICAL_MAX_INSTANCES', 20_000),
+    pollIntervalMs: read.duration('SZ_ICAL_POLL_INTERVAL', '15m', { min: 1, max: MAX_POLL_INTERVAL_MS }),
+    horizonMs: read.duration('SZ_ICAL_HORIZON', '90d'),
+    fetchTimeoutMs: read.duration('SZ_ICAL_FETCH_TIMEOUT', '20s'),
+    budgetMs: read.duration('SZ_ICAL_PARSE_BUDGET', '20s'),
+    maxBytes: read.integer('SZ_ICAL_MAX_BYTES', 10 * 1024 * 1024, atLeastOne),
+    maxEvents: read.integer('SZ_ICAL_MAX_EVENTS', 50_000, atLeastOne),
+    maxInstances: read.integer('SZ_ICAL_MAX_INSTANCES', 20_000, atLeastOne),
     // 90 days of a daily series is 90; more is a calendar pasted in a loop, not a practice's series.
-    maxInstancesPerSeries: int('SZ_ICAL_MAX_INSTANCES_PER_SERIES', 100),
-    quotaPerSync: int('SZ_QUOTA_CONSULTATIONS_PER_SYNC', 500),
-    parseHeapMb: int('SZ_ICAL_PARSE_HEAP_MB', 256),
-    parseTimeoutMs: parseDuration('SZ_ICAL_PARSE_TIMEOUT', env.SZ_ICAL_PARSE_TIMEOUT || '30s'),
-    parseThreads: int('SZ_ICAL_PARSE_THREADS', 2)
+    maxInstancesPerSeries: read.integer('SZ_ICAL_MAX_INSTANCES_PER_SERIES', 100, atLeastOne),
+    quotaPerSync: read.integer('SZ_QUOTA_CONSULTATIONS_PER_SYNC', 500, atLeastOne),
+    parseHeapMb: read.integer('SZ_ICAL_PARSE_HEAP_MB', 256, atLeastOne),
+    parseTimeoutMs: read.duration('SZ_ICAL_PARSE_TIMEOUT', '30s'),
+    parseThreads: read.integer('SZ_ICAL_PARSE_THREADS', 2, atLeastOne)
   }
 }
 
