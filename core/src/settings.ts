@@ -3,9 +3,9 @@
  * that each variable is read the same way (trimmed, an empty value counts as unset) and each bad value
  * stops the start with a ConfigError whose message begins with the variable's name.
  *
- *   const env = settingsReader(process.env)
- *   const timeout = env.duration('SZ_X_TIMEOUT', '10s', { min: 100 })
- *   const attempts = env.integer('SZ_X_ATTEMPTS', 20, { min: 1, max: 100 })
+ *   const read = settingsReader(process.env)
+ *   const timeout = read.duration('SZ_X_TIMEOUT', '10s', { min: 100 })
+ *   const attempts = read.integer('SZ_X_ATTEMPTS', 20, { min: 1, max: 100 })
  */
 
 export class ConfigError extends Error {
