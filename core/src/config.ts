@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ConfigError, settingsReader } from './settings.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -71,46 +72,7 @@ export interface Config {
   operatorProcessors: string[]
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError'
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
-
-/** Parses `500ms`, `30s`, `15m`, `1h`, `2d` (or a bare number of milliseconds). */
-export function parseDuration(name: string, raw: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(raw.trim())
-  if (!match) throw new ConfigError(`${name}: "${raw}" is not a duration; use a number with ms, s, m, h or d, e.g. 15m`)
-  return Math.round(Number(match[1]) * UNITS[match[2] ?? 'ms'])
-}
-
-function parseInteger(name: string, raw: string, min: number, max: number): number {
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}: "${raw}" must be a whole number from ${min} to ${max}`)
-  return n
-}
-
-function parseChoice<T extends string>(name: string, raw: string, choices: readonly T[]): T {
-  if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${name}: "${raw}" must be one of ${choices.join(', ')}`)
-  return raw as T
-}
-
-function parseBoolean(name: string, raw: string): boolean {
-  if (/^(1|true|yes|on)$/i.test(raw)) return true
-  if (/^(0|false|no|off)$/i.test(raw)) return false
-  throw new ConfigError(`${name}: "${raw}" must be true or false`)
-}
-
-function parseUrl(name: string, raw: string, protocols: string[]): string {
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    throw new ConfigError(`${name}: "${raw}" is not a URL`)
-  }
-  if (!protocols.includes(url.protocol)) throw new ConfigError(`${name}: the URL must start with ${protocols.join(' or ')}`)
-  return raw.replace(/\/+$/, '')
-}
+export { ConfigError, parseDuration } from './settings.js'
 
 /** The session secret signs cookies and CSRF tokens; unset, one is generated once and kept in DATA_DIR. */
 function sessionSecretFrom(env: NodeJS.ProcessEnv, dataDir: string): string {
@@ -126,84 +88,63 @@ function sessionSecretFrom(env: NodeJS.ProcessEnv, dataDir: string): string {
   return secret
 }
 
-function parseIceUrls(raw: string | undefined): string[] {
-  const urls = (raw ?? '')
-    .split(',')
-    .map(s => s.trim())
-    .filter(Boolean)
-  for (const url of urls) {
-    if (!/^(stun|turns?):[^\s]+$/.test(url)) throw new ConfigError(`TURN_URLS: "${url}" must start with stun:, turn: or turns:`)
-  }
-  return urls
-}
-
 /** Reads and validates the environment; throws ConfigError with a message that names the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
-  const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name])
-  const duration = (name: string, fallback: string) => parseDuration(name, get(name) ?? fallback)
-  const atLeastAMinute = (name: string, ms: number) => {
-    if (ms < 60_000) throw new ConfigError(`${name}: must be at least 1m`)
-    return ms
+  const read = settingsReader(env)
+  const port = read.integer('PORT', 3000, { min: 0, max: 65535 })
+  const dataDir = resolve(read.string('DATA_DIR', './data'))
+  const turnUrls = read.list('TURN_URLS')
+  for (const url of turnUrls) {
+    if (!/^(stun|turns?):[^\s]+$/.test(url)) throw new ConfigError(`TURN_URLS: ${JSON.stringify(url)} must start with stun:, turn: or turns:`)
   }
-  const port = parseInteger('PORT', get('PORT') ?? '3000', 0, 65535)
-  const dataDir = resolve(get('DATA_DIR') ?? './data')
   const config: Config = {
     port,
-    host: get('HOST') ?? '127.0.0.1',
-    publicUrl: parseUrl('PUBLIC_URL', get('PUBLIC_URL') ?? `http://localhost:${port}`, ['http:', 'https:']),
-    databaseUrl: get('DATABASE_URL') && parseUrl('DATABASE_URL', get('DATABASE_URL')!, ['postgres:', 'postgresql:']),
+    host: read.string('HOST', '127.0.0.1'),
+    publicUrl: read.url('PUBLIC_URL', `http://localhost:${port}`, ['http:', 'https:']),
+    databaseUrl: read.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
     dataDir,
     sessionSecret: overrides.sessionSecret ?? sessionSecretFrom(env, dataDir),
-    smtpUrl: get('SMTP_URL') && parseUrl('SMTP_URL', get('SMTP_URL')!, ['smtp:', 'smtps:']),
-    mailFrom: get('MAIL_FROM') ?? 'Sprechzimmer <no-reply@localhost>',
-    plugins: (get('SPRECHZIMMER_PLUGINS') ?? '')
-      .split(',')
-      .map(s => s.trim())
-      .filter(Boolean),
-    waitingRoomOpensBefore: duration('SZ_WAITING_ROOM_OPENS_BEFORE', '15m'),
-    purgeAfter: duration('SZ_PURGE_AFTER', '1h'),
-    ipAnonymizeAfter: duration('SZ_IP_ANONYMIZE_AFTER', '1h'),
-    liveGrace: duration('SZ_LIVE_GRACE', '1h'),
-    emptyRoomAfter: duration('SZ_EMPTY_ROOM_AFTER', '10m'),
-    sessionTtl: duration('SZ_SESSION_TTL', '12h'),
-    emailVerificationTtl: duration('SZ_EMAIL_VERIFICATION_TTL', '24h'),
-    emailChangeUndo: duration('SZ_EMAIL_CHANGE_UNDO', '7d'),
-    passwordResetTtl: atLeastAMinute('SZ_PASSWORD_RESET_TTL', duration('SZ_PASSWORD_RESET_TTL', '1h')),
-    providerInviteTtl: atLeastAMinute('SZ_PROVIDER_INVITE_TTL', duration('SZ_PROVIDER_INVITE_TTL', '7d')),
-    auditKeep: duration('SZ_AUDIT_KEEP', '90d'),
-    loginBackoffAfter: parseInteger('SZ_LOGIN_BACKOFF_AFTER', get('SZ_LOGIN_BACKOFF_AFTER') ?? '5', 1, 1000),
-    loginBackoffBase: duration('SZ_LOGIN_BACKOFF_BASE', '1m'),
-    loginBackoffMax: duration('SZ_LOGIN_BACKOFF_MAX', '15m'),
-    registration: parseChoice('SZ_REGISTRATION', get('SZ_REGISTRATION') ?? 'open', ['open', 'approval', 'closed'] as const),
+    smtpUrl: read.url('SMTP_URL', undefined, ['smtp:', 'smtps:']),
+    mailFrom: read.string('MAIL_FROM', 'Sprechzimmer <no-reply@localhost>'),
+    plugins: read.list('SPRECHZIMMER_PLUGINS'),
+    waitingRoomOpensBefore: read.duration('SZ_WAITING_ROOM_OPENS_BEFORE', '15m'),
+    purgeAfter: read.duration('SZ_PURGE_AFTER', '1h'),
+    ipAnonymizeAfter: read.duration('SZ_IP_ANONYMIZE_AFTER', '1h'),
+    liveGrace: read.duration('SZ_LIVE_GRACE', '1h'),
+    emptyRoomAfter: read.duration('SZ_EMPTY_ROOM_AFTER', '10m'),
+    sessionTtl: read.duration('SZ_SESSION_TTL', '12h'),
+    emailVerificationTtl: read.duration('SZ_EMAIL_VERIFICATION_TTL', '24h'),
+    emailChangeUndo: read.duration('SZ_EMAIL_CHANGE_UNDO', '7d'),
+    passwordResetTtl: read.duration('SZ_PASSWORD_RESET_TTL', '1h', { min: 60_000 }),
+    providerInviteTtl: read.duration('SZ_PROVIDER_INVITE_TTL', '7d', { min: 60_000 }),
+    auditKeep: read.duration('SZ_AUDIT_KEEP', '90d'),
+    loginBackoffAfter: read.integer('SZ_LOGIN_BACKOFF_AFTER', 5, { min: 1, max: 1000 }),
+    loginBackoffBase: read.duration('SZ_LOGIN_BACKOFF_BASE', '1m'),
+    loginBackoffMax: read.duration('SZ_LOGIN_BACKOFF_MAX', '15m'),
+    registration: read.choice('SZ_REGISTRATION', 'open', ['open', 'approval', 'closed']),
     quotas: {
-      invitationsPerHour: parseInteger('SZ_QUOTA_INVITATIONS_PER_HOUR', get('SZ_QUOTA_INVITATIONS_PER_HOUR') ?? '200', 1, 1_000_000),
-      invitationsPerDay: parseInteger('SZ_QUOTA_INVITATIONS_PER_DAY', get('SZ_QUOTA_INVITATIONS_PER_DAY') ?? '2000', 1, 10_000_000),
-      recipientsPerConsultation: parseInteger('SZ_QUOTA_RECIPIENTS_PER_CONSULTATION', get('SZ_QUOTA_RECIPIENTS_PER_CONSULTATION') ?? '20', 1, 1000)
+      invitationsPerHour: read.integer('SZ_QUOTA_INVITATIONS_PER_HOUR', 200, { min: 1, max: 1_000_000 }),
+      invitationsPerDay: read.integer('SZ_QUOTA_INVITATIONS_PER_DAY', 2000, { min: 1, max: 10_000_000 }),
+      recipientsPerConsultation: read.integer('SZ_QUOTA_RECIPIENTS_PER_CONSULTATION', 20, { min: 1, max: 1000 })
     },
-    sessionIdle: duration('SZ_SESSION_IDLE', '1h'),
-    sweepInterval: duration('SZ_SWEEP_INTERVAL', '1m'),
-    allowPrivateUrls: parseBoolean('SZ_ALLOW_PRIVATE_URLS', get('SZ_ALLOW_PRIVATE_URLS') ?? 'false'),
-    loginRateLimit: parseInteger('SZ_LOGIN_RATE_LIMIT', get('SZ_LOGIN_RATE_LIMIT') ?? '10', 1, 1_000_000),
-    joinRateLimit: parseInteger('SZ_JOIN_RATE_LIMIT', get('SZ_JOIN_RATE_LIMIT') ?? '30', 1, 1_000_000),
-    joinLinkParticipants: parseInteger('SZ_JOIN_LINK_PARTICIPANTS', get('SZ_JOIN_LINK_PARTICIPANTS') ?? '3', 1, 1_000_000),
-    logLevel: get('LOG_LEVEL') ?? 'info',
-    portalDir: resolve(get('PORTAL_DIR') ?? fileURLToPath(new URL('../../portal/dist/browser', import.meta.url))),
-    turnUrls: parseIceUrls(get('TURN_URLS')),
-    turnSecret: get('TURN_SECRET'),
-    turnCredentialTtl: duration('SZ_TURN_CREDENTIAL_TTL', '2h'),
-    operatorName: get('OPERATOR_NAME'),
-    operatorAddress: get('OPERATOR_ADDRESS'),
-    operatorEmail: get('OPERATOR_EMAIL'),
-    operatorProcessors: (get('OPERATOR_PROCESSORS') ?? '')
-      .split(';')
-      .map(s => s.trim())
-      .filter(Boolean)
+    sessionIdle: read.duration('SZ_SESSION_IDLE', '1h'),
+    sweepInterval: read.duration('SZ_SWEEP_INTERVAL', '1m'),
+    allowPrivateUrls: read.boolean('SZ_ALLOW_PRIVATE_URLS', false),
+    loginRateLimit: read.integer('SZ_LOGIN_RATE_LIMIT', 10, { min: 1, max: 1_000_000 }),
+    joinRateLimit: read.integer('SZ_JOIN_RATE_LIMIT', 30, { min: 1, max: 1_000_000 }),
+    joinLinkParticipants: read.integer('SZ_JOIN_LINK_PARTICIPANTS', 3, { min: 1, max: 1_000_000 }),
+    logLevel: read.choice('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    portalDir: resolve(read.string('PORTAL_DIR') ?? fileURLToPath(new URL('../../portal/dist/browser', import.meta.url))),
+    turnUrls,
+    turnSecret: read.string('TURN_SECRET'),
+    turnCredentialTtl: read.duration('SZ_TURN_CREDENTIAL_TTL', '2h'),
+    operatorName: read.string('OPERATOR_NAME'),
+    operatorAddress: read.string('OPERATOR_ADDRESS'),
+    operatorEmail: read.string('OPERATOR_EMAIL'),
+    operatorProcessors: read.list('OPERATOR_PROCESSORS', ';')
   }
   if (config.turnUrls.some(url => /^turns?:/.test(url)) && !config.turnSecret) {
     throw new ConfigError('TURN_SECRET: required when TURN_URLS lists a turn: server (the shared secret of its REST API)')
-  }
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
-    throw new ConfigError(`LOG_LEVEL: "${config.logLevel}" must be one of fatal, error, warn, info, debug, trace, silent`)
   }
   return { ...config, ...overrides }
 }

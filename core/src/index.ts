@@ -1,5 +1,6 @@
 export { buildApp, type App, type BuildOptions } from './app.js'
-export { loadConfig, parseDuration, ConfigError, type Config } from './config.js'
+export { loadConfig, type Config } from './config.js'
+export { settingsReader, parseDuration, formatDuration, ConfigError, type SettingsReader, type Bounds } from './settings.js'
 export { startEmbeddedDatabase, freePort, type EmbeddedDatabase } from './db/embedded.js'
 export { errors, type CodedError } from './errors.js'
 export { LIFECYCLE_EVENTS, type LifecycleEventType, type LifecycleNotice, type LifecycleHandler, type InvitationIssued } from './lifecycle/events.js'

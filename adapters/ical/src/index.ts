@@ -1,15 +1,14 @@
-import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
-import { Type } from 'typebox'
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { EntityManager } from '@mikro-orm/postgresql'
-import { Practice, errors, parseDuration, type Config } from '@sprechzimmer/core'
+import { Practice, errors, type Config } from '@sprechzimmer/core'
 import { entities, migrations, CalendarSource, ImportedEvent } from './entities.js'
-import { FetchError, checkUrl, fetchFeed, resolveSafe } from './fetch.js'
-import { FeedError, type ParseOptions, type ParseResult } from './parse.js'
-import { TooComplexError } from './isolate.js'
+import { FetchError, fetchFeed } from './fetch.js'
+import type { ParseOptions, ParseResult } from './parse.js'
 import { ParserBusyError, ParserPool } from './pool.js'
-import { applyFeed, parseOptions, type SyncReport, type SyncSettings } from './sync.js'
+import { sourceRoutes } from './routes.js'
+import { icalSettings, type IcalSettings } from './settings.js'
+import { applyFeed, parseOptions, type SyncReport } from './sync.js'
+import { codeOf, codedError, known, type Known } from './views.js'
 
 export { entities, migrations, CalendarSource, ImportedEvent }
 export { parseFeed, unfold, FeedError, type Instance, type ParseOptions, type ParseResult } from './parse.js'
@@ -20,116 +19,11 @@ export { ParserIsolate, TooComplexError, type IsolateLimits } from './isolate.js
 export { ParserPool, ParserBusyError, type PoolLimits } from './pool.js'
 export { occurrences } from './parse.js'
 export type { SyncReport } from './sync.js'
-
-export interface IcalSettings extends SyncSettings {
-  pollIntervalMs: number
-  maxBytes: number
-  fetchTimeoutMs: number
-  /** Heap of the parser thread (SZ_ICAL_PARSE_HEAP_MB) and its hard wall-clock limit (SZ_ICAL_PARSE_TIMEOUT). */
-  parseHeapMb: number
-  parseTimeoutMs: number
-  /** Parser threads (SZ_ICAL_PARSE_THREADS); one practice holds at most one at a time. */
-  parseThreads: number
-}
-
-/**
- * The longest poll interval: a calendar polled less than once a day misses tomorrow's bookings (upload
- * the file or sync by hand instead), and it keeps the value far inside poll_interval_ms, a 32-bit int.
- */
-export const MAX_POLL_INTERVAL_MS = 86_400_000
-
-export function icalSettings(env: NodeJS.ProcessEnv = process.env): IcalSettings {
-  const int = (name: string, fallback: number) => {
-    const n = Number(env[name] || fallback)
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: "${env[name]}" must be a whole number ≥ 1`)
-    return n
-  }
-  const pollIntervalMs = parseDuration('SZ_ICAL_POLL_INTERVAL', env.SZ_ICAL_POLL_INTERVAL || '15m')
-  if (pollIntervalMs < 1 || pollIntervalMs > MAX_POLL_INTERVAL_MS)
-    throw new Error(`SZ_ICAL_POLL_INTERVAL: "${env.SZ_ICAL_POLL_INTERVAL}" must be between 1ms and 1d`)
-  return {
-    pollIntervalMs,
-    horizonMs: parseDuration('SZ_ICAL_HORIZON', env.SZ_ICAL_HORIZON || '90d'),
-    fetchTimeoutMs: parseDuration('SZ_ICAL_FETCH_TIMEOUT', env.SZ_ICAL_FETCH_TIMEOUT || '20s'),
-    budgetMs: parseDuration('SZ_ICAL_PARSE_BUDGET', env.SZ_ICAL_PARSE_BUDGET || '20s'),
-    maxBytes: int('SZ_ICAL_MAX_BYTES', 10 * 1024 * 1024),
-    maxEvents: int('SZ_ICAL_MAX_EVENTS', 50_000),
-    maxInstances: int('SZ_ICAL_MAX_INSTANCES', 20_000),
-    // 90 days of a daily series is 90; more is a calendar pasted in a loop, not a practice's series.
-    maxInstancesPerSeries: int('SZ_ICAL_MAX_INSTANCES_PER_SERIES', 100),
-    quotaPerSync: int('SZ_QUOTA_CONSULTATIONS_PER_SYNC', 500),
-    parseHeapMb: int('SZ_ICAL_PARSE_HEAP_MB', 256),
-    parseTimeoutMs: parseDuration('SZ_ICAL_PARSE_TIMEOUT', env.SZ_ICAL_PARSE_TIMEOUT || '30s'),
-    parseThreads: int('SZ_ICAL_PARSE_THREADS', 2)
-  }
-}
-
-const ErrorRef = Type.Unsafe<{ statusCode: number; code: string; message: string }>(Type.Ref('ErrorResponse'))
-const Selection = Type.Union([Type.Literal('all'), Type.Literal('category'), Type.Literal('keyword')])
-const SourceInput = Type.Object(
-  {
-    url: Type.String({ minLength: 1, maxLength: 2000, description: 'http(s) or webcal URL that the server polls' }),
-    selection: Type.Optional(Selection),
-    value: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The category or keyword (summary/location), e.g. "Video"' })),
-    pollInterval: Type.Optional(Type.String({ pattern: '^\\d+(ms|s|m|h|d)$', maxLength: 20, description: 'e.g. 15m; from 1m to 1d' }))
-  },
-  { additionalProperties: false }
-)
-const SourceView = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  url: Type.Union([Type.String(), Type.Null()]),
-  selection: Selection,
-  value: Type.Union([Type.String(), Type.Null()]),
-  pollIntervalMs: Type.Integer(),
-  lastSyncAt: Type.Union([Type.String(), Type.Null()]),
-  lastError: Type.Union([Type.String(), Type.Null()])
-})
-const Report = Type.Object({
-  created: Type.Integer(),
-  updated: Type.Integer(),
-  cancelled: Type.Integer(),
-  unchanged: Type.Integer(),
-  skipped: Type.Array(Type.Object({ uid: Type.String(), reason: Type.String() })),
-  withoutInvitation: Type.Array(Type.String()),
-  complete: Type.Boolean(),
-  notModified: Type.Optional(Type.Boolean({ description: 'The calendar server answered 304 to If-None-Match / If-Modified-Since; nothing was written' })),
-  quotaReached: Type.Optional(
-    Type.Boolean({ description: 'SZ_QUOTA_CONSULTATIONS_PER_SYNC was reached; the events not created are listed in skipped, the next sync continues' })
-  )
-})
-const SyncQuery = Type.Object(
-  {
-    force: Type.Optional(
-      Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: download in full, without If-None-Match / If-Modified-Since' })
-    )
-  },
-  { additionalProperties: false }
-)
-const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) })
-const UploadQuery = Type.Object(
-  { selection: Type.Optional(Selection), value: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
-  { additionalProperties: false }
-)
+export { icalSettings, MAX_POLL_INTERVAL_MS, type IcalSettings } from './settings.js'
 
 /** One durable job per URL source, re-armed after each run (singletonKey = source id). */
 const POLL_QUEUE = 'ical.poll-source'
 const OLD_CRON_QUEUE = 'ical.poll'
-
-const view = (s: CalendarSource) => ({
-  id: s.id,
-  url: s.url ?? null,
-  selection: s.selection,
-  value: s.selectionValue ?? null,
-  pollIntervalMs: s.pollIntervalMs,
-  lastSyncAt: s.lastSyncAt ? s.lastSyncAt.toISOString() : null,
-  lastError: s.lastError ?? null
-})
-
-type Known = FetchError | FeedError | TooComplexError | ParserBusyError
-const codeOf = (e: Known) => (e instanceof FeedError ? 'SZ_ICAL_INVALID' : e.code)
-const codedError = (e: Known) =>
-  Object.assign(new Error(e.message), { code: codeOf(e), statusCode: e instanceof FetchError || e instanceof ParserBusyError ? e.statusCode : 422 })
-const known = (e: unknown): e is Known => e instanceof FetchError || e instanceof FeedError || e instanceof TooComplexError || e instanceof ParserBusyError
 
 export default fp<{ config: Config }>(
   async (app, { config }) => {
@@ -224,134 +118,7 @@ export default fp<{ config: Config }>(
       })
     }
 
-    async function requireAdmin(request: FastifyRequest): Promise<void> {
-      await app.requireProvider.call(app, request, undefined as any)
-      if (!request.account!.isPracticeAdmin) throw new errors.forbidden('Only practice admins may manage calendar sources')
-    }
-
-    async function owned(em: EntityManager, id: string, practice: string): Promise<CalendarSource> {
-      const s = await em.findOne(CalendarSource, { id, practice })
-      if (!s) throw new errors.notFound('Calendar source')
-      return s
-    }
-
-    const routes: FastifyPluginAsync = async r => {
-      // Uploads: text/calendar, only in this plugin's routes, limited in size.
-      r.addContentTypeParser('text/calendar', { parseAs: 'string', bodyLimit: settings.maxBytes }, (_req, body, done) => {
-        done(null, body)
-      })
-      r.addHook('onRequest', requireAdmin)
-      const tags = ['calendar sources']
-
-      r.post(
-        '/api/calendar-sources',
-        {
-          schema: {
-            tags,
-            summary: 'Register a calendar source: JSON {url} (polled), or an uploaded .ics file (Content-Type: text/calendar), which is synced at once',
-            querystring: UploadQuery,
-            body: {
-              content: { 'application/json': { schema: SourceInput }, 'text/calendar': { schema: Type.String({ description: 'an iCalendar file' }) } }
-            } as any,
-            response: {
-              201: Type.Object({ source: SourceView, report: Type.Optional(Report) }),
-              400: ErrorRef,
-              401: ErrorRef,
-              403: ErrorRef,
-              404: ErrorRef,
-              413: ErrorRef,
-              415: ErrorRef,
-              422: ErrorRef,
-              429: ErrorRef
-            }
-          }
-        },
-        async (request, reply) => {
-          const practice = request.account!.practice!
-          const query = request.query as { selection?: 'all' | 'category' | 'keyword'; value?: string }
-          if (typeof request.body === 'string') {
-            const source = await insertSource(
-              request.em,
-              practice,
-              request.account!.id,
-              null,
-              query.selection ?? 'all',
-              query.value ?? null,
-              settings.pollIntervalMs
-            )
-            const report = await sync(source, request.body)
-            return reply.code(201).send({ source: view(await request.em.fork().findOneOrFail(CalendarSource, { id: source.id })), report })
-          }
-          // The body schema is chosen by content type: a request without one reaches here unvalidated.
-          if (!request.body || typeof request.body !== 'object')
-            throw new errors.validation('send JSON {url} or an iCalendar file (Content-Type: text/calendar)')
-          const body = request.body as { url: string; selection?: 'all' | 'category' | 'keyword'; value?: string; pollInterval?: string }
-          let url: URL
-          try {
-            url = checkUrl(body.url)
-            await resolveSafe(url, config.allowPrivateUrls)
-          } catch (err) {
-            if (err instanceof FetchError) throw codedError(err)
-            throw err
-          }
-          const selection = body.selection ?? 'all'
-          if (selection !== 'all' && !body.value) throw new errors.validation('selection "category" or "keyword" needs a value')
-          const interval = body.pollInterval ? parseDuration('pollInterval', body.pollInterval) : settings.pollIntervalMs
-          // The operator's SZ_ICAL_POLL_INTERVAL is trusted as it is (tests shorten it); a practice's own choice is not.
-          if (body.pollInterval && interval < 60_000) throw new errors.validation('pollInterval must be at least 1m')
-          if (body.pollInterval && interval > MAX_POLL_INTERVAL_MS) throw new errors.validation('pollInterval must be at most 1d')
-          const source = await insertSource(request.em, practice, request.account!.id, url.toString(), selection, body.value ?? null, interval)
-          await arm(source.id, 0)
-          return reply.code(201).send({ source: view(source) })
-        }
-      )
-
-      r.get(
-        '/api/calendar-sources',
-        {
-          schema: { tags, summary: "The practice's calendar sources", response: { 200: Type.Array(SourceView), 401: ErrorRef, 403: ErrorRef } }
-        },
-        async request => (await request.em.find(CalendarSource, { practice: request.account!.practice! }, { orderBy: { createdAt: 'asc' } })).map(view)
-      )
-
-      r.post(
-        '/api/calendar-sources/:id/sync',
-        {
-          schema: {
-            tags,
-            summary: 'Sync now (a URL source is fetched; any source accepts an uploaded .ics body) and report what changed',
-            params: IdParams,
-            querystring: SyncQuery,
-            response: { 200: Report, 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 413: ErrorRef, 415: ErrorRef, 422: ErrorRef, 429: ErrorRef }
-          }
-        },
-        async request => {
-          const { id } = request.params as { id: string }
-          const source = await owned(request.em, id, request.account!.practice!)
-          const { force } = request.query as { force?: 'true' | 'false' }
-          return await sync(source, typeof request.body === 'string' ? request.body : undefined, force === 'true')
-        }
-      )
-
-      r.delete(
-        '/api/calendar-sources/:id',
-        {
-          schema: {
-            tags,
-            summary: 'Remove a source (its consultations stay)',
-            params: IdParams,
-            response: { 204: Type.Null(), 401: ErrorRef, 403: ErrorRef, 404: ErrorRef }
-          }
-        },
-        async (request, reply) => {
-          const { id } = request.params as { id: string }
-          const source = await owned(request.em, id, request.account!.practice!)
-          await request.em.nativeDelete(CalendarSource, { id: source.id })
-          return reply.code(204).send()
-        }
-      )
-    }
-    await app.register(routes)
+    await app.register(sourceRoutes(app, { config, settings, sync, arm }))
 
     // Polling: one pg-boss job per URL source ('short' policy: at most one queued per source). Each run syncs
     // and re-arms the next at the source's interval; deleting the source ends the chain. At start-up every URL
@@ -389,33 +156,6 @@ export default fp<{ config: Config }>(
   },
   { fastify: '5.x', name: '@sprechzimmer/adapter-ical', dependencies: ['@sprechzimmer/runtime', '@sprechzimmer/auth'] }
 )
-
-async function insertSource(
-  em: EntityManager,
-  practice: string,
-  provider: string,
-  url: string | null,
-  selection: 'all' | 'category' | 'keyword',
-  value: string | null,
-  pollIntervalMs: number
-): Promise<CalendarSource> {
-  const source = em.create(CalendarSource, {
-    id: randomUUID(),
-    practice,
-    provider,
-    url,
-    selection,
-    selectionValue: value,
-    pollIntervalMs,
-    etag: null,
-    lastModified: null,
-    lastSyncAt: null,
-    lastError: null,
-    createdAt: new Date()
-  })
-  await em.flush()
-  return source
-}
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { ConfigError } from '@sprechzimmer/core'
 import { icalSettings } from '../src/index.js'
 import { build, pluginEntry } from './helpers.js'
 
@@ -19,6 +20,10 @@ t.test('a bad value names its variable', async t => {
     for (const value of ['0', '-1', '1.5', 'zwei', '2x'])
       t.throws(() => icalSettings({ [name]: value }), new RegExp(`^${name}: "${value}" must be a whole number`), `${name}=${value}`)
   }
+  t.throws(() => icalSettings({ SZ_ICAL_PARSE_THREADS: '0' }), ConfigError, 'a ConfigError, like core and the other plugins')
+  t.throws(() => icalSettings({ SZ_ICAL_POLL_INTERVAL: '2d' }), /^SZ_ICAL_POLL_INTERVAL: "2d" must be from 1ms to 1d/)
+  t.throws(() => icalSettings({ SZ_ICAL_POLL_INTERVAL: '0' }), ConfigError)
+  t.equal(icalSettings({ SZ_ICAL_POLL_INTERVAL: '1d' }).pollIntervalMs, 86_400_000, 'one day is the longest interval')
 })
 
 t.test('the plugin refuses to start with a bad value, naming the variable', async t => {

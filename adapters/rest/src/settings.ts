@@ -1,4 +1,4 @@
-import { ConfigError, parseDuration } from '@sprechzimmer/core'
+import { settingsReader } from '@sprechzimmer/core'
 
 /** The REST adapter's own settings, read from the environment at start-up (see docs/webhooks.md). */
 export interface RestSettings {
@@ -19,27 +19,16 @@ export interface RestSettings {
 }
 
 export function restSettings(env: NodeJS.ProcessEnv = process.env): RestSettings {
-  const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]!.trim())
-  const integer = (name: string, fallback: string, min: number, max: number) => {
-    const n = Number(get(name) ?? fallback)
-    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}: must be a whole number from ${min} to ${max}`)
-    return n
-  }
-  const duration = (name: string, fallback: string, min: number) => {
-    const ms = parseDuration(name, get(name) ?? fallback)
-    if (ms < min) throw new ConfigError(`${name}: must be at least ${min} ms`)
-    return ms
-  }
-  const retryDelay = duration('SZ_WEBHOOK_RETRY_DELAY', '10s', 50)
-  if (retryDelay > 30_000) throw new ConfigError('SZ_WEBHOOK_RETRY_DELAY: the first retry must come within 30s')
+  const read = settingsReader(env)
+  const retryDelay = read.duration('SZ_WEBHOOK_RETRY_DELAY', '10s', { min: 50, max: 30_000 })
   return {
-    rateLimit: integer('SZ_REST_RATE_LIMIT', '600', 1, 10_000_000),
+    rateLimit: read.integer('SZ_REST_RATE_LIMIT', 600, { min: 1, max: 10_000_000 }),
     retryDelay,
-    retryMaxDelay: duration('SZ_WEBHOOK_RETRY_MAX_DELAY', '6h', retryDelay),
-    attempts: integer('SZ_WEBHOOK_ATTEMPTS', '20', 1, 100),
-    timeout: duration('SZ_WEBHOOK_TIMEOUT', '10s', 100),
-    concurrency: integer('SZ_WEBHOOK_CONCURRENCY', '10', 1, 200),
-    tokenTtl: duration('SZ_REST_TOKEN_TTL', '15m', 60_000)
+    retryMaxDelay: read.duration('SZ_WEBHOOK_RETRY_MAX_DELAY', '6h', { min: retryDelay }),
+    attempts: read.integer('SZ_WEBHOOK_ATTEMPTS', 20, { min: 1, max: 100 }),
+    timeout: read.duration('SZ_WEBHOOK_TIMEOUT', '10s', { min: 100 }),
+    concurrency: read.integer('SZ_WEBHOOK_CONCURRENCY', 10, { min: 1, max: 200 }),
+    tokenTtl: read.duration('SZ_REST_TOKEN_TTL', '15m', { min: 60_000 })
   }
 }
 

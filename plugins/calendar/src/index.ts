@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { FastifyRequest } from 'fastify'
-import { errors, parseDuration, type Config } from '@sprechzimmer/core'
+import { errors, settingsReader, type Config } from '@sprechzimmer/core'
 import { entities, migrations, CalendarFeed, CalendarSetting } from './entities.js'
 import { FragmentCache, calendarText, type FeedEvent } from './render.js'
 
@@ -21,13 +21,11 @@ export interface CalendarSettings {
 }
 
 export function calendarSettings(env: NodeJS.ProcessEnv = process.env): CalendarSettings {
-  const maxEvents = Number(env.SZ_CALENDAR_FEED_MAX_EVENTS || 20_000)
-  if (!Number.isInteger(maxEvents) || maxEvents < 1)
-    throw new Error(`SZ_CALENDAR_FEED_MAX_EVENTS: "${env.SZ_CALENDAR_FEED_MAX_EVENTS}" must be a whole number ≥ 1`)
+  const read = settingsReader(env)
   return {
-    past: parseDuration('SZ_CALENDAR_FEED_PAST', env.SZ_CALENDAR_FEED_PAST || '28d'),
-    future: parseDuration('SZ_CALENDAR_FEED_FUTURE', env.SZ_CALENDAR_FEED_FUTURE || '183d'),
-    maxEvents
+    past: read.duration('SZ_CALENDAR_FEED_PAST', '28d'),
+    future: read.duration('SZ_CALENDAR_FEED_FUTURE', '183d'),
+    maxEvents: read.integer('SZ_CALENDAR_FEED_MAX_EVENTS', 20_000, { min: 1 })
   }
 }
 

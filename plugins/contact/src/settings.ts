@@ -1,4 +1,4 @@
-import { ConfigError } from '@sprechzimmer/core'
+import { settingsReader } from '@sprechzimmer/core'
 
 export type Locale = 'de' | 'en'
 
@@ -19,16 +19,11 @@ export interface ContactSettings {
 const ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
 
 export function contactSettings(env: NodeJS.ProcessEnv = process.env): ContactSettings {
-  const get = (name: string) => (env[name] === undefined || env[name]!.trim() === '' ? undefined : env[name]!.trim())
-  const to = get('CONTACT_TO') ?? null
-  if (to !== null && (to.length > 254 || !ADDRESS.test(to)))
-    throw new ConfigError(`CONTACT_TO: ${JSON.stringify(to)} is not one e-mail address (write it as operator@example.org)`)
-  const locale = get('CONTACT_LOCALE') ?? 'de'
-  if (locale !== 'de' && locale !== 'en') throw new ConfigError(`CONTACT_LOCALE: ${JSON.stringify(locale)} must be de or en`)
-  const rawLimit = get('SZ_CONTACT_RATE_LIMIT') ?? '5'
-  const rateLimit = Number(rawLimit)
-  if (!Number.isInteger(rateLimit) || rateLimit < 1 || rateLimit > 10_000)
-    throw new ConfigError(`SZ_CONTACT_RATE_LIMIT: ${JSON.stringify(rawLimit)} must be a whole number from 1 to 10000`)
+  const read = settingsReader(env)
+  const to = read.string('CONTACT_TO') ?? null
+  if (to !== null && (to.length > 254 || !ADDRESS.test(to))) throw read.invalid('CONTACT_TO', 'is not one e-mail address (write it as operator@example.org)')
+  const locale = read.choice('CONTACT_LOCALE', 'de', ['de', 'en'])
+  const rateLimit = read.integer('SZ_CONTACT_RATE_LIMIT', 5, { min: 1, max: 10_000 })
   return { to, locale, rateLimit }
 }
 

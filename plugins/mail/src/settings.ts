@@ -1,4 +1,4 @@
-import { ConfigError, parseDuration } from '@sprechzimmer/core'
+import { parseDuration, settingsReader } from '@sprechzimmer/core'
 
 /** The mail plugin's own settings, read from the environment at start-up (core's Config has the SMTP ones). */
 export interface MailSettings {
@@ -15,8 +15,8 @@ export interface MailSettings {
 }
 
 export function mailSettings(env: NodeJS.ProcessEnv = process.env): MailSettings {
-  const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]!.trim())
-  const rawReminders = get('SZ_MAIL_REMINDERS') ?? '24h,15m'
+  const read = settingsReader(env)
+  const rawReminders = read.string('SZ_MAIL_REMINDERS', '24h,15m')
   const reminders = /^(none|off|0)$/i.test(rawReminders)
     ? []
     : [
@@ -28,15 +28,14 @@ export function mailSettings(env: NodeJS.ProcessEnv = process.env): MailSettings
             .map(s => parseDuration('SZ_MAIL_REMINDERS', s))
         )
       ].sort((a, b) => b - a)
-  if (reminders.some(ms => ms <= 0)) throw new ConfigError('SZ_MAIL_REMINDERS: offsets must be greater than zero')
-  const retryLimit = Number(get('SZ_MAIL_RETRY_LIMIT') ?? '12')
-  if (!Number.isInteger(retryLimit) || retryLimit < 0 || retryLimit > 100) throw new ConfigError('SZ_MAIL_RETRY_LIMIT: must be a whole number from 0 to 100')
-  const retryDelay = parseDuration('SZ_MAIL_RETRY_DELAY', get('SZ_MAIL_RETRY_DELAY') ?? '30s')
+  if (reminders.some(ms => ms <= 0)) throw read.invalid('SZ_MAIL_REMINDERS', 'must list offsets greater than zero')
+  const retryLimit = read.integer('SZ_MAIL_RETRY_LIMIT', 12, { min: 0, max: 100 })
+  const retryDelay = read.duration('SZ_MAIL_RETRY_DELAY', '30s')
   return {
     reminders,
     retryLimit,
     retryDelaySeconds: Math.max(1, Math.round(retryDelay / 1000)),
-    legalNotice: (get('MAIL_LEGAL_NOTICE') ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' '),
-    outboxKeep: parseDuration('SZ_MAIL_OUTBOX_KEEP', get('SZ_MAIL_OUTBOX_KEEP') ?? '24h')
+    legalNotice: read.string('MAIL_LEGAL_NOTICE', '').replace(/[\u0000-\u001f\u007f]+/g, ' '),
+    outboxKeep: read.duration('SZ_MAIL_OUTBOX_KEEP', '24h')
   }
 }

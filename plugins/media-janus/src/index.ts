@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import Janode from 'janode'
 import VideoRoomPlugin from 'janode/plugins/videoroom'
-import { ConfigError, hmac, type CallHolder, type Config, type MediaProvider } from '@sprechzimmer/core'
+import { ConfigError, hmac, settingsReader, type CallHolder, type Config, type MediaProvider } from '@sprechzimmer/core'
 
 export interface JanusSettings {
   /** Where the server reaches Janus's WebSocket API (JANUS_URL, e.g. ws://127.0.0.1:8188). */
@@ -17,16 +17,19 @@ export interface JanusSettings {
 }
 
 export function janusSettings(env: NodeJS.ProcessEnv = process.env): JanusSettings {
-  const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]!.trim())
-  const url = get('JANUS_URL')
-  if (!url || !/^wss?:\/\//.test(url)) throw new ConfigError("JANUS_URL: the media-janus plugin needs the ws:// or wss:// address of Janus's WebSocket API")
-  const publicUrl = get('JANUS_PUBLIC_URL') ?? url
-  if (!/^wss?:\/\//.test(publicUrl)) throw new ConfigError('JANUS_PUBLIC_URL: must be a ws:// or wss:// address')
-  const maxPublishers = Number(get('JANUS_MAX_PUBLISHERS') ?? '6')
-  if (!Number.isInteger(maxPublishers) || maxPublishers < 2 || maxPublishers > 50) throw new ConfigError('JANUS_MAX_PUBLISHERS: a whole number from 2 to 50')
-  const callsFor = get('JANUS_FOR') ?? 'group'
-  if (callsFor !== 'group' && callsFor !== 'all') throw new ConfigError('JANUS_FOR: `group` (calls of three or more people) or `all`')
-  return { url, publicUrl, adminKey: get('JANUS_ADMIN_KEY'), maxPublishers, callsFor }
+  const read = settingsReader(env)
+  const url = read.string('JANUS_URL')
+  if (!url) throw new ConfigError("JANUS_URL: the media-janus plugin needs the ws:// or wss:// address of Janus's WebSocket API")
+  if (!/^wss?:\/\//.test(url)) throw read.invalid('JANUS_URL', "must be the ws:// or wss:// address of Janus's WebSocket API")
+  const publicUrl = read.string('JANUS_PUBLIC_URL', url)
+  if (!/^wss?:\/\//.test(publicUrl)) throw read.invalid('JANUS_PUBLIC_URL', 'must be a ws:// or wss:// address')
+  return {
+    url,
+    publicUrl,
+    adminKey: read.string('JANUS_ADMIN_KEY'),
+    maxPublishers: read.integer('JANUS_MAX_PUBLISHERS', 6, { min: 2, max: 50 }),
+    callsFor: read.choice('JANUS_FOR', 'group', ['group', 'all'])
+  }
 }
 
 /** Janus's VideoRoom error codes that mean "already so": these make each step idempotent. */
