@@ -14,6 +14,15 @@ export { baseProperties, idProperty, createdAtProperty, updatedAtProperty } from
 export { practiceReference, userReference } from './db/references.js'
 export { Consultation } from './modules/consultation/consultation.entity.js'
 export { consultationView } from './modules/consultation/views.js'
+export {
+  accountStanding,
+  practiceConsultations,
+  invitedConsultations,
+  inviteesByConsultation,
+  type AccountStanding,
+  type ScheduledConsultation,
+  type TimeWindow
+} from './modules/consultation/reads.js'
 export { Invitation } from './modules/join/invitation.entity.js'
 export { Participant } from './modules/join/participant.entity.js'
 export { Practice } from './modules/practice/practice.entity.js'

@@ -4,7 +4,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { FastifyRequest } from 'fastify'
-import { errors, settingsReader, type Config } from '@sprechzimmer/core'
+import {
+  accountStanding,
+  errors,
+  invitedConsultations,
+  inviteesByConsultation,
+  practiceConsultations,
+  settingsReader,
+  type Config,
+  type ScheduledConsultation
+} from '@sprechzimmer/core'
 import { entities, migrations, CalendarFeed, CalendarSetting } from './entities.js'
 import { FragmentCache, calendarText, type FeedEvent } from './render.js'
 
@@ -31,18 +40,6 @@ export function calendarSettings(env: NodeJS.ProcessEnv = process.env): Calendar
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex')
 
-interface Row {
-  id: string
-  version: number
-  title: string
-  start_at: Date | string
-  end_at: Date | string
-  state: string
-  cancelled_at: Date | string | null
-  updated_at: Date | string
-  invitation_id?: string
-}
-
 const FeedUrl = Type.Object({ url: Type.String({ format: 'uri', description: 'Secret: whoever has it can read the feed; rotate to revoke' }) })
 const FeedSettings = Type.Object(
   {
@@ -53,8 +50,6 @@ const FeedSettings = Type.Object(
   { additionalProperties: false }
 )
 const ErrorRef = Type.Unsafe<{ statusCode: number; code: string; message: string }>(Type.Ref('ErrorResponse'))
-
-const COLUMNS = 'c.id, c.version, c.title, c.start_at, c.end_at, c.state, c.cancelled_at, c.updated_at'
 
 export default fp<{ config: Config }>(
   async (app, { config }) => {
@@ -187,85 +182,46 @@ export default fp<{ config: Config }>(
           const em = request.em
           const feed = await em.findOne(CalendarFeed, { tokenHash: sha256(match[1]) })
           if (!feed) throw new errors.notFound('Calendar feed')
-          const user = await em
-            .getConnection()
-            .execute<Array<{ kind: string; email: string; email_verified_at: Date | null; practice_id: string | null; is_practice_admin: boolean }>>(
-              'select kind, email, email_verified_at, practice_id, is_practice_admin from app_user where id = ?',
-              [feed.user]
-            )
-          const owner = user[0]
+          const owner = await accountStanding(em, feed.user)
           // A practice feed lives only as long as its owner administers that practice.
-          if (!owner || (feed.scope === 'practice' && (!owner.is_practice_admin || owner.practice_id !== feed.practice)))
+          if (!owner || (feed.scope === 'practice' && (!owner.isPracticeAdmin || owner.practiceId !== feed.practice)))
             throw new errors.notFound('Calendar feed')
 
           const now = clock.now()
-          const from = new Date(now.getTime() - settings.past)
-          const to = new Date(now.getTime() + settings.future)
-          let rows: Row[]
+          const window = { from: new Date(now.getTime() - settings.past), to: new Date(now.getTime() + settings.future), limit: settings.maxEvents }
+          let rows: ScheduledConsultation[]
           let variant: string
-          let includeClients = false
+          let attendees: Map<string, Array<{ email: string; name: string | null }>> | undefined
           if (feed.scope === 'user' && owner.kind === 'client') {
             variant = 'client'
             // Invitations to an address are the address owner's: an account that has not proven it sees none.
-            rows =
-              owner.email_verified_at == null
-                ? []
-                : await em.getConnection().execute<Row[]>(
-                    `select ${COLUMNS}, i.id as invitation_id from consultation c join invitation i on i.consultation_id = c.id
-           where i.email = ? and c.end_at >= ? and c.start_at < ? order by c.start_at, c.id limit ?`,
-                    [owner.email.toLowerCase(), from, to, settings.maxEvents]
-                  )
+            rows = owner.emailVerified ? await invitedConsultations(em, owner.email, window) : []
           } else {
-            const practice = feed.scope === 'practice' ? feed.practice! : owner.practice_id
-            if (!practice) throw new errors.notFound('Calendar feed')
+            const practiceId = feed.scope === 'practice' ? feed.practice! : owner.practiceId
+            if (!practiceId) throw new errors.notFound('Calendar feed')
             variant = feed.scope === 'practice' ? 'practice' : 'provider'
-            const setting = await em.findOne(CalendarSetting, { practice })
-            includeClients = setting?.includeClientDetails ?? false
-            rows =
-              feed.scope === 'practice'
-                ? await em
-                    .getConnection()
-                    .execute<Row[]>(
-                      `select ${COLUMNS} from consultation c where c.practice_id = ? and c.end_at >= ? and c.start_at < ? order by c.start_at, c.id limit ?`,
-                      [practice, from, to, settings.maxEvents]
-                    )
-                : await em
-                    .getConnection()
-                    .execute<Row[]>(
-                      `select ${COLUMNS} from consultation c where c.practice_id = ? and c.provider_id = ? and c.end_at >= ? and c.start_at < ? order by c.start_at, c.id limit ?`,
-                      [practice, feed.user, from, to, settings.maxEvents]
-                    )
-          }
-
-          let attendees = new Map<string, Array<{ email: string; name: string | null }>>()
-          if (includeClients && rows.length > 0) {
-            const list = await em.getConnection().execute<Array<{ consultation_id: string; email: string; name: string | null }>>(
-              `select i.consultation_id, i.email, i.name from invitation i join consultation c on c.id = i.consultation_id
-           where c.practice_id = ? and c.end_at >= ? and c.start_at < ? ${variant === 'provider' ? 'and c.provider_id = ?' : ''} order by i.created_at, i.id`,
-              variant === 'provider' ? [owner.practice_id, from, to, feed.user] : [feed.practice, from, to]
-            )
-            for (const a of list) attendees.set(a.consultation_id, [...(attendees.get(a.consultation_id) ?? []), { email: a.email, name: a.name }])
-          } else {
-            attendees = new Map()
+            const scope = { practiceId, ...(variant === 'provider' ? { providerId: feed.user } : {}) }
+            const setting = await em.findOne(CalendarSetting, { practice: practiceId })
+            rows = await practiceConsultations(em, scope, window)
+            if (setting?.includeClientDetails && rows.length > 0) attendees = await inviteesByConsultation(em, scope, window)
           }
 
           const events: FeedEvent[] = rows.map(row => ({
             id: row.id,
             version: row.version,
             title: row.title,
-            // The raw driver may hand timestamps back as strings.
-            startAt: new Date(row.start_at),
-            endAt: new Date(row.end_at),
-            cancelled: row.state === 'cancelled' || row.cancelled_at != null,
-            updatedAt: new Date(row.updated_at),
-            url: row.invitation_id ? app.joinLinks.urlFor(row.invitation_id) : `${config.publicUrl}/consultations/${row.id}`,
-            description: row.invitation_id
-              ? `Video consultation – join here: ${app.joinLinks.urlFor(row.invitation_id)}`
+            startAt: row.startAt,
+            endAt: row.endAt,
+            cancelled: row.cancelled,
+            updatedAt: row.updatedAt,
+            url: row.invitationId ? app.joinLinks.urlFor(row.invitationId) : `${config.publicUrl}/consultations/${row.id}`,
+            description: row.invitationId
+              ? `Video consultation – join here: ${app.joinLinks.urlFor(row.invitationId)}`
               : `Video consultation – open it in Sprechzimmer: ${config.publicUrl}/consultations/${row.id}`,
-            attendees: includeClients ? (attendees.get(row.id) ?? []) : undefined
+            attendees: attendees ? (attendees.get(row.id) ?? []) : undefined
           }))
           // A client's fragment carries their own join link, so it is keyed by the invitation too.
-          const variants = rows.map(row => (row.invitation_id ? `client:${row.invitation_id}` : variant))
+          const variants = rows.map(row => (row.invitationId ? `client:${row.invitationId}` : variant))
           const keys = events.map((e, i) => cache.keyOf(e, variants[i]))
           const etag = `"${createHash('sha1')
             .update(`${feed.id}\n${keys.join('\n')}`)
