@@ -4,7 +4,8 @@ import { errors } from '../../errors.js'
 import type { SqlRunner } from '../../jobs.js'
 import { inTransaction, onPooledConnection } from '../../db/pooled-connection.js'
 import { accessRow } from '../../privacy/ip-anonymizer.js'
-import { waitingRoomOpensAt } from '../../lifecycle/deadlines.js'
+import { entryVerdict } from './link-rules.js'
+import { insertEntries, readLinks, type LinkRow } from './entrance-sql.js'
 import { participantView } from '../consultation/views.js'
 import { Participant } from './participant.entity.js'
 
@@ -23,20 +24,6 @@ export type EntryResult =
 interface Pending extends Entry {
   resolve: (result: EntryResult) => void
   reject: (err: unknown) => void
-}
-
-interface LinkRow {
-  invitation_id: string
-  token_hash: string
-  consultation_id: string
-  practice_id: string
-  state: string
-  start_at: Date
-  end_at: Date
-  due_at: Date | null
-  version: number
-  /** The link's participants who are not `left`, when the row was read. */
-  present_participants: number
 }
 
 /** How many links the entrance remembers; a link not remembered is read again, so this bounds only memory. */
@@ -163,14 +150,7 @@ export class WaitingRoomEntrance {
     // consultation's names were erased.
     let links = lock ? null : this.remembered(batch, now)
     if (!links) {
-      const { rows } = (await db.executeSql(
-        `SELECT i.id AS invitation_id, i.token_hash, i.present_participants, c.id AS consultation_id, c.practice_id, c.state, c.start_at, c.end_at, c.due_at, c.version
-           FROM invitation i JOIN consultation c ON c.id = i.consultation_id
-          WHERE i.token_hash IN (SELECT json_array_elements_text($1::json))
-          ORDER BY c.id${lock ? ' FOR SHARE OF c' : ''}`,
-        [JSON.stringify([...new Set(batch.map(entry => entry.tokenHash))])]
-      )) as { rows: LinkRow[] }
-      if (lock) await this.lockSeats(db, rows)
+      const rows = await readLinks(db, [...new Set(batch.map(entry => entry.tokenHash))], lock)
       this.remember(rows)
       links = new Map(rows.map(row => [row.token_hash, row]))
     }
@@ -206,19 +186,6 @@ export class WaitingRoomEntrance {
   }
 
   /**
-   * Locks the links' rows (after the consultations, in the order the insert statement locks them, so
-   * that batches never wait for each other in a circle) and reads their counts as they are now.
-   */
-  private async lockSeats(db: SqlRunner, rows: LinkRow[]): Promise<void> {
-    const { rows: counts } = (await db.executeSql(
-      `SELECT id, present_participants FROM invitation WHERE id IN (SELECT json_array_elements_text($1::json)::uuid) ORDER BY id FOR NO KEY UPDATE`,
-      [JSON.stringify(rows.map(row => row.invitation_id))]
-    )) as { rows: Array<{ id: string; present_participants: number }> }
-    const now = new Map(counts.map(count => [count.id, count.present_participants]))
-    for (const row of rows) row.present_participants = now.get(row.invitation_id) ?? row.present_participants
-  }
-
-  /**
    * Writes a batch's participants, access records, `participant.joined` notices (one pg-boss job) and
    * `participant.waiting` events (NOTIFY) in one statement of data-modifying CTEs: the same rows,
    * notices and events as the single-entry path writes. It first takes a share lock on the batch's
@@ -229,84 +196,49 @@ export class WaitingRoomEntrance {
    */
   private async insert(db: SqlRunner, at: Date, entered: Entering[], seats: Seats): Promise<void> {
     const { app } = this
-    const values: unknown[] = []
-    const param = (value: unknown): string => `$${values.push(value)}`
-    const versions = [...new Map(entered.map(e => [e.link.consultation_id, { id: e.link.consultation_id, version: e.link.version }])).values()]
-    const invitations = [
-      ...new Map(
-        entered.map(e => [e.link.invitation_id, { id: e.link.invitation_id, token_hash: e.link.token_hash, consultation_id: e.link.consultation_id }])
-      ).values()
-    ]
-    const checked = param(JSON.stringify(versions))
-    const links = param(JSON.stringify(invitations))
-    const claims = param(JSON.stringify(seats.claims()))
-    const participants = param(
-      JSON.stringify(
-        entered.map(({ participant: p }) => ({ id: p.id, consultation_id: p.consultation, invitation_id: p.invitation, display_name: p.displayName }))
-      )
-    )
-    const time = param(at.toISOString())
-    const access = param(JSON.stringify(entered.map(e => accessRow('join', e.entry.request))))
-    const notices = app.lifecycle.emitManyStatement(
-      'participant.joined',
-      entered.map(e => ({
-        consultation: { id: e.link.consultation_id, practice: e.link.practice_id },
-        data: { participantId: e.participant.id }
-      })),
-      values.length + 1
-    )
-    values.push(...notices.values)
     const { channel, payloads } = app.realtime.notification(
       entered.map(e => ({
         to: { practice: e.link.practice_id },
         event: { type: 'participant.waiting', consultationId: e.link.consultation_id, participant: participantView(e.participant) }
       }))
     )
-    await db.executeSql(
-      `WITH checked AS (
-         SELECT c.id, c.version FROM consultation c
-          WHERE c.id IN (SELECT id FROM json_to_recordset(${checked}::json) AS v (id uuid, version int))
-          ORDER BY c.id FOR SHARE
-       ), seats AS (
-         -- A locked row is read as it is now, not as at the start of the statement: the exact count.
-         SELECT i.id, i.present_participants FROM invitation i
-          WHERE i.id IN (SELECT id FROM json_to_recordset(${claims}::json) AS s (id uuid, n int))
-          ORDER BY i.id FOR NO KEY UPDATE
-       ), unchanged AS (
-         SELECT sz_assert(
-             (SELECT count(*) FROM checked JOIN json_to_recordset(${checked}::json) AS v (id uuid, version int) ON v.id = checked.id AND v.version = checked.version) = ${param(versions.length)}
-             AND (SELECT count(*) FROM invitation i JOIN json_to_recordset(${links}::json) AS l (id uuid, token_hash text, consultation_id uuid)
-                    ON l.id = i.id AND l.token_hash = i.token_hash AND l.consultation_id = i.consultation_id) = ${param(invitations.length)}
-             AND NOT EXISTS (SELECT 1 FROM seats JOIN json_to_recordset(${claims}::json) AS s (id uuid, n int) ON s.id = seats.id
-                              WHERE seats.present_participants + s.n > ${param(app.config.joinLinkParticipants)}),
-             'a join link or its consultation changed since the waiting room read it') AS ok
-       ), participants AS (
-         INSERT INTO participant (id, created_at, updated_at, consultation_id, invitation_id, display_name, status, waiting_since)
-         SELECT id, ${time}::timestamptz, ${time}::timestamptz, consultation_id, invitation_id, display_name, 'waiting', ${time}::timestamptz
-           FROM unchanged, json_to_recordset(${participants}::json) AS x (id uuid, consultation_id uuid, invitation_id uuid, display_name text)
-       ), access AS (
-         INSERT INTO access_record (at, kind, ip, user_agent, anonymized)
-         SELECT at, kind, ip, "userAgent", anonymized
-           FROM json_to_recordset(${access}::json) AS x (at timestamptz, kind text, ip text, "userAgent" text, anonymized boolean)
-       ), notices AS (${notices.sql})
-       SELECT pg_notify(${param(channel)}, payload) FROM json_array_elements_text(${param(payloads)}::json) AS payload`,
-      values
-    )
+    await insertEntries(db, {
+      at,
+      cap: app.config.joinLinkParticipants,
+      versions: [...new Map(entered.map(e => [e.link.consultation_id, { id: e.link.consultation_id, version: e.link.version }])).values()],
+      invitations: [
+        ...new Map(
+          entered.map(e => [e.link.invitation_id, { id: e.link.invitation_id, token_hash: e.link.token_hash, consultation_id: e.link.consultation_id }])
+        ).values()
+      ],
+      claims: seats.claims(),
+      participants: entered.map(e => ({
+        id: e.participant.id,
+        consultation_id: e.link.consultation_id,
+        invitation_id: e.link.invitation_id,
+        display_name: e.entry.displayName
+      })),
+      access: entered.map(e => accessRow('join', e.entry.request)),
+      notices: firstParam =>
+        app.lifecycle.emitManyStatement(
+          'participant.joined',
+          entered.map(e => ({ consultation: { id: e.link.consultation_id, practice: e.link.practice_id }, data: { participantId: e.participant.id } })),
+          firstParam
+        ),
+      notification: { channel, payloads }
+    })
   }
 
-  /** The same answers as the single-entry path, in the same order of checks; null when the entry may go in. */
+  /** The same answers as every other way in (entryVerdict), then the seats; null when the entry may go in. */
   private check(link: LinkRow, now: number, seats: Seats): EntryResult | null {
-    const refused = (error: Error): EntryResult => ({ kind: 'refused', error })
-    if (link.state === 'cancelled') return refused(new errors.consultationCancelled())
-    if (link.state === 'ended' || link.state === 'purged' || new Date(link.end_at).getTime() <= now) return refused(new errors.joinLinkExpired())
-    if (link.due_at && new Date(link.due_at).getTime() <= now) return { kind: 'catch-up' }
-    const opensAt = waitingRoomOpensAt({ startAt: new Date(link.start_at) }, this.app.config)
-    if (opensAt.getTime() > now) {
-      return refused(Object.assign(new errors.waitingRoomNotOpen(opensAt.toISOString()), { details: { opensAt: opensAt.toISOString() } }))
-    }
-    if (link.state !== 'waiting' && link.state !== 'live') return refused(new errors.joinLinkExpired())
+    const verdict = entryVerdict(
+      { state: link.state, startAt: new Date(link.start_at), endAt: new Date(link.end_at), dueAt: link.due_at && new Date(link.due_at) },
+      now,
+      this.app.config
+    )
+    if (verdict) return verdict
     const cap = this.app.config.joinLinkParticipants
-    if (link.present_participants + seats.takenOn(link) >= cap) return refused(new errors.joinLinkFull(cap))
+    if (link.present_participants + seats.takenOn(link) >= cap) return { kind: 'refused', error: new errors.joinLinkFull(cap) }
     return null
   }
 }

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import type { FastifyInstance } from 'fastify'
 import { Participant } from './participant.entity.js'
 import { participantView } from '../consultation/views.js'
+import { lockedSeatsTaken } from './entrance-sql.js'
 
 /**
  * Whether the link lets one more person in now (SZ_JOIN_LINK_PARTICIPANTS). Locks the link's row until
@@ -9,15 +10,8 @@ import { participantView } from '../consultation/views.js'
  */
 export async function hasFreeSeat(app: FastifyInstance, em: EntityManager, invitationId: string | null): Promise<boolean> {
   if (!invitationId) return true
-  const [row] = await em
-    .getConnection()
-    .execute<Array<{ present_participants: number }>>(
-      'SELECT present_participants FROM invitation WHERE id = ? FOR NO KEY UPDATE',
-      [invitationId],
-      'all',
-      em.getTransactionContext()
-    )
-  return !row || row.present_participants < app.config.joinLinkParticipants
+  const taken = await lockedSeatsTaken(em, invitationId)
+  return taken === null || taken < app.config.joinLinkParticipants
 }
 
 /** One who left is back where they were: admitted if they had been, else waiting. */

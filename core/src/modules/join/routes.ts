@@ -17,6 +17,7 @@ import { participantView } from '../consultation/views.js'
 import { State } from '../consultation/schemas.js'
 import { comeBack, hasFreeSeat, markLeft } from './presence.js'
 import { WaitingRoomEntrance } from './entrance.js'
+import { entryVerdict, linkGone } from './link-rules.js'
 
 const TokenParams = Type.Object({ token: Type.String({ maxLength: 100 }) })
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/
@@ -58,8 +59,8 @@ const routes: FastifyPluginAsyncTypebox = async app => {
       ? await app.consultationStates.lock(em, { id: invitation.consultation })
       : await em.findOne(Consultation, { id: invitation.consultation })
     if (!consultation) throw new errors.joinLinkInvalid()
-    if (consultation.state === 'cancelled') throw new errors.consultationCancelled()
-    if (['ended', 'purged'].includes(consultation.state) || consultation.endAt.getTime() <= Date.now()) throw new errors.joinLinkExpired()
+    const gone = linkGone(consultation, Date.now())
+    if (gone) throw gone
     return { invitation, consultation }
   }
 
@@ -129,11 +130,9 @@ const routes: FastifyPluginAsyncTypebox = async app => {
           return locked
         })
       }
-      const opensAt = waitingRoomOpensAt(consultation, config)
-      if (opensAt.getTime() > Date.now()) {
-        throw Object.assign(new errors.waitingRoomNotOpen(opensAt.toISOString()), { details: { opensAt: opensAt.toISOString() } })
-      }
-      if (consultation.state !== 'waiting' && consultation.state !== 'live') throw new errors.joinLinkExpired()
+      // The same rules as the batched entrance; a deadline still due here is the job's to apply.
+      const verdict = entryVerdict({ ...consultation, dueAt: null }, Date.now(), config)
+      if (verdict?.kind === 'refused') throw verdict.error
       const participant = await request.em.transactional(async (em: EntityManager) => {
         // A shared lock: joins do not wait for each other, but an END waits for them (and they for it),
         // so a name can never be written after the names of an ended consultation were erased.
