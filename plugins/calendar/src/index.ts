@@ -206,17 +206,11 @@ export default fp<{ config: Config }>(
             if (setting?.includeClientDetails && rows.length > 0) attendees = await inviteesByConsultation(em, scope, window)
           }
 
-          const events: FeedEvent[] = rows.map(row => ({
-            id: row.id,
-            version: row.version,
-            title: row.title,
-            startAt: row.startAt,
-            endAt: row.endAt,
-            cancelled: row.cancelled,
-            updatedAt: row.updatedAt,
-            url: row.invitationId ? app.joinLinks.urlFor(row.invitationId) : `${config.publicUrl}/consultations/${row.id}`,
-            description: row.invitationId
-              ? `Video consultation – join here: ${app.joinLinks.urlFor(row.invitationId)}`
+          const events: FeedEvent[] = rows.map(({ invitationId, ...row }) => ({
+            ...row,
+            url: invitationId ? app.joinLinks.urlFor(invitationId) : `${config.publicUrl}/consultations/${row.id}`,
+            description: invitationId
+              ? `Video consultation – join here: ${app.joinLinks.urlFor(invitationId)}`
               : `Video consultation – open it in Sprechzimmer: ${config.publicUrl}/consultations/${row.id}`,
             attendees: attendees ? (attendees.get(row.id) ?? []) : undefined
           }))

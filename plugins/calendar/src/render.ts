@@ -1,15 +1,9 @@
 import { createHash } from 'node:crypto'
+import type { ScheduledConsultation } from '@sprechzimmer/core'
 import ical, { ICalEvent, ICalEventStatus, ICalAttendeeRole, ICalAttendeeStatus, type ICalCalendar } from 'ical-generator'
 
 /** What one VEVENT of a feed is made of; only ids, times, the title and (opt-in) client details. */
-export interface FeedEvent {
-  id: string
-  version: number
-  title: string
-  startAt: Date
-  endAt: Date
-  cancelled: boolean
-  updatedAt: Date
+export interface FeedEvent extends Omit<ScheduledConsultation, 'invitationId'> {
   /** The link the feed's owner opens (portal page for providers, join link for clients). */
   url: string | null
   description: string
