@@ -57,7 +57,8 @@ export default defineConfig(
       '@typescript-eslint/no-unsafe-return': 'off',
       // async without await is how Fastify handlers, plugin hooks and interface implementations return promises.
       '@typescript-eslint/require-await': 'off',
-      // Its autofix drops assertions that document intent (xstate events, index access, dynamic imports of browser-only URLs) and some are needed under the build tsconfigs.
+      // Its autofix drops assertions that document intent (xstate events, index access, dynamic imports of browser-only URLs)
+      // and some are needed under the build tsconfigs.
       '@typescript-eslint/no-unnecessary-type-assertion': 'off',
       // The control-character classes in the tree strip or detect control characters on purpose (iCalendar lines, mail headers).
       'no-control-regex': 'off'

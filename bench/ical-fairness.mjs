@@ -94,7 +94,8 @@ try {
   console.log(`ratio under hostile load / alone (medians): ${ratio.toFixed(2)}`)
   console.log(`goal: every trivial upload under hostile load within ${GOAL_MS / 1000} s: ${worst <= GOAL_MS ? 'ok' : 'MISSED'} (slowest ${s(worst)} s)`)
   console.log(
-    `A's hostile uploads still unfinished when B's last one was done: ${2 - hostileRunning} of 2; they ended after ${hostileDone.map(h => `${s(h.ms)} s (${h.status} ${h.code ?? ''})`).join(', ')}`
+    `A's hostile uploads still unfinished when B's last one was done: ${2 - hostileRunning} of 2; ` +
+      `they ended after ${hostileDone.map(h => `${s(h.ms)} s (${h.status} ${h.code ?? ''})`).join(', ')}`
   )
 } finally {
   for (const fn of teardowns) await fn()

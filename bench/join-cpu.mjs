@@ -87,7 +87,8 @@ const database = new URL(db.url).pathname.slice(1)
 const admin = new pg.Client({ connectionString: dbServer.url })
 await admin.connect()
 console.log(
-  `${new Date().toISOString()}, ${requests} requests a line at ${connections} connections; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`
+  `${new Date().toISOString()}, ${requests} requests a line at ${connections} connections; ` +
+    `load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`
 )
 const lines = []
 try {
@@ -117,7 +118,8 @@ try {
 const [base, ...joins] = lines
 for (const j of joins) {
   console.log(
-    `${j.name}: server CPU ×${(j.serverMsPerRequest / base.serverMsPerRequest).toFixed(1)}, PostgreSQL CPU ×${(j.dbMsPerRequest / base.dbMsPerRequest).toFixed(1)} of the baseline's per request`
+    `${j.name}: server CPU ×${(j.serverMsPerRequest / base.serverMsPerRequest).toFixed(1)}, ` +
+      `PostgreSQL CPU ×${(j.dbMsPerRequest / base.dbMsPerRequest).toFixed(1)} of the baseline's per request`
   )
 }
 console.log(`load average after: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)

@@ -111,7 +111,8 @@ try {
   console.log('|---|---|---|---|---|---|---|')
   for (const r of results) {
     console.log(
-      `| ${r.line} | ${fmt(r.ms / 1000)} | ${(r.ms / COUNT).toFixed(2)} | ${fmt(r.peakRssMb)} | ${fmt(r.rssGrowthMb)} | ${fmt(r.heapGrowthMb)} | ${r.left.invitations}/${r.left.participants}/${r.left.unpurged} |`
+      `| ${r.line} | ${fmt(r.ms / 1000)} | ${(r.ms / COUNT).toFixed(2)} | ${fmt(r.peakRssMb)} | ${fmt(r.rssGrowthMb)} | ${fmt(r.heapGrowthMb)} ` +
+        `| ${r.left.invitations}/${r.left.participants}/${r.left.unpurged} |`
     )
   }
   console.log(`ratio lifecycle ÷ SQL: time ${fmt(lifecycle.ms / sql.ms)}×`)

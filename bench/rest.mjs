@@ -236,7 +236,8 @@ async function main() {
       deliveriesPerSecond: Math.round(delivered / (all / 1000))
     }
     console.log(
-      `fan-out: ${events} events to ${endpointCount} endpoints: ${delivered}/${total} delivered in ${results.fanout.allDeliveredMs} ms (bookings took ${results.fanout.bookedMs} ms; ${results.fanout.deliveriesPerSecond} deliveries/s)`
+      `fan-out: ${events} events to ${endpointCount} endpoints: ${delivered}/${total} delivered in ${results.fanout.allDeliveredMs} ms ` +
+        `(bookings took ${results.fanout.bookedMs} ms; ${results.fanout.deliveriesPerSecond} deliveries/s)`
     )
     for (const s of receivers) s.close()
     console.log(JSON.stringify(results))

@@ -23,7 +23,8 @@ const watchdog = setTimeout(() => {
 function report(results) {
   const out = []
   out.push(
-    `${results.date}, Node ${results.node}, ${results.cpus} × ${results.cpuModel}, PostgreSQL ${results.database?.version} (${results.database?.kind}); machine ${results.machineBusyBeforeStartPercent}% busy before the start`
+    `${results.date}, Node ${results.node}, ${results.cpus} × ${results.cpuModel}, PostgreSQL ${results.database?.version} (${results.database?.kind}); ` +
+      `machine ${results.machineBusyBeforeStartPercent}% busy before the start`
   )
   out.push('')
   if (results.throughput) {
@@ -99,7 +100,8 @@ function report(results) {
       `deadline job pick-up delay (started_on − start_after) ms: p50 ${d.jobPickupDelayMs.p50}, p99 ${d.jobPickupDelayMs.p99}, max ${d.jobPickupDelayMs.max}`
     )
     out.push(
-      `consultation.waiting notices dispatched to handlers by the end: ${d.lifecycleNotices.dispatchedToHandlersDuringRun}; lifecycle.event jobs still queued: ${d.lifecycleNotices.stillQueuedAtEnd}`
+      `consultation.waiting notices dispatched to handlers by the end: ${d.lifecycleNotices.dispatchedToHandlersDuringRun}; ` +
+        `lifecycle.event jobs still queued: ${d.lifecycleNotices.stillQueuedAtEnd}`
     )
   }
   return out.join('\n')

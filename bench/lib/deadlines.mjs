@@ -114,7 +114,8 @@ export async function deadlines(serverUrl, settings, log) {
     const windowMs = window * 1000
     const roomOpensAt = shuffle(Array.from({ length: count }, (_, i) => windowStart + Math.floor(((i + 0.5) * windowMs) / count)))
     log(
-      `  creating ${count} consultations (set-up ~${round(perItem, 2)} ms each), room opening from +${round((windowStart - Date.now()) / 1000, 1)} s over ${window} s`
+      `  creating ${count} consultations (set-up ~${round(perItem, 2)} ms each), ` +
+        `room opening from +${round((windowStart - Date.now()) / 1000, 1)} s over ${window} s`
     )
     t = Date.now()
     await createConsultations(app, owner, roomOpensAt, TITLE)

@@ -176,12 +176,11 @@ export async function login(app: App, email: string, password: string): Promise<
  * endpoint, as the owner clicking it in the mail would; the token is derived as the mail derives it.
  */
 export async function verifyAddress(app: App, email: string, purpose?: 'register' | 'change'): Promise<void> {
-  const [row] = await app.orm.em
-    .fork()
-    .execute<Array<{ id: string }>>(
-      `select id from email_verification where email = ? and purpose ${purpose ? '= ?' : "in ('register', 'change')"} and used_at is null order by created_at desc limit 1`,
-      [email.toLowerCase(), ...(purpose ? [purpose] : [])]
-    )
+  const [row] = await app.orm.em.fork().execute<Array<{ id: string }>>(
+    `select id from email_verification where email = ? and purpose ${purpose ? '= ?' : "in ('register', 'change')"} and used_at is null
+        order by created_at desc limit 1`,
+    [email.toLowerCase(), ...(purpose ? [purpose] : [])]
+  )
   if (!row) throw new Error('no open verification link for that address')
   const res = await app.inject({ method: 'POST', url: '/api/auth/verify-email', payload: { token: app.accounts.tokenFor(row.id) } })
   if (res.statusCode !== 200) throw new Error(`verify-email failed: ${res.statusCode} ${res.body}`)
@@ -316,7 +315,8 @@ export function fakeResolver(...answers: string[][]) {
 export function overduePurgesSql(count: number): string {
   return `
     with c as (
-      insert into consultation (id, created_at, updated_at, practice_id, provider_id, title, start_at, end_at, state, snapshot, machine_version, ended_at, due_at)
+      insert into consultation (id, created_at, updated_at, practice_id, provider_id, title, start_at, end_at, state, snapshot, machine_version,
+                                ended_at, due_at)
       select gen_random_uuid(), now(), now(), $1, $2, 'Termin ' || n, now() - interval '3 hours', now() - interval '2 hours', 'ended',
              '{"value":"ended","context":{"noShow":false,"endReason":"provider"}}', '1', now() - interval '2 hours', now() - interval '1 hour'
         from generate_series(1, ${Math.floor(count)}) n

@@ -62,7 +62,8 @@ async function pgDump(url: string): Promise<string> {
     for (const { name } of tables) {
       // The same shape as pg_dump --inserts: INSERT INTO schema.table VALUES ('quoted', …);
       const { rows } = await client.query(
-        `SELECT 'INSERT INTO ${name} VALUES (' || (SELECT string_agg(quote_nullable(c.value), ', ') FROM json_each_text(row_to_json(t)) AS c) || ');' AS line FROM ${name} AS t`
+        `SELECT 'INSERT INTO ${name} VALUES (' || (SELECT string_agg(quote_nullable(c.value), ', ') FROM json_each_text(row_to_json(t)) AS c) || ');' AS line
+           FROM ${name} AS t`
       )
       dump += `-- Data for ${name}\n` + rows.map((r: { line: string }) => r.line).join('\n') + '\n'
     }

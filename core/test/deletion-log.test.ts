@@ -56,7 +56,8 @@ t.test('IP cut, names at the end and the purge write the deletion log; the pract
   t.equal(byCategory.invitation.deadline, '1,500 milliseconds after the end or cancellation', 'the deadline is the configured one')
   const empty = await req(
     'GET',
-    `/api/practice/privacy-report?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}&to=${encodeURIComponent(new Date(Date.now() + 120_000).toISOString())}`
+    `/api/practice/privacy-report?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}` +
+      `&to=${encodeURIComponent(new Date(Date.now() + 120_000).toISOString())}`
   )
   t.ok(
     empty.json().every((r: any) => r.deletedInPeriod === 0),

@@ -126,7 +126,8 @@ async function written(app: Awaited<ReturnType<typeof build>>['app'], consultati
     .fork()
     .getConnection()
     .execute(
-      "SELECT count(*)::int AS participants, (SELECT count(*)::int FROM access_record WHERE kind = 'join') AS records FROM participant WHERE consultation_id = ?",
+      "SELECT count(*)::int AS participants, (SELECT count(*)::int FROM access_record WHERE kind = 'join') AS records " +
+        'FROM participant WHERE consultation_id = ?',
       [consultationId]
     )
   return rows

@@ -4,7 +4,8 @@ import { sqlOn } from '../src/jobs.js'
 import { build, eventually } from './helpers.js'
 
 const COLUMNS =
-  'name, data, priority, state, retry_limit, retry_delay, retry_backoff, singleton_key, expire_in, policy, dead_letter, (keep_until - start_after) AS kept, (start_after - created_on) AS delay'
+  'name, data, priority, state, retry_limit, retry_delay, retry_backoff, singleton_key, expire_in, policy, dead_letter, ' +
+  '(keep_until - start_after) AS kept, (start_after - created_on) AS delay'
 
 t.test('jobs.insertStatement writes the rows boss.insert writes, inside a larger statement and its transaction', async t => {
   const { app, databaseUrl } = await build(t)

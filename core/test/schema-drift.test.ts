@@ -22,7 +22,9 @@ const KNOWN: Array<{ sql: string; reason: string }> = [
     reason: 'the migration makes the foreign key deferrable initially deferred (the link row is claimed first); the entity does not say so'
   },
   {
-    sql: 'alter table "rest_appointment" add constraint "rest_appointment_consultation_id_foreign" foreign key ("consultation_id") references "consultation" ("id") on update cascade on delete cascade;',
+    sql:
+      'alter table "rest_appointment" add constraint "rest_appointment_consultation_id_foreign" foreign key ("consultation_id") ' +
+      'references "consultation" ("id") on update cascade on delete cascade;',
     reason: 'the same foreign key re-added without the deferral'
   },
   {

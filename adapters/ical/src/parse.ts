@@ -404,7 +404,9 @@ function expand(event: any, uid: string, options: ParseOptions, started: number,
   if (trimmed) {
     skipped.push({
       uid,
-      reason: `recurrence trimmed: ${trimmed === 'count' ? `only the first ${taken} instances in the window are imported (count budget)` : `time budget exhausted after ${taken} instances`}`
+      reason:
+        'recurrence trimmed: ' +
+        (trimmed === 'count' ? `only the first ${taken} instances in the window are imported (count budget)` : `time budget exhausted after ${taken} instances`)
     })
   }
 }

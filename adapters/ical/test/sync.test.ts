@@ -344,7 +344,8 @@ t.test('SZ_QUOTA_CONSULTATIONS_PER_SYNC: past it nothing more is created, the re
     (
       await sql.execute(
         `select (select count(*) from consultation where practice_id = ?)::int as consultations,
-    (select count(*) from ical_imported_event where source_id = ?)::int as imported, (select count(*) from invitation i join consultation c on c.id = i.consultation_id where c.practice_id = ?)::int as invitations`,
+    (select count(*) from ical_imported_event where source_id = ?)::int as imported,
+    (select count(*) from invitation i join consultation c on c.id = i.consultation_id where c.practice_id = ?)::int as invitations`,
         [dr.practiceId, source.id, dr.practiceId]
       )
     )[0]

@@ -137,7 +137,8 @@ export function appointmentRoutes(app: FastifyInstance): FastifyPluginAsyncTypeb
             // Claim first: a concurrent twin blocks on the unique index until this transaction ends, then replays.
             if (idempotencyKey) {
               const claimed = await em.execute(
-                'insert into rest_idempotency (id, practice_id, key, request_hash, created_at) values (?, ?, ?, ?, now()) on conflict (practice_id, key) do nothing returning id',
+                'insert into rest_idempotency (id, practice_id, key, request_hash, created_at) values (?, ?, ?, ?, now()) ' +
+                  'on conflict (practice_id, key) do nothing returning id',
                 [randomUUID(), practice, idempotencyKey, hash]
               )
               if (claimed.length === 0) {
@@ -151,7 +152,8 @@ export function appointmentRoutes(app: FastifyInstance): FastifyPluginAsyncTypeb
             const id = randomUUID()
             if (body.externalId) {
               const claimed = await em.execute(
-                "insert into rest_appointment (consultation_id, practice_id, external_id, request_hash, response, created_at) values (?, ?, ?, ?, '{}', now()) on conflict (practice_id, external_id) do nothing returning consultation_id",
+                'insert into rest_appointment (consultation_id, practice_id, external_id, request_hash, response, created_at) ' +
+                  "values (?, ?, ?, ?, '{}', now()) on conflict (practice_id, external_id) do nothing returning consultation_id",
                 [id, practice, body.externalId, hash]
               )
               if (claimed.length === 0) {

@@ -117,7 +117,8 @@ export class Webhooks {
     await em.transactional(async (tx: EntityManager) => {
       await tx.execute(
         `insert into rest_webhook_event (id, event_id, endpoint_id, consultation_id, source_id, ordinal, type, data, created_at, next_attempt_at)
-        select id, event_id, endpoint_id, consultation_id, source_id, ordinal, type, data, created_at, now() from json_populate_recordset(null::rest_webhook_event, ?::json)
+        select id, event_id, endpoint_id, consultation_id, source_id, ordinal, type, data, created_at, now()
+        from json_populate_recordset(null::rest_webhook_event, ?::json)
         on conflict (endpoint_id, event_id) do nothing`,
         [JSON.stringify(rows)]
       )
@@ -270,7 +271,8 @@ export class Webhooks {
     )
     // Delivered events are kept a week, given-up ones a month, for support; they hold ids and times only.
     await em.execute(
-      `delete from rest_webhook_event where (status = 'delivered' and delivered_at < now() - interval '7 days') or (status = 'failed' and created_at < now() - interval '30 days')`
+      `delete from rest_webhook_event
+        where (status = 'delivered' and delivered_at < now() - interval '7 days') or (status = 'failed' and created_at < now() - interval '30 days')`
     )
     await em.execute(`delete from rest_idempotency where created_at < now() - interval '24 hours'`)
     return rows.length

@@ -179,7 +179,8 @@ export function deletionTable(config: Durations, locale: Locale, declared: reado
     row(
       'security-events',
       [
-        'Sicherheitsprotokoll: Anmeldungen, Abmeldungen, Passwort- und Adressänderungen, API-Schlüssel, Rollen (Kontokennung, Zeit, auf zwei Oktette gekürzte IP-Adresse, Ereigniscode)',
+        'Sicherheitsprotokoll: Anmeldungen, Abmeldungen, Passwort- und Adressänderungen, API-Schlüssel, Rollen ' +
+          '(Kontokennung, Zeit, auf zwei Oktette gekürzte IP-Adresse, Ereigniscode)',
         'Security audit trail: sign-ins, sign-outs, password and address changes, API keys, roles (account id, time, IP address cut to two octets, event code)'
       ],
       [`${d(config.auditKeep)} nach dem Ereignis`, `${d(config.auditKeep)} after the event`],

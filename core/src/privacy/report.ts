@@ -43,7 +43,8 @@ const OLDEST: Partial<Record<DeletionCategory, (p: string) => string>> = {
   practice: p => `select min(created_at) as at from practice where ${p.replace('$', 'id')}`,
   invitation: p => `select min(i.created_at) as at from invitation i join consultation c on c.id = i.consultation_id where ${p.replace('$', 'c.practice_id')}`,
   'waiting-room-name': p =>
-    `select min(pt.created_at) as at from participant pt join consultation c on c.id = pt.consultation_id where pt.display_name is not null and ${p.replace('$', 'c.practice_id')}`,
+    `select min(pt.created_at) as at from participant pt join consultation c on c.id = pt.consultation_id
+      where pt.display_name is not null and ${p.replace('$', 'c.practice_id')}`,
   'call-data': p => `select least(
       (select min(pt.created_at) from participant pt join consultation c on c.id = pt.consultation_id where ${p.replace('$', 'c.practice_id')}),
       (select min(c.created_at) from consultation c where c.media is not null and ${p.replace('$', 'c.practice_id')})) as at`
@@ -58,7 +59,8 @@ export async function privacyReport(em: EntityManager, config: Config, range: { 
   const filter = scope.practiceId ? '$ = ?' : 'true'
   const params = (sql: string) => (scope.practiceId ? Array((sql.match(/\?/g) ?? []).length).fill(scope.practiceId) : [])
   const deleted = await connection.execute<Array<{ category: string; n: string }>>(
-    `select category, sum(count) as n from deletion_log where deleted_at >= ? and deleted_at < ?${scope.practiceId ? ' and practice_id = ?' : ''} group by category`,
+    `select category, sum(count) as n from deletion_log
+      where deleted_at >= ? and deleted_at < ?${scope.practiceId ? ' and practice_id = ?' : ''} group by category`,
     [range.from, range.to, ...(scope.practiceId ? [scope.practiceId] : [])]
   )
   const counts = new Map(deleted.map(r => [r.category, Number(r.n)]))

@@ -31,7 +31,8 @@ export type OutboxJob =
 /** A job id derived from what the job is about, so that the same cause never queues two mails. */
 export function jobId(...parts: Array<string | number>): string {
   const hex = createHash('sha256').update(parts.join('|')).digest('hex')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
 }
 
 const displayName = (u: Pick<User, 'title' | 'firstName' | 'lastName'>) => [u.title, u.firstName, u.lastName].filter(Boolean).join(' ')

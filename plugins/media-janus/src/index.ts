@@ -43,7 +43,8 @@ interface VideoRoomHandle {
 
 /**
  * One Janus VideoRoom per consultation. Two people talk browser to browser (p2p) unless JANUS_FOR=all;
- * the room is made ready anyway, and the call moves into it for good once a third person is admitted. The room id, its secret and pin and each holder's token are
+ * the room is made ready anyway, and the call moves into it for good once a third person is admitted.
+ * The room id, its secret and pin and each holder's token are
  * derived from SESSION_SECRET and the ids, so nothing secret is stored: the database keeps only the
  * room number (technical data, erased at purge). Rooms are private, require end-to-end encryption,
  * admit only listed tokens, and refuse recording (record off, lock_record on, secret server-only).

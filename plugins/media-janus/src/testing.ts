@@ -7,6 +7,20 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 
 const LIBS = '/usr/lib/x86_64-linux-gnu/janus'
+// Janus plugins the test server does not load (the same list as before, written one a line).
+const DISABLED_PLUGINS = [
+  'libjanus_echotest.so',
+  'libjanus_audiobridge.so',
+  'libjanus_duktape.so',
+  'libjanus_lua.so',
+  'libjanus_nosip.so',
+  'libjanus_recordplay.so',
+  'libjanus_sip.so',
+  'libjanus_streaming.so',
+  'libjanus_textroom.so',
+  'libjanus_videocall.so',
+  'libjanus_voicemail.so'
+].join(',')
 
 export interface JanusServer {
   url: string
@@ -51,7 +65,7 @@ export async function startJanus(options: JanusOptions = {}): Promise<JanusServe
 }
 media: { rtp_port_range = "20000-20999" }
 nat: { ignore_mdns = true${ice ? `\n  ice_enforce_list = "${ice}"` : ''} }
-plugins: { disable = "libjanus_echotest.so,libjanus_audiobridge.so,libjanus_duktape.so,libjanus_lua.so,libjanus_nosip.so,libjanus_recordplay.so,libjanus_sip.so,libjanus_streaming.so,libjanus_textroom.so,libjanus_videocall.so,libjanus_voicemail.so" }
+plugins: { disable = "${DISABLED_PLUGINS}" }
 transports: { disable = "libjanus_http.so,libjanus_mqtt.so,libjanus_nanomsg.so,libjanus_pfunix.so,libjanus_rabbitmq.so" }
 loggers: { disable = "libjanus_jsonlog.so" }
 events: { broadcast = false }

@@ -65,7 +65,8 @@ const decodingAll = (page, count) =>
         }))
       )
       throw new Error(
-        `${err.message}\n${page.url()} wants ${count} decoding pictures, has ${JSON.stringify(seen)}: ${(await page.locator('body').innerText()).replace(/\n+/g, ' | ').slice(200, 700)}\nconsole: ${(consoleOf.get(page) ?? []).join('\n')}`
+        `${err.message}\n${page.url()} wants ${count} decoding pictures, has ${JSON.stringify(seen)}: ` +
+          `${(await page.locator('body').innerText()).replace(/\n+/g, ' | ').slice(200, 700)}\nconsole: ${(consoleOf.get(page) ?? []).join('\n')}`
       )
     })
 

@@ -9,7 +9,8 @@ export type VerificationPurpose = (typeof VERIFICATION_PURPOSES)[number]
  * A one-time link mailed to an address: `register` proves the account's address, `change` proves a new
  * address before it replaces the old one, `undo` lets the OLD address take a change back, `reset` sets a
  * new password (a forgotten one, or an invited colleague's first). The token is derived from the id
- * (HMAC under SESSION_SECRET, so the mail can be written again after a retry) and only its hash is kept. `email` is the address the link was sent to; the row goes once it expired.
+ * (HMAC under SESSION_SECRET, so the mail can be written again after a retry) and only its hash is kept.
+ * `email` is the address the link was sent to; the row goes once it expired.
  */
 export const EmailVerification = defineEntity({
   name: 'EmailVerification',

@@ -25,7 +25,9 @@ const routes: FastifyPluginAsyncTypebox = async app => {
       schema: {
         tags: ['practice'],
         summary: "The practice's security events (sign-ins, password and address changes, API keys, roles), newest first",
-        description: `Entries are kept for SZ_AUDIT_KEEP. They hold an account id, the time, the client's network cut to /16 (IPv6 /32) and a code; never a name, address or token.`,
+        description:
+          'Entries are kept for SZ_AUDIT_KEEP. ' +
+          "They hold an account id, the time, the client's network cut to /16 (IPv6 /32) and a code; never a name, address or token.",
         querystring: Type.Object(
           {
             from: Type.Optional(DateTime),

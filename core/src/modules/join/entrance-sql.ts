@@ -31,7 +31,8 @@ export interface LinkRow {
  */
 export async function readLinks(db: SqlRunner, tokenHashes: string[], lock: boolean): Promise<LinkRow[]> {
   const { rows } = (await db.executeSql(
-    `SELECT i.id AS invitation_id, i.token_hash, i.present_participants, c.id AS consultation_id, c.practice_id, c.state, c.start_at, c.end_at, c.due_at, c.version
+    `SELECT i.id AS invitation_id, i.token_hash, i.present_participants,
+            c.id AS consultation_id, c.practice_id, c.state, c.start_at, c.end_at, c.due_at, c.version
        FROM invitation i JOIN consultation c ON c.id = i.consultation_id
       WHERE i.token_hash IN (SELECT json_array_elements_text($1::json))
       ORDER BY c.id${lock ? ' FOR SHARE OF c' : ''}`,

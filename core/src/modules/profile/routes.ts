@@ -114,7 +114,8 @@ const routes: FastifyPluginAsyncTypebox = async app => {
         tags: ['profile'],
         summary: 'Change your e-mail address (needs the password): it changes only once the link mailed to the new address is opened',
         description:
-          'Answers 202 `{verification:"sent"}` whether or not the new address has an account (its owner is told); 200 `{user}` when it is the current address. ' +
+          'Answers 202 `{verification:"sent"}` whether or not the new address has an account (its owner is told); ' +
+          '200 `{user}` when it is the current address. ' +
           'When the link is opened, every other session ends and the old address gets a notice with a link that takes the change back.',
         body: EmailChange,
         response: { 200: UserAnswer, 202: EmailChangeSent, ...errorResponses(400, 401, 403, 429) }

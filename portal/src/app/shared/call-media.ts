@@ -35,7 +35,8 @@ type Sent<T> = T & { from?: Peer }
     <div class="call-videos">
       @for (feed of remotes(); track feed.id) {
         <figure class="remote-feed">
-          <video class="video remote-video" autoplay playsinline [szSrcObject]="feed.stream" [attr.aria-label]="i18n.t('call.videoOf', { name: nameOf(feed) })"></video>
+          <video class="video remote-video" autoplay playsinline [szSrcObject]="feed.stream"
+            [attr.aria-label]="i18n.t('call.videoOf', { name: nameOf(feed) })"></video>
           <figcaption>{{ nameOf(feed) }}</figcaption>
           @if (safetyCodes()[feed.id]; as code) {
             <details class="safety-code">
@@ -48,22 +49,26 @@ type Sent<T> = T & { from?: Peer }
       } @empty {
         <p class="muted">{{ i18n.t('call.waitingForOthers') }}</p>
       }
-      <video class="video" autoplay muted playsinline [szSrcObject]="session()?.localStream?.() ?? null" [attr.aria-label]="i18n.t('call.localPreview')"></video>
+      <video class="video" autoplay muted playsinline [szSrcObject]="session()?.localStream?.() ?? null"
+        [attr.aria-label]="i18n.t('call.localPreview')"></video>
     </div>
     <div class="call-controls">
       <button type="button" [attr.aria-pressed]="!microphone()" (click)="toggleMicrophone()">{{ i18n.t(microphone() ? 'call.mute' : 'call.unmute') }}</button>
       <button type="button" [attr.aria-pressed]="!camera()" (click)="toggleCamera()">{{ i18n.t(camera() ? 'call.cameraOff' : 'call.cameraOn') }}</button>
       @if (canShareScreen) {
-        <button type="button" [attr.aria-pressed]="sharing()" (click)="toggleScreen()">{{ i18n.t(sharing() ? 'call.stopSharing' : 'call.shareScreen') }}</button>
+        <button type="button" [attr.aria-pressed]="sharing()"
+          (click)="toggleScreen()">{{ i18n.t(sharing() ? 'call.stopSharing' : 'call.shareScreen') }}</button>
       }
       @if (cameras().length > 1) {
         <label>{{ i18n.t('call.cameraDevice') }}
-          <select (change)="useDevice('videoinput', $event)">@for (d of cameras(); track d.deviceId) { <option [value]="d.deviceId">{{ d.label }}</option> }</select>
+          <select (change)="useDevice('videoinput', $event)">@for (d of cameras(); track d.deviceId) {
+            <option [value]="d.deviceId">{{ d.label }}</option> }</select>
         </label>
       }
       @if (microphones().length > 1) {
         <label>{{ i18n.t('call.microphoneDevice') }}
-          <select (change)="useDevice('audioinput', $event)">@for (d of microphones(); track d.deviceId) { <option [value]="d.deviceId">{{ d.label }}</option> }</select>
+          <select (change)="useDevice('audioinput', $event)">@for (d of microphones(); track d.deviceId) {
+            <option [value]="d.deviceId">{{ d.label }}</option> }</select>
         </label>
       }
     </div>
@@ -75,7 +80,8 @@ type Sent<T> = T & { from?: Peer }
         @for (line of lines(); track $index) {
           <li>
             <strong>{{ line.mine ? i18n.t('call.me') : senderName(line.from) }}:</strong>
-            @if (line.document) { <a [href]="line.document.url" [download]="line.document.name">{{ i18n.t('call.download', { name: line.document.name }) }}</a> }
+            @if (line.document) { <a [href]="line.document.url"
+              [download]="line.document.name">{{ i18n.t('call.download', { name: line.document.name }) }}</a> }
             @else { {{ line.text }} }
           </li>
         }
@@ -84,7 +90,8 @@ type Sent<T> = T & { from?: Peer }
         <label>{{ i18n.t('call.message') }} <input name="message" maxlength="1000" autocomplete="off" required></label>
         <button type="submit" [disabled]="!channelOpen()">{{ i18n.t('call.send') }}</button>
       </form>
-      <label>{{ i18n.t('call.sendDocument') }} <input type="file" accept="application/pdf,image/*" [disabled]="!channelOpen()" (change)="sendDocument($event)"></label>
+      <label>{{ i18n.t('call.sendDocument') }} <input type="file" accept="application/pdf,image/*"
+        [disabled]="!channelOpen()" (change)="sendDocument($event)"></label>
       @if (sending()) { <p role="status" class="muted">{{ i18n.t('call.sending', { percent: sending()! }) }}</p> }
     </section>
   `

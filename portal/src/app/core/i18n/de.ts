@@ -111,7 +111,8 @@ export const de: Messages = {
   'calendar.submit': 'Planen',
   'calendar.scheduled': 'Geplant. Die Einladungen sind unterwegs.',
   'calendar.scheduledHeld':
-    'Geplant. Die Einladungs-E-Mails warten, bis Sie Ihre E-Mail-Adresse bestätigt haben; dann gehen sie von selbst hinaus. Die Teilnahme-Links unten können Sie schon kopieren.',
+    'Geplant. Die Einladungs-E-Mails warten, bis Sie Ihre E-Mail-Adresse bestätigt haben; dann gehen sie von selbst hinaus. ' +
+    'Die Teilnahme-Links unten können Sie schon kopieren.',
   'consultation.title': 'Termin',
   'consultation.when': 'Wann',
   'consultation.state': 'Status',
@@ -176,7 +177,8 @@ export const de: Messages = {
   'call.deviceFailed': 'Dieses Gerät lässt sich nicht verwenden.',
   'call.shareFailed': 'Der Bildschirm kann nicht geteilt werden.',
   'call.e2eeUnsupported':
-    'Dieses Gruppengespräch ist Ende-zu-Ende-verschlüsselt, und Ihr Browser kann das nicht. Bitte öffnen Sie den Link in einem aktuellen Chrome, Edge oder Chromium.',
+    'Dieses Gruppengespräch ist Ende-zu-Ende-verschlüsselt, und Ihr Browser kann das nicht. Bitte öffnen Sie den Link in einem aktuellen Chrome, ' +
+    'Edge oder Chromium.',
   'call.devicesFailed': 'Kamera oder Mikrofon sind nicht verfügbar. Bitte erlauben Sie den Zugriff und versuchen Sie es erneut.',
   'call.waiting': 'Im Wartezimmer',
   'call.inviteMore': 'Weitere Person einladen',
@@ -213,7 +215,8 @@ export const de: Messages = {
   'practice.calls': 'Gespräche',
   'practice.callsThroughMediaServer': 'Alle Gespräche über den Medienserver führen, auch zu zweit',
   'practice.callsThroughMediaServerHelp':
-    'Sonst gehen Gespräche zu zweit direkt zwischen den Geräten, und erst ab drei Personen über den Medienserver. Über den Medienserver sind Bild und Ton Ende-zu-Ende-verschlüsselt; das braucht einen aktuellen Chrome, Edge oder Chromium.',
+    'Sonst gehen Gespräche zu zweit direkt zwischen den Geräten, und erst ab drei Personen über den Medienserver. ' +
+    'Über den Medienserver sind Bild und Ton Ende-zu-Ende-verschlüsselt; das braucht einen aktuellen Chrome, Edge oder Chromium.',
   'practice.title': 'Praxis',
   'practice.data': 'Praxisdaten',
   'practice.providers': 'Behandelnde',
@@ -249,16 +252,20 @@ export const de: Messages = {
   'help.manual': 'Handbuch',
   'help.scheduleTitle': 'Einen Termin planen',
   'help.scheduleText':
-    'Öffnen Sie den Kalender und füllen Sie „Termin planen“ aus. Jede eingeladene Person erhält eine E-Mail mit einem persönlichen Link; Sie können den Link auch auf der Terminseite kopieren.',
+    'Öffnen Sie den Kalender und füllen Sie „Termin planen“ aus. Jede eingeladene Person erhält eine E-Mail mit einem persönlichen Link; ' +
+    'Sie können den Link auch auf der Terminseite kopieren.',
   'help.clientTitle': 'Was Ihre Klient/innen sehen',
   'help.clientText':
-    'Der Link öffnet eine Seite mit Ihrer Praxis und der Uhrzeit. Dort wird der Name eingegeben, Kamera und Mikrofon geprüft und im Wartezimmer gewartet, bis Sie hereinlassen. Sie können eine kurze Nachricht oder einen Verspätungshinweis senden.',
+    'Der Link öffnet eine Seite mit Ihrer Praxis und der Uhrzeit. Dort wird der Name eingegeben, Kamera und Mikrofon geprüft und im Wartezimmer gewartet, ' +
+    'bis Sie hereinlassen. Sie können eine kurze Nachricht oder einen Verspätungshinweis senden.',
   'help.privacyTitle': 'Datenschutz und Löschfristen',
   'help.privacyText':
-    'Nichts wird aufgezeichnet. Namen im Wartezimmer werden mit dem Ende des Termins gelöscht, alles andere zum Gespräch eine Stunde später. Nachrichten im Wartezimmer werden nie gespeichert.',
+    'Nichts wird aufgezeichnet. Namen im Wartezimmer werden mit dem Ende des Termins gelöscht, alles andere zum Gespräch eine Stunde später. ' +
+    'Nachrichten im Wartezimmer werden nie gespeichert.',
   'help.troubleTitle': 'Kamera und Mikrofon',
   'help.troubleText':
-    'Zeigt der Browser kein Bild, erlauben Sie Kamera und Mikrofon in der Adressleiste, schließen Sie andere Programme, die die Kamera nutzen, und laden Sie die Seite neu.',
+    'Zeigt der Browser kein Bild, erlauben Sie Kamera und Mikrofon in der Adressleiste, schließen Sie andere Programme, die die Kamera nutzen, ' +
+    'und laden Sie die Seite neu.',
   'help.contact': 'Kontakt',
   'help.name': 'Ihr Name',
   'help.subject': 'Betreff',
@@ -298,7 +305,8 @@ export const de: Messages = {
   'verify.resend': 'Link erneut senden',
   'verify.resent': 'Ein neuer Link ist unterwegs an {email}.',
   'verify.resendLimited':
-    'Gerade eben ging schon ein Link hinaus. Bitte sehen Sie im Posteingang und im Spam-Ordner nach; einen weiteren können Sie nach einer Minute anfordern, höchstens fünf am Tag.',
+    'Gerade eben ging schon ein Link hinaus. Bitte sehen Sie im Posteingang und im Spam-Ordner nach; einen weiteren können Sie nach einer Minute anfordern, ' +
+    'höchstens fünf am Tag.',
   'checkInbox.title': 'Sehen Sie in Ihr Postfach',
   'checkInbox.sent': 'Wir haben einen Link an {email} geschickt. Öffnen Sie ihn, um Ihre E-Mail-Adresse zu bestätigen.',
   'checkInbox.meanwhile':
@@ -315,7 +323,8 @@ export const de: Messages = {
   'verifyEmail.verifiedHint':
     'Ihre Adresse {email} ist bestätigt; es ist nichts weiter zu tun. Um sie zu ändern, fordern Sie in Ihrem Profil einen neuen Link an.',
   'verifyEmail.loginHint':
-    'Melden Sie sich an und fordern Sie einen neuen Link an: oben auf der Seite, wenn Ihre Adresse noch nicht bestätigt ist, oder in Ihrem Profil für eine neue Adresse.',
+    'Melden Sie sich an und fordern Sie einen neuen Link an: oben auf der Seite, wenn Ihre Adresse noch nicht bestätigt ist, ' +
+    'oder in Ihrem Profil für eine neue Adresse.',
   'verifyEmail.taken': 'Die neue Adresse gehört inzwischen zu einem anderen Konto; Ihre Adresse bleibt deshalb, wie sie war.',
   'verifyEmail.incomplete': 'Dieser Link ist unvollständig. Öffnen Sie den vollständigen Link aus der E-Mail.',
   'undoEmail.title': 'Änderung Ihrer E-Mail-Adresse zurücknehmen',
@@ -330,7 +339,8 @@ export const de: Messages = {
   'undoEmail.setPasswordHint': 'Ihr altes Passwort gilt nicht mehr. Setzen Sie ein neues: Den Link schicken wir an Ihre bisherige Adresse.',
   'undoEmail.setPassword': 'Neues Passwort setzen',
   'undoEmail.taken':
-    'Ihre bisherige Adresse gehört inzwischen zu einem anderen Konto; die Änderung lässt sich deshalb nicht zurücknehmen. Bitte wenden Sie sich an den Support.',
+    'Ihre bisherige Adresse gehört inzwischen zu einem anderen Konto; die Änderung lässt sich deshalb nicht zurücknehmen. ' +
+    'Bitte wenden Sie sich an den Support.',
   'error.generic': 'Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.',
   'error.SZ_NETWORK': 'Keine Verbindung zum Server. Bitte prüfen Sie Ihre Internetverbindung.',
   'error.SZ_VALIDATION': 'Einige Angaben sind ungültig. Bitte prüfen Sie sie.',
@@ -345,7 +355,8 @@ export const de: Messages = {
   'error.SZ_JOIN_LINK_INVALID': 'Dieser Link ist ungültig.',
   'error.SZ_JOIN_LINK_EXPIRED': 'Dieser Link ist abgelaufen.',
   'error.SZ_JOIN_LINK_FULL':
-    'Mit diesem Link sind schon so viele Personen im Termin, wie er zulässt. Wenn Sie auf einem anderen Gerät dabei sind, verlassen Sie den Termin dort zuerst.',
+    'Mit diesem Link sind schon so viele Personen im Termin, wie er zulässt. Wenn Sie auf einem anderen Gerät dabei sind, ' +
+    'verlassen Sie den Termin dort zuerst.',
   'error.SZ_CONSULTATION_CANCELLED': 'Dieser Termin wurde abgesagt.',
   'error.SZ_WAITING_ROOM_NOT_OPEN': 'Das Wartezimmer ist noch nicht geöffnet.',
   'error.SZ_RATE_LIMITED': 'Zu viele Versuche. Bitte warten Sie eine Minute.',
@@ -368,7 +379,8 @@ export const de: Messages = {
   'error.SZ_PRACTICE_NOT_APPROVED': 'Ihre Praxis wartet auf die Freigabe durch den Betreiber.',
   'error.SZ_PRACTICE_SUSPENDED': 'Ihre Praxis ist gesperrt. Bitte wenden Sie sich an den Betreiber.',
   'practice.awaitingApproval':
-    'Ihre Praxis wartet auf die Freigabe durch den Betreiber dieses Dienstes. Sie können sich anmelden und Ihr Profil bearbeiten; alles andere öffnet sich nach der Freigabe.',
+    'Ihre Praxis wartet auf die Freigabe durch den Betreiber dieses Dienstes. Sie können sich anmelden und Ihr Profil bearbeiten; ' +
+    'alles andere öffnet sich nach der Freigabe.',
   'practice.suspended': 'Ihre Praxis ist vom Betreiber dieses Dienstes gesperrt. Bitte wenden Sie sich an ihn.',
   'notFound.title': 'Seite nicht gefunden',
   'notFound.text': 'Diese Adresse gibt es nicht.',

@@ -109,7 +109,8 @@ export const en = {
   'calendar.submit': 'Schedule',
   'calendar.scheduled': 'Scheduled. The invitations are on their way.',
   'calendar.scheduledHeld':
-    'Scheduled. The invitation mails wait until you have confirmed your e-mail address; then they go out by themselves. You can copy the join links below already.',
+    'Scheduled. The invitation mails wait until you have confirmed your e-mail address; then they go out by themselves. ' +
+    'You can copy the join links below already.',
   'consultation.title': 'Consultation',
   'consultation.when': 'When',
   'consultation.state': 'State',
@@ -210,7 +211,8 @@ export const en = {
   'practice.calls': 'Calls',
   'practice.callsThroughMediaServer': 'Route every call through the media server, also for two people',
   'practice.callsThroughMediaServerHelp':
-    'Otherwise two people talk directly between their devices, and only calls of three or more go through the media server. Through the media server picture and sound are end-to-end encrypted; that needs a current Chrome, Edge or Chromium.',
+    'Otherwise two people talk directly between their devices, and only calls of three or more go through the media server. ' +
+    'Through the media server picture and sound are end-to-end encrypted; that needs a current Chrome, Edge or Chromium.',
   'practice.title': 'Practice',
   'practice.data': 'Practice data',
   'practice.providers': 'Providers',
@@ -246,13 +248,16 @@ export const en = {
   'help.manual': 'Manual',
   'help.scheduleTitle': 'Scheduling a consultation',
   'help.scheduleText':
-    'Open the calendar and fill in "Schedule a consultation". Each client gets an e-mail with a personal join link; you can copy the link from the consultation page too.',
+    'Open the calendar and fill in "Schedule a consultation". Each client gets an e-mail with a personal join link; ' +
+    'you can copy the link from the consultation page too.',
   'help.clientTitle': 'What your client sees',
   'help.clientText':
-    'The link opens a page with your practice and the time. The client enters a name, checks camera and microphone and waits in the waiting room until you admit them. You can send a short message or a "running late" notice.',
+    'The link opens a page with your practice and the time. The client enters a name, ' +
+    'checks camera and microphone and waits in the waiting room until you admit them. You can send a short message or a "running late" notice.',
   'help.privacyTitle': 'Privacy and deletion',
   'help.privacyText':
-    'Nothing is recorded. Names in the waiting room are deleted when the consultation ends, everything else about the call one hour later. Messages in the waiting room are never stored.',
+    'Nothing is recorded. Names in the waiting room are deleted when the consultation ends, everything else about the call one hour later. ' +
+    'Messages in the waiting room are never stored.',
   'help.troubleTitle': 'Camera and microphone',
   'help.troubleText':
     'If the browser shows no picture, allow camera and microphone in the address bar, close other apps that use the camera, and reload the page.',
@@ -361,7 +366,8 @@ export const en = {
   'error.SZ_PRACTICE_NOT_APPROVED': 'Your practice is waiting for the approval of the operator.',
   'error.SZ_PRACTICE_SUSPENDED': 'Your practice is suspended. Please contact the operator.',
   'practice.awaitingApproval':
-    'Your practice is waiting for the approval of the operator of this service. You can sign in and edit your profile; everything else opens once it is approved.',
+    'Your practice is waiting for the approval of the operator of this service. You can sign in and edit your profile; ' +
+    'everything else opens once it is approved.',
   'practice.suspended': 'Your practice is suspended by the operator of this service. Please contact them.',
   'notFound.title': 'Page not found',
   'notFound.text': 'This address does not exist.',

@@ -90,7 +90,9 @@ export class I18n {
   duration(ms: number): string {
     const minutes = Math.max(0, Math.floor(ms / 60_000))
     if (minutes < 60) return new Intl.NumberFormat(this.intlLocale(), { style: 'unit', unit: 'minute', unitDisplay: 'short' }).format(minutes)
-    return `${new Intl.NumberFormat(this.intlLocale(), { style: 'unit', unit: 'hour', unitDisplay: 'short' }).format(Math.floor(minutes / 60))} ${new Intl.NumberFormat(this.intlLocale(), { style: 'unit', unit: 'minute', unitDisplay: 'short' }).format(minutes % 60)}`
+    const hours = new Intl.NumberFormat(this.intlLocale(), { style: 'unit', unit: 'hour', unitDisplay: 'short' }).format(Math.floor(minutes / 60))
+    const rest = new Intl.NumberFormat(this.intlLocale(), { style: 'unit', unit: 'minute', unitDisplay: 'short' }).format(minutes % 60)
+    return `${hours} ${rest}`
   }
 
   private apply(locale: Locale): void {

@@ -18,7 +18,8 @@ import { formValues } from '../../../shared/form'
         <p><a routerLink="/login">{{ i18n.t('nav.login') }}</a></p>
       } @else if (token) {
         <form (submit)="confirm($event)">
-          <label>{{ i18n.t('auth.newPassword') }} <input name="password" type="password" autocomplete="new-password" required minlength="10" aria-describedby="pw-hint"></label>
+          <label>{{ i18n.t('auth.newPassword') }} <input name="password" type="password" autocomplete="new-password" required minlength="10"
+            aria-describedby="pw-hint"></label>
           <small id="pw-hint">{{ i18n.t('auth.passwordHint') }}</small>
           @if (reset.error()) { <p role="alert" class="notice error">{{ reset.error() }}</p> }
           <button type="submit" [disabled]="reset.busy()">{{ i18n.t('auth.resetSubmit') }}</button>

@@ -23,7 +23,8 @@ const PERSON = ['email', 'password', 'salutation', 'title', 'firstName', 'lastNa
           <label>{{ i18n.t('auth.firstName') }} <input name="firstName" autocomplete="given-name" required maxlength="100"></label>
           <label>{{ i18n.t('auth.lastName') }} <input name="lastName" autocomplete="family-name" required maxlength="100"></label>
           <label>{{ i18n.t('auth.email') }} <input name="email" type="email" autocomplete="email" required></label>
-          <label>{{ i18n.t('auth.password') }} <input name="password" type="password" autocomplete="new-password" required minlength="10" aria-describedby="pw-hint"></label>
+          <label>{{ i18n.t('auth.password') }} <input name="password" type="password" autocomplete="new-password" required minlength="10"
+            aria-describedby="pw-hint"></label>
           <small id="pw-hint">{{ i18n.t('auth.passwordHint') }}</small>
         </fieldset>
         <fieldset>
@@ -41,7 +42,8 @@ const PERSON = ['email', 'password', 'salutation', 'title', 'firstName', 'lastNa
         <fieldset>
           <legend>{{ i18n.t('auth.bank') }}</legend>
           <label>{{ i18n.t('auth.iban') }}
-            <input name="iban" required autocomplete="off" [attr.aria-invalid]="ibanError() ? 'true' : null" [attr.aria-describedby]="ibanError() ? 'iban-error' : null" (blur)="checkIban($event)">
+            <input name="iban" required autocomplete="off" [attr.aria-invalid]="ibanError() ? 'true' : null"
+              [attr.aria-describedby]="ibanError() ? 'iban-error' : null" (blur)="checkIban($event)">
           </label>
           @if (ibanError()) { <p id="iban-error" class="field-error">{{ i18n.t('auth.ibanInvalid') }}</p> }
           <label>{{ i18n.t('auth.bic') }} <input name="bic" pattern="[A-Za-z0-9]{8}([A-Za-z0-9]{3})?"></label>

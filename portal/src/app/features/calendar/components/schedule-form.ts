@@ -52,7 +52,8 @@ interface Scheduled {
           <p>{{ i18n.t(c.mailHeld ? 'calendar.scheduledHeld' : 'calendar.scheduled') }}</p>
           <ul>
             @for (inv of c.invitations; track inv.id) {
-              <li><label>{{ i18n.t('consultation.joinLink', { email: inv.email }) }} <input readonly [value]="inv.joinUrl"></label> <sz-copy-button [text]="inv.joinUrl" [label]="i18n.t('consultation.copyLink', { email: inv.email })" /></li>
+              <li><label>{{ i18n.t('consultation.joinLink', { email: inv.email }) }} <input readonly [value]="inv.joinUrl"></label>
+              <sz-copy-button [text]="inv.joinUrl" [label]="i18n.t('consultation.copyLink', { email: inv.email })" /></li>
             }
           </ul>
         </div>

@@ -36,7 +36,8 @@ type View = 'day' | 'week' | 'list'
               <h3>{{ day.label }}</h3>
               <ul>
                 @for (c of day.items; track c.id) {
-                  <li><a [routerLink]="['/consultations', c.id]">{{ time(c.start) }} {{ c.title }}</a> <span class="state state-{{ c.state }}">{{ i18n.state(c.state) }}</span></li>
+                  <li><a [routerLink]="['/consultations', c.id]">{{ time(c.start) }} {{ c.title }}</a>
+                  <span class="state state-{{ c.state }}">{{ i18n.state(c.state) }}</span></li>
                 }
               </ul>
             </section>

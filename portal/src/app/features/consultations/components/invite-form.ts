@@ -15,7 +15,8 @@ import { formValues } from '../../../shared/form'
       <label>{{ i18n.t('calendar.clientEmail') }} <input name="email" type="email" required></label>
       <label>{{ i18n.t('calendar.clientName') }} <input name="name" maxlength="200"></label>
       <label>{{ i18n.t('calendar.clientLanguage') }}
-        <select name="locale"><option value="de" [selected]="i18n.locale() === 'de'">Deutsch</option><option value="en" [selected]="i18n.locale() === 'en'">English</option></select>
+        <select name="locale"><option value="de" [selected]="i18n.locale() === 'de'">Deutsch</option><option value="en"
+          [selected]="i18n.locale() === 'en'">English</option></select>
       </label>
       <button type="submit" [disabled]="sending.busy()">{{ i18n.t('consultation.invite') }}</button>
       @if (done(); as result) { <p role="status" class="notice ok">{{ i18n.t(result.mailHeld ? 'consultation.invitedHeld' : 'consultation.invited') }}</p> }

@@ -39,7 +39,8 @@ import { dayKey, timeKey, zonedToUtc } from '../../../shared/time'
         @for (inv of c.invitations ?? []; track inv.id) {
           <li>
             <span>{{ inv.name ? inv.name + ' · ' : '' }}{{ inv.email }}</span>
-            @if (open()) { <label>{{ i18n.t('consultation.joinLink', { email: inv.email }) }} <input readonly [value]="inv.joinUrl"></label> <sz-copy-button [text]="inv.joinUrl" [label]="i18n.t('consultation.copyLink', { email: inv.email })" /> }
+            @if (open()) { <label>{{ i18n.t('consultation.joinLink', { email: inv.email }) }} <input readonly [value]="inv.joinUrl"></label>
+              <sz-copy-button [text]="inv.joinUrl" [label]="i18n.t('consultation.copyLink', { email: inv.email })" /> }
           </li>
         } @empty { <li class="muted">{{ i18n.t('practice.none') }}</li> }
       </ul>

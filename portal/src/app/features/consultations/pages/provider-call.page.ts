@@ -37,7 +37,8 @@ import { InviteForm } from '../components/invite-form'
           <h2 id="waiting-heading">{{ i18n.t('call.waiting') }}</h2>
           <ul class="list">
             @for (p of waiting(); track p.id) {
-              <li>{{ p.displayName ?? i18n.t('today.anonymous') }} <button type="button" (click)="admit(p)" [disabled]="admitting()">{{ i18n.t('today.admit', { name: p.displayName ?? i18n.t('today.anonymous') }) }}</button></li>
+              <li>{{ p.displayName ?? i18n.t('today.anonymous') }} <button type="button" (click)="admit(p)"
+                [disabled]="admitting()">{{ i18n.t('today.admit', { name: p.displayName ?? i18n.t('today.anonymous') }) }}</button></li>
             } @empty { <li class="muted">{{ i18n.t('today.nobodyWaiting') }}</li> }
           </ul>
         </section>

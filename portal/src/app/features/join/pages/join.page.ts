@@ -58,7 +58,8 @@ interface Line {
         }
         <button type="button" (click)="runCheck()" [disabled]="check.state() === 'running'">{{ i18n.t('join.check') }}</button>
         <p>{{ i18n.t('join.connection') }}:
-          @if (rtt() !== null) { <span class="ok-text">{{ i18n.t('join.connectionOk', { ms: rtt()! }) }}</span> } @else { <span>{{ i18n.t('join.connectionBad') }}</span> }
+          @if (rtt() !== null) { <span class="ok-text">{{ i18n.t('join.connectionOk', { ms: rtt()! }) }}</span> } @else {
+            <span>{{ i18n.t('join.connectionBad') }}</span> }
         </p>
       </section>
     }

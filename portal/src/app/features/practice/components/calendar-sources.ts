@@ -38,7 +38,8 @@ interface Source {
         <ul class="list">
           @for (s of sources.value() ?? []; track s.id) {
             <li><span>{{ s.url }}</span> @if (s.lastSyncAt) { <span class="muted">{{ i18n.dateTime(s.lastSyncAt) }}</span> }
-              <button type="button" class="link" (click)="removeSource(s)" [attr.aria-label]="i18n.t('app.delete') + ' ' + (s.url ?? '')">{{ i18n.t('app.delete') }}</button></li>
+              <button type="button" class="link" (click)="removeSource(s)"
+                [attr.aria-label]="i18n.t('app.delete') + ' ' + (s.url ?? '')">{{ i18n.t('app.delete') }}</button></li>
           } @empty { @if (sources.value()) { <li class="muted">{{ i18n.t('practice.none') }}</li> } }
         </ul>
         <form class="row" (submit)="addSource($event)">

@@ -48,7 +48,8 @@ type Field = (typeof PRACTICE_FIELDS)[number]
       <section aria-labelledby="calls-heading">
         <h2 id="calls-heading">{{ i18n.t('practice.calls') }}</h2>
         <label>
-          <input type="checkbox" [checked]="practice.value()?.callsThroughMediaServer" [disabled]="!admin() || action().busy()" (change)="setCallsThroughServer($event)">
+          <input type="checkbox" [checked]="practice.value()?.callsThroughMediaServer" [disabled]="!admin() || action().busy()"
+            (change)="setCallsThroughServer($event)">
           {{ i18n.t('practice.callsThroughMediaServer') }}
         </label>
         <p class="muted">{{ i18n.t('practice.callsThroughMediaServerHelp') }}</p>

@@ -24,7 +24,8 @@ import { Status } from '../../../shared/status'
             @if (p.isPracticeAdmin) { <span class="state">{{ i18n.t('practice.admin') }}</span> }
             @if (!p.active) { <span class="state state-cancelled">{{ i18n.t('practice.inactive') }}</span> }
             @if (admin() && p.id !== auth.user()?.id) {
-              @if (p.active) { <button type="button" class="danger" (click)="setActive(p, false)">{{ i18n.t('practice.deactivate', { name: fullName(p) }) }}</button> }
+              @if (p.active) { <button type="button" class="danger"
+                (click)="setActive(p, false)">{{ i18n.t('practice.deactivate', { name: fullName(p) }) }}</button> }
               @else { <button type="button" (click)="setActive(p, true)">{{ i18n.t('practice.activate', { name: fullName(p) }) }}</button> }
             }
           </li>

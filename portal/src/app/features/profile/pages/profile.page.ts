@@ -35,13 +35,15 @@ const CONSENT_TEXT_VERSION = '2026-11-29'
           <label>{{ i18n.t('auth.firstName') }} <input name="firstName" required maxlength="100" [value]="u.firstName"></label>
           <label>{{ i18n.t('auth.lastName') }} <input name="lastName" required maxlength="100" [value]="u.lastName"></label>
           <label>{{ i18n.t('profile.language') }}
-            <select name="locale"><option value="de" [selected]="i18n.locale() === 'de'">Deutsch</option><option value="en" [selected]="i18n.locale() === 'en'">English</option></select>
+            <select name="locale"><option value="de" [selected]="i18n.locale() === 'de'">Deutsch</option><option value="en"
+              [selected]="i18n.locale() === 'en'">English</option></select>
           </label>
           <button type="submit" [disabled]="action.busy()">{{ i18n.t('app.save') }}</button>
         </form>
         <form class="card" (submit)="changeEmail($event)" aria-labelledby="email-heading">
           <h2 id="email-heading">{{ i18n.t('profile.email') }}</h2>
-          <label>{{ i18n.t('auth.email') }} <input name="email" type="email" autocomplete="email" required [value]="u.email" [attr.aria-describedby]="u.pendingEmail ? 'email-pending' : null"></label>
+          <label>{{ i18n.t('auth.email') }} <input name="email" type="email" autocomplete="email" required [value]="u.email"
+            [attr.aria-describedby]="u.pendingEmail ? 'email-pending' : null"></label>
           @if (u.pendingEmail) { <p id="email-pending" class="muted">{{ i18n.t('profile.emailPending', { email: u.pendingEmail }) }}</p> }
           <label>{{ i18n.t('profile.currentPassword') }} <input name="password" type="password" autocomplete="current-password" required></label>
           <button type="submit" [disabled]="action.busy()">{{ i18n.t('profile.changeEmail') }}</button>
@@ -57,7 +59,8 @@ const CONSENT_TEXT_VERSION = '2026-11-29'
           <sz-status [loading]="consents.loading()" [error]="consents.error()" (retry)="consents.reload()" />
           @if (consents.value()) {
             @if (consented()) {
-              @if (pictureVersion() > 0) { <img [src]="'/api/me/picture?v=' + pictureVersion()" [alt]="i18n.t('profile.pictureAlt')" width="160" (error)="pictureVersion.set(0)"> }
+              @if (pictureVersion() > 0) { <img [src]="'/api/me/picture?v=' + pictureVersion()" [alt]="i18n.t('profile.pictureAlt')" width="160"
+                (error)="pictureVersion.set(0)"> }
               @else { <p class="muted">{{ i18n.t('profile.noPicture') }}</p> }
               <label>{{ i18n.t('profile.uploadPicture') }} <input type="file" accept="image/jpeg,image/png,image/webp" (change)="upload($event)"></label>
               <button type="button" class="danger" (click)="revoke()">{{ i18n.t('profile.revokeConsent') }}</button>

@@ -28,10 +28,12 @@ import { Status } from '../../../shared/status'
         <ul class="list">
           @for (task of group.items; track task.id) {
             <li>
-              <label class="inline"><input type="checkbox" [checked]="task.done" (change)="toggle(task)"> <span [class.muted]="task.done">{{ task.title }}</span></label>
+              <label class="inline"><input type="checkbox" [checked]="task.done"
+                (change)="toggle(task)"> <span [class.muted]="task.done">{{ task.title }}</span></label>
               @if (task.dueAt) { <span class="muted">{{ i18n.t('tasks.dueAt', { date: i18n.dateTime(task.dueAt) }) }}</span> }
               @if (task.consultationId) { <a [routerLink]="['/consultations', task.consultationId]">{{ i18n.t('consultation.title') }}</a> }
-              <button type="button" class="link" (click)="remove(task)" [attr.aria-label]="i18n.t('tasks.remove', { title: task.title })">{{ i18n.t('app.delete') }}</button>
+              <button type="button" class="link" (click)="remove(task)"
+                [attr.aria-label]="i18n.t('tasks.remove', { title: task.title })">{{ i18n.t('app.delete') }}</button>
             </li>
           } @empty { <li class="muted">{{ i18n.t('tasks.empty') }}</li> }
         </ul>
